@@ -1,0 +1,138 @@
+"""The `quarry` command line: the emulator, migrations, invocations and benchmarks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from shared.config import Settings, load_settings, redacted
+from shared.errors import ConfigError, QuarryError
+from shared.logs import configure_logging
+
+app = typer.Typer(
+    help="Quarry: serverless functions and the web-intelligence pipeline, run locally.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+config_app = typer.Typer(help="Inspect the effective configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+console = Console(stderr=True)
+TABLE = Path("serverless.yml")
+TableOpt = Annotated[Path, typer.Option("--table", help="The function table.")]
+
+
+def settings() -> Settings:
+    """Settings from QUARRY_* variables over ./quarry.toml; a bad value stops here."""
+    return load_settings(os.environ, Path("quarry.toml"))
+
+
+def fail(exc: QuarryError) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {exc.detail}")
+    return typer.Exit(2)
+
+
+@app.command()
+def dev(
+    port: Annotated[int, typer.Option(help="Port of the gateway on 127.0.0.1.")] = 8000,
+    demo: Annotated[bool, typer.Option("--demo/--no-demo", help="Run the demo site.")] = True,
+    table: TableOpt = TABLE,
+) -> None:
+    """Run the embedded platform: one process, SQLite, in-process queue and cache."""
+    from emulator.dev import dev as run_dev
+
+    try:
+        cfg = settings()
+        Path(".quarry").mkdir(exist_ok=True)
+        log = (Path(".quarry") / "dev.log").open("a")
+        configure_logging(cfg.log_level, log)
+        asyncio.run(run_dev(cfg, port, demo, table))
+    except QuarryError as exc:
+        raise fail(exc) from None
+    except KeyboardInterrupt:
+        console.print("stopped.")
+
+
+@app.command()
+def migrate(
+    url: Annotated[str | None, typer.Option(help="Database URL (default: settings).")] = None,
+) -> None:
+    """Apply pending migrations once, before any instance starts."""
+    from shared.db import migrate as migrations
+
+    try:
+        target = url or settings().database_url
+        migrations.upgrade(target)
+    except QuarryError as exc:
+        raise fail(exc) from None
+    console.print(f"database at revision {migrations.current(target)} (head {migrations.head()})")
+
+
+@app.command()
+def invoke(
+    function: Annotated[str, typer.Argument(help="Function name from serverless.yml.")],
+    event: Annotated[
+        str | None, typer.Option("--event", "-e", help="Event JSON file, or - for stdin.")
+    ] = None,
+    table: TableOpt = TABLE,
+) -> None:
+    """Invoke one function once with an event and print its result."""
+    from emulator.invoke import invoke as run_invoke
+
+    raw = "{}" if event is None else sys.stdin.read() if event == "-" else Path(event).read_text()
+    try:
+        payload: Any = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        console.print(f"[bold red]error:[/] the event is not valid JSON: {exc}")
+        raise typer.Exit(2) from None
+    try:
+        cfg = settings()
+        configure_logging(cfg.log_level)
+        result = run_invoke(cfg, table, function, payload)
+    except QuarryError as exc:
+        raise fail(exc) from None
+    typer.echo(json.dumps(result, indent=2, default=str))
+
+
+@config_app.command("show")
+def config_show() -> None:
+    """Print the effective settings, secrets redacted."""
+    try:
+        cfg = settings()
+    except ConfigError as exc:
+        raise fail(exc) from None
+    out = RichTable("setting", "value", "variable")
+    for name, value in redacted(cfg).items():
+        out.add_row(name, json.dumps(value), f"QUARRY_{name.upper()}")
+    Console().print(out)
+
+
+@app.command()
+def openapi(
+    write: Annotated[bool, typer.Option(help="Write openapi.json instead of printing.")] = False,
+    table: TableOpt = TABLE,
+) -> None:
+    """Print (or write) the OpenAPI document merged from every HTTP function."""
+    from emulator.openapi import COMMITTED, merge, render
+    from emulator.table import load_table
+
+    try:
+        text = render(merge(load_table(table)))
+    except QuarryError as exc:
+        raise fail(exc) from None
+    if write:
+        COMMITTED.write_text(text)
+        console.print(f"wrote {COMMITTED}")
+    else:
+        typer.echo(text, nl=False)
+
+
+def main() -> None:
+    app()

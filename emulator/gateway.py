@@ -1,0 +1,156 @@
+"""The local API gateway: routes by the table's httpApi events and invokes handlers with
+the API Gateway event (or, for speed, the app's ASGI interface directly)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Literal
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import Receive, Scope, Send
+
+from emulator.apigw import HttpRequest, from_result, to_event
+from emulator.openapi import DOCS_HTML, merge, render
+from emulator.routing import Router
+from emulator.table import Table, load_handler
+from shared.logs import get_logger
+from shared.runtime.context import LambdaContext
+from shared.runtime.invocation import record_init
+from shared.runtime.loop import thread_loop
+
+log = get_logger("quarry.gateway")
+Mode = Literal["event", "asgi"]
+MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
+
+
+def _problem(
+    status: int, title: str, detail: str, rid: str
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    body = {
+        "type": f"https://quarry.dev/problems/{status}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "request_id": rid,
+    }
+    return status, [("content-type", "application/problem+json")], json.dumps(body).encode()
+
+
+class Gateway:
+    """An ASGI app standing in for API Gateway in front of every HTTP function."""
+
+    def __init__(self, table: Table, mode: Mode = "event", threads: int = 16) -> None:
+        self.table = table
+        self.mode = mode
+        self.router = Router(table.http())
+        self.handlers: dict[str, Any] = {}
+        for fn in table.http():
+            handler, seconds = load_handler(fn)
+            record_init(fn.name, seconds)
+            self.handlers[fn.name] = handler
+        self.executor = ThreadPoolExecutor(threads, "lambda", initializer=thread_loop)
+        self._openapi: bytes | None = None
+
+    def openapi(self) -> bytes:
+        if self._openapi is None:
+            self._openapi = render(merge(self.table)).encode()
+        return self._openapi
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        if scope["type"] != "http":
+            return
+        path: str = scope["path"]
+        builtin = self._builtin(path)
+        if builtin is not None:
+            await _respond(send, *builtin)
+            return
+        match = self.router.match(scope["method"], path)
+        if match is None:
+            rid = str(uuid.uuid4())
+            allowed = self.router.allowed(path)
+            if allowed:
+                status, headers, body = _problem(
+                    405, "Method not allowed", f"{scope['method']} is not routed for {path}", rid
+                )
+                headers.append(("allow", ", ".join(allowed)))
+            else:
+                status, headers, body = _problem(404, "Not found", f"no route for {path}", rid)
+            await _respond(send, status, headers, body)
+            return
+        handler = self.handlers[match.function.name]
+        if self.mode == "asgi" and hasattr(handler, "app"):
+            await handler.app(scope, receive, send)
+            return
+        payload = await _read_body(receive)
+        if payload is None:
+            await _respond(
+                send,
+                *_problem(
+                    413, "Content too large", f"request bodies are limited to {MAX_BODY} bytes", ""
+                ),
+            )
+            return
+        raw_path = scope.get("raw_path") or path.encode()
+        req = HttpRequest(
+            method=scope["method"],
+            raw_path=bytes(raw_path).decode("latin-1"),
+            query=scope.get("query_string", b"").decode("latin-1"),
+            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
+            body=payload,
+            source_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
+        )
+        context = LambdaContext(
+            match.function.name,
+            timeout_s=match.function.timeout,
+            memory_limit_in_mb=match.function.memory,
+        )
+        event = to_event(req, match.route.key, match.params, context.aws_request_id)
+        loop = asyncio.get_running_loop()
+        try:
+            result = await loop.run_in_executor(self.executor, handler, event, context)
+            response = from_result(result)
+        except Exception:  # the function crashed: API Gateway answers 502, and so do we
+            log.exception("function %s failed", match.function.name)
+            response = _problem(
+                502,
+                "Bad gateway",
+                f"function {match.function.name} failed; see its logs",
+                context.aws_request_id,
+            )
+        await _respond(send, *response)
+
+    def _builtin(self, path: str) -> tuple[int, list[tuple[str, str]], bytes] | None:
+        if path == "/metrics":
+            return 200, [("content-type", CONTENT_TYPE_LATEST)], generate_latest()
+        if path == "/api/openapi.json":
+            return 200, [("content-type", "application/json")], self.openapi()
+        if path == "/api/docs":
+            return 200, [("content-type", "text/html; charset=utf-8")], DOCS_HTML.encode()
+        return None
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    body = bytearray()
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if len(body) > MAX_BODY:
+            return None
+        if not message.get("more_body"):
+            return bytes(body)
+
+
+async def _respond(send: Send, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+    if not any(k == b"content-length" for k, _ in raw):
+        raw.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})

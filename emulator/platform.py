@@ -1,0 +1,127 @@
+"""The embedded platform: one process with SQLite, Taskiq's in-process broker, an
+in-process cache, the gateway, the schedules and the outbox relay."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from taskiq import InMemoryBroker
+
+from emulator.gateway import Gateway, Mode
+from emulator.table import Table, load_handler, load_table
+from shared import outbox
+from shared.config import Settings
+from shared.db import migrate
+from shared.db.engine import Database
+from shared.dispatch.taskiq import TaskiqDispatcher
+from shared.logs import get_logger
+from shared.runtime import deps
+from shared.runtime.context import LambdaContext
+from shared.runtime.invocation import record_init
+from shared.runtime.loop import close_idle_loops
+from shared.schedule import parse_schedule, scheduled_event
+
+log = get_logger("quarry.emulator")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Embedded:
+    """A running embedded platform; `gateway` is the ASGI app to serve or call."""
+
+    settings: Settings
+    table: Table
+    runtime: deps.Runtime
+    broker: InMemoryBroker
+    gateway: Gateway
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def idle(self) -> None:
+        """Wait until no stage work is left in the broker (tests and the demo use it)."""
+        while self.broker._running_tasks:
+            await self.broker.wait_all()
+
+
+async def _every(seconds: float, job: Any, name: str) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await job()
+        except Exception:  # a background loop must survive one failed round
+            log.exception("%s failed; retrying in %.0fs", name, seconds)
+
+
+async def _schedule(handler: Any, fn_name: str, expr: str, embedded: Embedded) -> None:
+    """Deliver EventBridge scheduled events to a function at its schedule's times."""
+    sched = parse_schedule(expr, anchor=datetime.now(UTC))
+    rule = f"arn:aws:events:us-east-1:000000000000:rule/quarry-{fn_name}"
+    while True:
+        now = datetime.now(UTC)
+        due = sched.next_after(now)
+        await asyncio.sleep((due - now).total_seconds())
+        event = scheduled_event(rule, due, account="000000000000")
+        ctx = LambdaContext(fn_name, timeout_s=embedded.table.functions[fn_name].timeout)
+        log.info("schedule fired", extra={"target": fn_name, "expression": expr})
+        process = getattr(handler, "process", None)
+        if process is not None:
+            await process(event, ctx)
+        else:
+            await asyncio.get_running_loop().run_in_executor(None, handler, event, ctx)
+
+
+@contextlib.asynccontextmanager
+async def embedded(
+    settings: Settings,
+    table_path: Path = ROOT / "serverless.yml",
+    *,
+    mode: Mode = "event",
+    background: bool = True,
+) -> AsyncIterator[Embedded]:
+    """Start the embedded platform on the running loop; stop it when the block ends."""
+    table = load_table(table_path)
+    await asyncio.to_thread(migrate.upgrade, settings.database_url)
+    broker = InMemoryBroker(max_async_tasks=16, propagate_exceptions=False)
+    dispatcher = TaskiqDispatcher(broker, asyncio.get_running_loop())
+    handlers: dict[str, Any] = {}
+    for fn in table.stages():
+        handler, seconds = load_handler(fn)
+        record_init(fn.name, seconds)
+        handlers[fn.name] = handler
+        dispatcher.register(fn.name, handler.task)
+    runtime = deps.Runtime(
+        settings=settings,
+        db=Database(settings.database_url, settings.database_reader_url),
+        dispatcher=dispatcher,
+    )
+    deps.install(runtime)
+    await broker.startup()
+    gateway = Gateway(table, mode=mode)
+    platform = Embedded(settings, table, runtime, broker, gateway)
+    if background:
+        platform.tasks.append(
+            asyncio.create_task(_every(2.0, lambda: outbox.relay(runtime.db, dispatcher), "relay"))
+        )
+        for fn in table.functions.values():
+            for expr in fn.schedules:
+                handler = handlers.get(fn.name) or load_handler(fn)[0]
+                platform.tasks.append(
+                    asyncio.create_task(_schedule(handler, fn.name, expr, platform))
+                )
+    try:
+        yield platform
+    finally:
+        for task in platform.tasks:
+            task.cancel()
+        await asyncio.gather(*platform.tasks, return_exceptions=True)
+        await platform.idle()
+        await broker.shutdown()
+        gateway.executor.shutdown(wait=True)
+        await runtime.db.dispose()
+        close_idle_loops()
+        deps.install(None)

@@ -1,0 +1,28 @@
+"""Health API: liveness and the database's reachability."""
+
+from __future__ import annotations
+
+from fastapi import Depends
+from mangum import Mangum
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from shared.runtime.deps import Runtime
+from shared.runtime.http import create_app, runtime
+
+app = create_app("health", title="health")
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+
+
+@app.get("/api/v1/health")
+async def health(rt: Runtime = Depends(runtime)) -> Health:
+    async with rt.db.reader() as session:
+        await session.execute(text("SELECT 1"))
+    return Health(status="ok", database="ok")
+
+
+handler = Mangum(app, lifespan="off")

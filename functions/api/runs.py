@@ -1,0 +1,49 @@
+"""Runs API: start a run of a source, follow it stage by stage, cancel it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import Depends
+from mangum import Mangum
+
+from shared import runs
+from shared.repo import runs as run_reads
+from shared.runtime.deps import Runtime
+from shared.runtime.http import create_app, runtime
+from shared.runtime.params import CursorParam, Limit
+from shared.schemas import Page, RunIn, RunOut
+
+app = create_app("runs", title="runs")
+State = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+
+
+@app.post("/api/v1/runs", status_code=202)
+async def start_run(body: RunIn, rt: Runtime = Depends(runtime)) -> RunOut:
+    run = await runs.start_run(rt, body.source_id, trigger="api")
+    return RunOut.model_validate(run)
+
+
+@app.get("/api/v1/runs")
+async def list_runs(
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+    source_id: str | None = None,
+    state: State | None = None,
+    rt: Runtime = Depends(runtime),
+) -> Page[RunOut]:
+    return await run_reads.list_(rt, limit, cursor, source_id=source_id, state=state)
+
+
+@app.get("/api/v1/runs/{run_id}")
+async def get_run(run_id: str, rt: Runtime = Depends(runtime)) -> RunOut:
+    return await run_reads.get(rt, run_id)
+
+
+@app.post("/api/v1/runs/{run_id}/cancel")
+async def cancel_run(run_id: str, rt: Runtime = Depends(runtime)) -> RunOut:
+    await runs.cancel(rt, run_id)
+    return await run_reads.get(rt, run_id)
+
+
+handler = Mangum(app, lifespan="off")

@@ -1,0 +1,53 @@
+"""Discovery stage: source → candidate documents; hands each to extraction."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from shared import results, runs
+from shared.db.models import Document, Source, new_id, utcnow
+from shared.db.upsert import upsert
+from shared.discovery import discover
+from shared.fetch import FetchError
+from shared.logs import get_logger
+from shared.messages import DiscoverSource, ExtractDocument
+from shared.runtime.stage import StageDeps, stage
+
+log = get_logger("quarry.discovery")
+
+
+@stage("discovery", next="extraction")
+async def handler(msg: DiscoverSource, deps: StageDeps) -> list[ExtractDocument]:
+    session = deps.session
+    source = await session.get(Source, msg.source_id)
+    if source is None:
+        await runs.fail(session, msg.run_id, f"source {msg.source_id} no longer exists")
+        return []
+    try:
+        urls = await discover(deps.fetcher, source.kind, source.url, list(source.urls))
+    except FetchError as exc:
+        await runs.fail(session, msg.run_id, exc.detail)
+        return []
+    for url in urls:
+        await upsert(
+            session,
+            Document,
+            {"id": new_id(), "source_id": source.id, "url": url, "updated_at": utcnow()},
+            key=("source_id", "url"),
+            update=("updated_at",),
+        )
+    rows = await session.execute(
+        select(Document.id, Document.url).where(
+            Document.source_id == source.id, Document.url.in_(urls)
+        )
+    )
+    ids = {doc_id: url for doc_id, url in rows}
+    by_url = {url: doc_id for doc_id, url in ids.items()}
+    for url in urls:
+        await results.record(session, msg.run_id, by_url[url], "discovery", "succeeded")
+    await runs.mark_running(session, msg.run_id, len(urls))
+    log.info("discovered", extra={"run_id": msg.run_id, "documents": len(urls)})
+    return [
+        ExtractDocument(run_id=msg.run_id, source_id=source.id, document_id=by_url[url], url=url)
+        for url in urls
+    ]

@@ -1,0 +1,134 @@
+"""Settings: one typed configuration from QUARRY_* variables and an optional quarry.toml."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from shared.errors import ConfigError
+
+PREFIX = "QUARRY_"
+
+
+class Settings(BaseModel):
+    """Effective configuration of one process; built once at the boundary and passed in."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    env: Literal["dev", "stack", "lambda", "test"] = Field(
+        "dev", description="Where this process runs: the embedded emulator, the stack, or Lambda."
+    )
+    database_url: str = Field(
+        "sqlite+aiosqlite:///.quarry/dev.db",
+        description="SQLAlchemy URL of the writer (primary) database.",
+    )
+    database_reader_url: str | None = Field(
+        None, description="SQLAlchemy URL of the read replica; unset reads from the writer."
+    )
+    queue: Literal["memory", "redis"] = Field(
+        "memory", description="Dispatch between stages: Taskiq's in-process broker or Redis."
+    )
+    redis_url: str | None = Field(None, description="Redis URL of the queue (stack only).")
+    cache: Literal["memory", "redis"] = Field("memory", description="Cache backend.")
+    cache_url: str | None = Field(None, description="Redis URL of the cache (stack only).")
+    llm_provider: Literal["local"] = Field(
+        "local", description="LLM provider for the intelligence stage; `local` needs no network."
+    )
+    secret_key: SecretStr = Field(
+        SecretStr("quarry-dev-secret-change-me"),
+        description="Signs list cursors and CSRF tokens; set a long random value outside dev.",
+    )
+    fetch_allow_hosts: tuple[str, ...] = Field(
+        (), description="Hosts the fetcher may reach even on private or loopback addresses."
+    )
+    fetch_timeout_s: float = Field(10.0, gt=0, le=120, description="Timeout of one page fetch.")
+    fetch_max_bytes: int = Field(
+        5_000_000, gt=0, description="Largest response body the fetcher reads, in bytes."
+    )
+    user_agent: str = Field("QuarryBot/0.1 (+https://quarry.dev/bot)", description="Crawler UA.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Log level."
+    )
+
+
+def _coerce(name: str, raw: str) -> Any:
+    """Environment values are strings; tuple fields take comma-separated lists."""
+    field = Settings.model_fields[name]
+    if field.annotation == tuple[str, ...]:
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    return raw
+
+
+def load_settings(environ: Mapping[str, str], toml_path: Path | None = None) -> Settings:
+    """Build Settings from a mapping of QUARRY_* variables over an optional TOML file.
+
+    Unknown QUARRY_* keys and invalid values raise ConfigError naming the key, what was
+    wrong and what is accepted, so start-up stops with a clear message.
+    """
+    values: dict[str, Any] = {}
+    if toml_path is not None and toml_path.exists():
+        try:
+            values.update(tomllib.loads(toml_path.read_text()).get("quarry", {}))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{toml_path}: not valid TOML: {exc}") from exc
+    for key, raw in environ.items():
+        if not key.startswith(PREFIX):
+            continue
+        name = key[len(PREFIX) :].lower()
+        if name not in Settings.model_fields:
+            known = ", ".join(PREFIX + n.upper() for n in Settings.model_fields)
+            raise ConfigError(f"{key}: unknown setting; accepted settings are {known}")
+        values[name] = _coerce(name, raw)
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigError(describe_errors(exc)) from exc
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """One line per invalid key: the variable name, the problem and the accepted values."""
+    lines = []
+    for err in exc.errors():
+        name = ".".join(str(p) for p in err["loc"])
+        key = PREFIX + name.upper()
+        given = err.get("input")
+        shown = "***" if "secret" in name else repr(given)
+        lines.append(f"{key}={shown}: {err['msg']}")
+    return "invalid settings: " + "; ".join(lines)
+
+
+def redacted(settings: Settings) -> dict[str, Any]:
+    """Settings as plain values with every secret replaced, for `quarry config show`."""
+    out: dict[str, Any] = {}
+    for name, value in settings.model_dump().items():
+        if isinstance(value, SecretStr):
+            out[name] = "**********" if value.get_secret_value() else ""
+        elif isinstance(value, str) and "://" in value and "@" in value:
+            out[name] = _redact_url(value)
+        else:
+            out[name] = value
+    return out
+
+
+def _redact_url(url: str) -> str:
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """Every secret string in the settings, so tests and logs can check none leaks."""
+    found = [
+        v.get_secret_value() for v in settings.model_dump().values() if isinstance(v, SecretStr)
+    ]
+    for value in settings.model_dump().values():
+        if isinstance(value, str) and "://" in value and "@" in value:
+            creds = value.split("://", 1)[1].rsplit("@", 1)[0]
+            if ":" in creds:
+                found.append(creds.split(":", 1)[1])
+    return [v for v in found if v]

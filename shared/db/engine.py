@@ -1,0 +1,85 @@
+"""Engines per event loop for the writer and the reader, with SQLite tuned for concurrent use."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def make_engine(url: str) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, a busy timeout and foreign keys on every connection."""
+    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    if make_url(url).get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def sync_url(url: str) -> str:
+    """The synchronous driver URL for the same database (migrations run synchronously)."""
+    parsed = make_url(url)
+    if parsed.drivername == "sqlite+aiosqlite":
+        return parsed.set(drivername="sqlite").render_as_string(hide_password=False)
+    return parsed.render_as_string(hide_password=False)
+
+
+class Database:
+    """Writer and reader engines, one pair per event loop, since async connections are
+    bound to the loop that opened them (each emulated execution environment has its own)."""
+
+    def __init__(self, writer_url: str, reader_url: str | None = None) -> None:
+        self.writer_url = writer_url
+        self.reader_url = reader_url or writer_url
+        self._engines: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[AsyncEngine, AsyncEngine]
+        ] = weakref.WeakKeyDictionary()
+
+    def _pair(self) -> tuple[AsyncEngine, AsyncEngine]:
+        loop = asyncio.get_running_loop()
+        pair = self._engines.get(loop)
+        if pair is None:
+            writer = make_engine(self.writer_url)
+            reader = writer if self.reader_url == self.writer_url else make_engine(self.reader_url)
+            pair = (writer, reader)
+            self._engines[loop] = pair
+        return pair
+
+    @asynccontextmanager
+    async def writer(self) -> AsyncIterator[AsyncSession]:
+        """A session on the primary in one transaction, committed when the block ends."""
+        session = AsyncSession(self._pair()[0], expire_on_commit=False)
+        async with session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[AsyncSession]:
+        """A read-only session on the replica (the writer when no replica is configured)."""
+        async with AsyncSession(self._pair()[1], expire_on_commit=False) as session:
+            yield session
+
+    async def dispose(self) -> None:
+        """Close the engines of every loop: this one's directly, idle ones (the gateway's
+        execution environments) by running their loop briefly on a helper thread."""
+        here = asyncio.get_running_loop()
+        for loop, pair in list(self._engines.items()):
+            for engine in set(pair):
+                if loop is here:
+                    await engine.dispose()
+                elif not loop.is_closed() and not loop.is_running():
+                    await asyncio.to_thread(loop.run_until_complete, engine.dispose())
+        self._engines.clear()

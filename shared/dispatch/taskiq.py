@@ -1,0 +1,67 @@
+"""Taskiq dispatch: every stage is a Taskiq task that receives SQS-shaped records."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from taskiq import AsyncBroker, AsyncTaskiqDecoratedTask
+
+from shared.errors import ConfigError
+
+TaskFn = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
+
+
+def sqs_record(stage: str, body: dict[str, Any], receive_count: int = 1) -> dict[str, Any]:
+    """An SQS record as Lambda receives it, carrying a stage message as its JSON body."""
+    now_ms = str(int(datetime.now(UTC).timestamp() * 1000))
+    return {
+        "messageId": str(uuid.uuid4()),
+        "receiptHandle": uuid.uuid4().hex,
+        "body": json.dumps(body, separators=(",", ":")),
+        "attributes": {
+            "ApproximateReceiveCount": str(receive_count),
+            "SentTimestamp": now_ms,
+            "SenderId": "AROAQUARRYLOCAL",
+            "ApproximateFirstReceiveTimestamp": now_ms,
+        },
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:us-east-1:000000000000:quarry-{stage}",
+        "awsRegion": "us-east-1",
+    }
+
+
+class TaskiqDispatcher:
+    """Kicks one Taskiq task per message. The broker lives on one event loop; sends from
+    other threads (API invocations) hop onto it, so stage work never runs on a loop that
+    stops when a request ends."""
+
+    def __init__(self, broker: AsyncBroker, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self.broker = broker
+        self.loop = loop
+        self.tasks: dict[str, AsyncTaskiqDecoratedTask[[dict[str, Any]], None]] = {}
+
+    def register(self, stage: str, fn: TaskFn) -> None:
+        """Register a stage's Taskiq task under the stage's name."""
+        self.tasks[stage] = self.broker.register_task(fn, task_name=stage)  # type: ignore[arg-type]
+
+    async def _kick(self, stage: str, bodies: Sequence[dict[str, Any]]) -> None:
+        task = self.tasks.get(stage)
+        if task is None:
+            raise ConfigError(f"no Taskiq task is registered for stage {stage!r}")
+        for body in bodies:
+            await task.kiq(sqs_record(stage, body))
+
+    async def send(self, stage: str, bodies: Sequence[dict[str, Any]]) -> None:
+        running = asyncio.get_running_loop()
+        if self.loop is None or self.loop is running:
+            await self._kick(stage, bodies)
+            return
+        future = asyncio.run_coroutine_threadsafe(self._kick(stage, bodies), self.loop)
+        await asyncio.wrap_future(future)

@@ -1,0 +1,1 @@
+"""Pure cores of the web-intelligence pipeline: discovery, extraction and analysis."""

@@ -1,0 +1,155 @@
+"""Extraction core: fetched HTML → main text, metadata and fingerprints (pure, no network)."""
+
+import hashlib
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+
+import trafilatura
+
+from shared.pipeline.language import detect_language
+from shared.pipeline.similarity import simhash
+
+MIN_MAIN_TEXT = 200
+_LANG_SUBTAG = re.compile(r"[a-z]{2,3}")
+_BODY_START = re.compile(r"<body[\s>]", re.IGNORECASE)
+_HEAD_SCAN_LIMIT = 65_536
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """Main text and metadata of one page; `simhash` is unsigned (see `to_signed64`)."""
+
+    title: str | None
+    author: str | None
+    published: str | None
+    language: str | None
+    canonical_url: str | None
+    text: str
+    content_hash: str
+    simhash: int
+
+
+def extract(html: str, url: str) -> Extracted:
+    """Pull the main text and metadata out of a page, dropping navigation and boilerplate.
+
+    Never raises on malformed input: a page with nothing readable gives empty text.
+    Works on the string only, so trafilatura never fetches anything.
+    """
+    if not html.strip():
+        return _build(text="", language=None)
+    head = _read_head(html, url)
+    try:
+        doc = trafilatura.bare_extraction(
+            html, url=url, with_metadata=True, include_comments=False, include_tables=True
+        )
+    except ValueError:  # undecodable or unparsable markup: treat as a page without text
+        doc = None
+    if doc is None or isinstance(doc, dict):
+        return _build(text="", language=head.language, canonical_url=head.canonical_url)
+    text = (doc.text or "").strip()
+    return _build(
+        text=text,
+        language=head.language or detect_language(text),
+        title=_clean(doc.title),
+        author=_clean(doc.author),
+        published=_clean(doc.date),
+        canonical_url=head.canonical_url,
+    )
+
+
+def has_main_text(e: Extracted) -> bool:
+    """True when the page carried an article-sized body rather than just menus and captions."""
+    return len(e.text) >= MIN_MAIN_TEXT
+
+
+def content_hash(text: str) -> str:
+    """Sha256 hex of the text with whitespace collapsed, so reflowed copies hash alike."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _build(
+    *,
+    text: str,
+    language: str | None,
+    title: str | None = None,
+    author: str | None = None,
+    published: str | None = None,
+    canonical_url: str | None = None,
+) -> Extracted:
+    return Extracted(
+        title=title,
+        author=author,
+        published=published,
+        language=language,
+        canonical_url=canonical_url,
+        text=text,
+        content_hash=content_hash(text),
+        simhash=simhash(text),
+    )
+
+
+@dataclass(frozen=True)
+class _Head:
+    language: str | None
+    canonical_url: str | None
+
+
+class _HeadParser(HTMLParser):
+    """Collects `<html lang>`, rel=canonical and og:url, which trafilatura does not report."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lang: str | None = None
+        self.canonical: list[str] = []
+        self.og_url: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "html" and self.lang is None:
+            self.lang = values.get("lang") or values.get("xml:lang")
+        elif tag == "link" and "canonical" in values.get("rel", "").lower().split():
+            self.canonical.append(values.get("href", ""))
+        elif tag == "meta" and values.get("property", "").lower() == "og:url":
+            self.og_url.append(values.get("content", ""))
+
+
+def _read_head(html: str, url: str) -> _Head:
+    # Everything wanted sits before <body>; stopping there keeps this pass cheap.
+    body = _BODY_START.search(html)
+    parser = _HeadParser()
+    parser.feed(html[: body.start()] if body else html[:_HEAD_SCAN_LIMIT])
+    parser.close()
+    return _Head(
+        language=_primary_subtag(parser.lang),
+        canonical_url=_absolute(parser.canonical + parser.og_url, url),
+    )
+
+
+def _primary_subtag(declared: str | None) -> str | None:
+    if not declared:
+        return None
+    primary = declared.strip().lower().replace("_", "-").split("-")[0]
+    return primary if _LANG_SUBTAG.fullmatch(primary) else None
+
+
+def _absolute(candidates: list[str], url: str) -> str | None:
+    for candidate in candidates:
+        if not candidate.strip():
+            continue
+        try:
+            absolute = urljoin(url, candidate.strip())
+            parts = urlsplit(absolute)
+        except ValueError:  # e.g. a malformed IPv6 host
+            continue
+        if parts.scheme in ("http", "https") and parts.netloc:
+            return absolute
+    return None
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = " ".join(value.split())
+    return value or None

@@ -1,0 +1,1 @@
+"""Reads and writes behind the API functions, one module per resource."""

@@ -1,0 +1,131 @@
+"""The run lifecycle: start_run() is the only way a run begins; settle() ends it exactly once."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared import outbox
+from shared.db.models import ACTIVE_STATES, Outbox, Run, Source, StageResult, utcnow
+from shared.errors import ConflictError, NotFoundError
+from shared.logs import get_logger
+from shared.messages import DiscoverSource, RollupSource
+from shared.runtime.deps import Runtime
+
+log = get_logger("quarry.runs")
+
+FIRST_STAGE = "discovery"
+LAST_DOCUMENT_STAGE = "intelligence"
+ON_FINAL_STAGE = "analytics"
+TRIGGERS = ("api", "schedule", "webhook", "cli")
+
+
+async def start_run(rt: Runtime, source_id: str, trigger: str = "api") -> Run:
+    """Create a run and its first dispatch in one transaction, then hand it to the queue.
+
+    If the queue is down the dispatch stays in the outbox and the relay sends it later,
+    so a run that was accepted is never lost.
+    """
+    async with rt.db.writer() as session:
+        if await session.get(Source, source_id) is None:
+            raise NotFoundError(f"source {source_id} does not exist")
+        run = Run(source_id=source_id, trigger=trigger, state="queued")
+        session.add(run)
+        await session.flush()
+        body = DiscoverSource(run_id=run.id, source_id=source_id).model_dump()
+        ids = await outbox.add(session, run.id, FIRST_STAGE, [body])
+    log.info("run started", extra={"run_id": run.id, "source_id": source_id, "trigger": trigger})
+    await outbox.flush(rt.db, rt.dispatcher, ids)
+    return run
+
+
+async def mark_running(session: AsyncSession, run_id: str, discovered: int) -> None:
+    """Record how many documents the run covers; queued → running."""
+    await session.execute(
+        update(Run)
+        .where(Run.id == run_id, Run.state.in_(ACTIVE_STATES))
+        .values(state="running", discovered=discovered, started_at=utcnow())
+    )
+
+
+async def is_cancelled(session: AsyncSession, run_id: str) -> bool:
+    state = await session.scalar(select(Run.state).where(Run.id == run_id))
+    return state == "cancelled"
+
+
+def _final_documents(run_id: str) -> tuple[object, ...]:
+    """Documents that reached a final row: failed or skipped anywhere, or done at the end."""
+    return (
+        StageResult.run_id == run_id,
+        StageResult.stage != FIRST_STAGE,
+        or_(StageResult.status != "succeeded", StageResult.stage == LAST_DOCUMENT_STAGE),
+    )
+
+
+async def settle(rt: Runtime, run_id: str) -> str | None:
+    """End the run if every document is final in every stage; returns the final state
+    when this call made the transition. A conditional update makes it happen once, even
+    when several workers finish their last documents at the same moment."""
+    async with rt.db.writer() as session:
+        run = await session.get(Run, run_id)
+        if run is None or run.state not in ACTIVE_STATES or run.discovered is None:
+            return None
+        final = await session.scalar(
+            select(func.count(func.distinct(StageResult.document_id))).where(
+                *_final_documents(run_id)  # type: ignore[arg-type]
+            )
+        )
+        if (final or 0) < run.discovered:
+            return None
+        done = await session.scalar(
+            select(func.count()).where(
+                StageResult.run_id == run_id,
+                StageResult.stage == LAST_DOCUMENT_STAGE,
+                StageResult.status == "succeeded",
+            )
+        )
+        state = "failed" if run.discovered and not done else "succeeded"
+        changed = await session.execute(
+            update(Run)
+            .where(Run.id == run_id, Run.state.in_(ACTIVE_STATES))
+            .values(state=state, finished_at=utcnow())
+        )
+        if changed.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        body = RollupSource(run_id=run_id, source_id=run.source_id).model_dump()
+        ids = await outbox.add(session, run_id, ON_FINAL_STAGE, [body])
+    log.info("run finished", extra={"run_id": run_id, "state": state})
+    await outbox.flush(rt.db, rt.dispatcher, ids)
+    return state
+
+
+async def fail(session: AsyncSession, run_id: str, error: str) -> bool:
+    """Fail the run as a whole (its source could not be read); once, like settle()."""
+    changed = await session.execute(
+        update(Run)
+        .where(Run.id == run_id, Run.state.in_(ACTIVE_STATES))
+        .values(state="failed", error=error, finished_at=utcnow())
+    )
+    return bool(changed.rowcount)  # type: ignore[attr-defined]
+
+
+async def cancel(rt: Runtime, run_id: str) -> Run:
+    """Cancel an active run: undispatched work is dropped, stages skip its messages."""
+    async with rt.db.writer() as session:
+        run = await session.get(Run, run_id)
+        if run is None:
+            raise NotFoundError(f"run {run_id} does not exist")
+        changed = await session.execute(
+            update(Run)
+            .where(Run.id == run_id, Run.state.in_(ACTIVE_STATES))
+            .values(state="cancelled", finished_at=utcnow())
+        )
+        if not changed.rowcount:  # type: ignore[attr-defined]
+            raise ConflictError(f"run {run_id} is already {run.state}; only active runs cancel")
+        await session.execute(
+            update(Outbox)
+            .where(and_(Outbox.run_id == run_id, Outbox.sent_at.is_(None)))
+            .values(sent_at=utcnow())
+        )
+        await session.refresh(run)
+    return run

@@ -1,0 +1,1 @@
+"""Runtime adapters: the Lambda context, the invocation wrapper, HTTP and stage handlers."""

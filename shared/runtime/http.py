@@ -1,0 +1,147 @@
+"""HTTP functions: a FastAPI app with problem+json errors and the invocation wrapper.
+
+Wrap it as `handler = Mangum(app)`; the same app also answers direct ASGI calls, and
+both paths give the same answers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.errors import QuarryError, problem
+from shared.logs import get_logger, request_id_var
+from shared.runtime.deps import Runtime, current
+from shared.runtime.invocation import invocation
+
+log = get_logger("quarry.http")
+PROBLEM = "application/problem+json"
+_RID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Content too large",
+    422: "Unprocessable content",
+    429: "Too many requests",
+    500: "Internal error",
+    503: "Service unavailable",
+    504: "Gateway timeout",
+}
+
+
+def runtime() -> Runtime:
+    """FastAPI dependency: the installed runtime."""
+    return current()
+
+
+def request_id_of(scope: Scope) -> str:
+    """The caller's X-Request-Id if well formed, else the Lambda request id, else new."""
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            text = bytes(value).decode("latin-1")
+            if _RID.match(text):
+                return text
+    ctx = scope.get("aws.context")
+    rid: object = getattr(ctx, "aws_request_id", None)
+    return str(rid) if rid else str(uuid.uuid4())
+
+
+def problem_response(
+    status: int, detail: str, *, slug: str | None = None, title: str | None = None, **extra: Any
+) -> JSONResponse:
+    body = problem(
+        status,
+        title or _TITLES.get(status, "Error"),
+        detail,
+        request_id_var.get() or "",
+        slug=slug or str(status),
+        **extra,
+    )
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+class InvocationMiddleware:
+    """Outermost boundary: request id, metrics, and the one place an unexpected error
+    is logged (once) and answered with a 500 problem carrying the request id."""
+
+    def __init__(self, app: ASGIApp, function: str) -> None:
+        self.app = app
+        self.function = function
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = request_id_of(scope)
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                status = int(message["status"])
+                inv.outcome = "error" if status >= 500 else "success"
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+            await send(message)
+
+        with invocation(self.function, "http", rid) as inv:
+            try:
+                await self.app(scope, receive, send_with_id)
+            except Exception:
+                log.exception("unhandled error")
+                if started:
+                    raise
+                response = problem_response(
+                    500,
+                    "an unexpected error occurred; quote the request id when reporting it",
+                    slug="internal",
+                )
+                await response(scope, receive, send_with_id)
+
+
+async def _quarry_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, QuarryError)
+    return problem_response(exc.status, exc.detail, slug=exc.slug, title=exc.title, **exc.extra)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"path": ".".join(str(p) for p in err["loc"]), "message": err["msg"], "type": err["type"]}
+        for err in exc.errors()
+    ]
+    detail = "; ".join(f"{e['path']}: {e['message']}" for e in errors)
+    return problem_response(422, detail, slug="validation", errors=json.loads(json.dumps(errors)))
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else "request failed"
+    response = problem_response(exc.status_code, detail)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def create_app(function: str, *, title: str, description: str = "") -> FastAPI:
+    """A FastAPI app for one HTTP function, with the platform's error shape and metrics."""
+    app = FastAPI(
+        title=title, description=description, docs_url=None, redoc_url=None, openapi_url=None
+    )
+    app.add_exception_handler(QuarryError, _quarry_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_middleware(InvocationMiddleware, function=function)
+    return app

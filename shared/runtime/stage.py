@@ -1,0 +1,169 @@
+"""@stage: a plain async core becomes a Lambda SQS-batch handler and a Taskiq task.
+
+The adapter parses each record into the core's message type, runs the core inside one
+database transaction with the invocation wrapper around it, writes the core's output to
+the outbox in that same transaction, and after commit dispatches it and settles the run.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar, get_type_hints
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared import outbox, runs
+from shared.cache import Cache
+from shared.config import Settings
+from shared.fetch import Fetcher
+from shared.logs import get_logger
+from shared.messages import Message
+from shared.runtime.context import LambdaContext
+from shared.runtime.deps import Runtime, current
+from shared.runtime.invocation import invocation
+from shared.runtime.loop import run_sync
+
+log = get_logger("quarry.stage")
+
+M = TypeVar("M", bound=Message)
+Output = Message | Sequence[Message] | None
+Core = Callable[[M, "StageDeps"], Awaitable[Output]]
+
+
+class StageFailedError(Exception):
+    """Raised by the Taskiq task when its record failed, so the broker can retry it."""
+
+
+@dataclass
+class StageDeps:
+    """What a stage core may use: its transaction and the runtime's ports."""
+
+    session: AsyncSession
+    runtime: Runtime
+    context: LambdaContext
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    @property
+    def fetcher(self) -> Fetcher:
+        return self.runtime.fetch
+
+    @property
+    def cache(self) -> Cache:
+        return self.runtime.cache
+
+
+def _as_list(out: Output) -> list[Message]:
+    if out is None:
+        return []
+    if isinstance(out, Message):
+        return [out]
+    return list(out)
+
+
+class StageFunction(Generic[M]):
+    """A stage function: call it as a Lambda handler, or register `task` with Taskiq."""
+
+    def __init__(
+        self,
+        name: str,
+        core: Core[M],
+        next_stage: str | None,
+        on_schedule: Callable[[dict[str, Any]], M] | None,
+    ) -> None:
+        self.name = name
+        self.core = core
+        self.next_stage = next_stage
+        self.on_schedule = on_schedule
+        self.message_type: type[M] = get_type_hints(core)[
+            next(iter(inspect.signature(core).parameters))
+        ]
+        self.__doc__ = core.__doc__
+
+        async def task(record: dict[str, Any]) -> None:
+            await self.run_record(record)
+
+        task.__name__ = task.__qualname__ = f"{name}_task"
+        self.task = task  # the Taskiq task body (Taskiq renames it, so not a bound method)
+
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """The Lambda entry point: SQS batch in, partial batch failure report out."""
+        return run_sync(self.process(event, context))
+
+    async def process(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """Handle an SQS batch (or an EventBridge scheduled event); never raises."""
+        if event.get("source") == "aws.events" and self.on_schedule is not None:
+            records = [
+                {"messageId": event.get("id", "schedule"), "message": self.on_schedule(event)}
+            ]
+        else:
+            records = list(event.get("Records") or [])
+        failures = []
+        for record in records:
+            if not await self._record(record, context):
+                failures.append({"itemIdentifier": str(record.get("messageId", ""))})
+        return {"batchItemFailures": failures}
+
+    async def run_record(self, record: dict[str, Any]) -> None:
+        """One SQS-shaped record; raises StageFailedError so a broker may retry it."""
+        ctx = LambdaContext(function_name=self.name)
+        if not await self._record(record, ctx):
+            raise StageFailedError(f"{self.name}: record {record.get('messageId')} failed")
+
+    async def _record(self, record: dict[str, Any], context: Any) -> bool:
+        rid = str(getattr(context, "aws_request_id", "") or record.get("messageId", ""))
+        with invocation(self.name, "sqs", rid) as inv:
+            try:
+                message = record.get("message") or self.message_type.model_validate(
+                    json.loads(record["body"])
+                )
+            except (KeyError, TypeError, ValueError, ValidationError) as exc:
+                inv.outcome = "invalid"
+                log.error(
+                    "record is not a valid %s message: %s",
+                    self.message_type.__name__,
+                    exc,
+                    extra={"message_id": record.get("messageId")},
+                )
+                return False
+            try:
+                await self._run(message, context)
+            except Exception:  # the adapter is the boundary: log once, report the record
+                inv.outcome = "error"
+                log.exception("stage failed", extra={"run_id": message.run_id})
+                return False
+            return True
+
+    async def _run(self, message: M, context: Any) -> None:
+        rt = current()
+        ids: list[int] = []
+        async with rt.db.writer() as session:
+            if await runs.is_cancelled(session, message.run_id):
+                log.info("skipped: run cancelled", extra={"run_id": message.run_id})
+                return
+            out = _as_list(await self.core(message, StageDeps(session, rt, context)))
+            if out and self.next_stage:
+                bodies = [m.model_dump() for m in out]
+                ids = await outbox.add(session, message.run_id, self.next_stage, bodies)
+        await outbox.flush(rt.db, rt.dispatcher, ids)
+        await runs.settle(rt, message.run_id)
+
+
+def stage(
+    name: str,
+    *,
+    next: str | None = None,
+    on_schedule: Callable[[dict[str, Any]], Any] | None = None,
+) -> Callable[[Core[M]], StageFunction[M]]:
+    """Turn `async def core(msg, deps) -> output` into a stage function named `name`."""
+
+    def wrap(core: Core[M]) -> StageFunction[M]:
+        return StageFunction(name, core, next, on_schedule)
+
+    return wrap

@@ -1,0 +1,1 @@
+"""Functions that exist only for tests: they exercise the gateway's corners."""
