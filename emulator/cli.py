@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from emulator.bench.cli import bench_app
 from shared.config import Settings, load_settings, redacted
 from shared.errors import ConfigError, QuarryError
 from shared.logs import configure_logging
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Inspect the effective configuration.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+app.add_typer(bench_app, name="bench")
 console = Console(stderr=True)
 TABLE = Path("serverless.yml")
 TableOpt = Annotated[Path, typer.Option("--table", help="The function table.")]
@@ -136,3 +138,7 @@ def openapi(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -18,7 +18,6 @@ from emulator.routing import Router
 from emulator.table import Table, load_handler
 from shared.logs import get_logger
 from shared.runtime.context import LambdaContext
-from shared.runtime.invocation import record_init
 from shared.runtime.loop import thread_loop
 
 log = get_logger("quarry.gateway")
@@ -48,9 +47,7 @@ class Gateway:
         self.router = Router(table.http())
         self.handlers: dict[str, Any] = {}
         for fn in table.http():
-            handler, seconds = load_handler(fn)
-            record_init(fn.name, seconds)
-            self.handlers[fn.name] = handler
+            self.handlers[fn.name] = load_handler(fn)[0]
         self.executor = ThreadPoolExecutor(threads, "lambda", initializer=thread_loop)
         self._openapi: bytes | None = None
 

@@ -85,15 +85,15 @@ async def embedded(
 ) -> AsyncIterator[Embedded]:
     """Start the embedded platform on the running loop; stop it when the block ends."""
     table = load_table(table_path)
+    handlers: dict[str, Any] = {}
+    for fn in table.functions.values():  # every declaration must import before start-up
+        handlers[fn.name], seconds = load_handler(fn)
+        record_init(fn.name, seconds)
     await asyncio.to_thread(migrate.upgrade, settings.database_url)
     broker = InMemoryBroker(max_async_tasks=16, propagate_exceptions=False)
     dispatcher = TaskiqDispatcher(broker, asyncio.get_running_loop())
-    handlers: dict[str, Any] = {}
     for fn in table.stages():
-        handler, seconds = load_handler(fn)
-        record_init(fn.name, seconds)
-        handlers[fn.name] = handler
-        dispatcher.register(fn.name, handler.task)
+        dispatcher.register(fn.name, handlers[fn.name].task)
     runtime = deps.Runtime(
         settings=settings,
         db=Database(settings.database_url, settings.database_reader_url),

@@ -102,6 +102,11 @@ def _number(fn: str, key: str, value: Any, default: float, low: float, high: flo
     return float(value)
 
 
+def _setting(spec: dict[str, Any], provider: dict[str, Any], key: str) -> Any:
+    value = spec.get(key)
+    return provider.get(key) if value is None else value
+
+
 def _function(name: str, spec: Any, provider: dict[str, Any]) -> Function:
     if not isinstance(spec, dict):
         raise ConfigError(f"function {name!r}: expected a mapping with at least `handler`")
@@ -110,10 +115,9 @@ def _function(name: str, spec: Any, provider: dict[str, Any]) -> Function:
         raise ConfigError(
             f"function {name!r}: handler {handler!r} is not 'path/to/module.attribute'"
         )
-    timeout = _number(name, "timeout", spec.get("timeout"), provider.get("timeout", 6), 1, 900)
-    memory = _number(
-        name, "memorySize", spec.get("memorySize"), provider.get("memorySize", 1024), 128, 10240
-    )
+    # provider-level values are defaults for every function, so they are checked the same way
+    timeout = _number(name, "timeout", _setting(spec, provider, "timeout"), 6, 1, 900)
+    memory = _number(name, "memorySize", _setting(spec, provider, "memorySize"), 1024, 128, 10240)
     routes: list[Route] = []
     schedules: list[str] = []
     queue, batch = False, 10
@@ -158,6 +162,8 @@ def load_table(path: Path) -> Table:
     if not isinstance(doc, dict) or not isinstance(doc.get("functions"), dict):
         raise ConfigError(f"{path}: expected a `functions:` mapping")
     provider = doc.get("provider") or {}
+    if not isinstance(provider, dict):
+        raise ConfigError(f"{path}: `provider:` must be a mapping")
     functions = {name: _function(name, spec, provider) for name, spec in doc["functions"].items()}
     return Table(str(doc.get("service", "quarry")), functions)
 

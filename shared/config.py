@@ -72,9 +72,12 @@ def load_settings(environ: Mapping[str, str], toml_path: Path | None = None) -> 
     values: dict[str, Any] = {}
     if toml_path is not None and toml_path.exists():
         try:
-            values.update(tomllib.loads(toml_path.read_text()).get("quarry", {}))
+            table = tomllib.loads(toml_path.read_text()).get("quarry", {})
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{toml_path}: not valid TOML: {exc}") from exc
+        if not isinstance(table, dict):
+            raise ConfigError(f"{toml_path}: `quarry` must be a table ([quarry]) of settings")
+        values.update(table)
     for key, raw in environ.items():
         if not key.startswith(PREFIX):
             continue
@@ -96,7 +99,12 @@ def describe_errors(exc: ValidationError) -> str:
         name = ".".join(str(p) for p in err["loc"])
         key = PREFIX + name.upper()
         given = err.get("input")
-        shown = "***" if "secret" in name else repr(given)
+        if "secret" in name:
+            shown = "***"
+        elif isinstance(given, str) and "://" in given and "@" in given:
+            shown = repr(_redact_url(given))  # e.g. a misspelled database_url key
+        else:
+            shown = repr(given)
         lines.append(f"{key}={shown}: {err['msg']}")
     return "invalid settings: " + "; ".join(lines)
 

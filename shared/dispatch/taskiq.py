@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import uuid
 from collections.abc import Callable, Coroutine, Sequence
@@ -19,10 +20,11 @@ TaskFn = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 def sqs_record(stage: str, body: dict[str, Any], receive_count: int = 1) -> dict[str, Any]:
     """An SQS record as Lambda receives it, carrying a stage message as its JSON body."""
     now_ms = str(int(datetime.now(UTC).timestamp() * 1000))
+    text = json.dumps(body, separators=(",", ":"))
     return {
         "messageId": str(uuid.uuid4()),
         "receiptHandle": uuid.uuid4().hex,
-        "body": json.dumps(body, separators=(",", ":")),
+        "body": text,
         "attributes": {
             "ApproximateReceiveCount": str(receive_count),
             "SentTimestamp": now_ms,
@@ -30,7 +32,7 @@ def sqs_record(stage: str, body: dict[str, Any], receive_count: int = 1) -> dict
             "ApproximateFirstReceiveTimestamp": now_ms,
         },
         "messageAttributes": {},
-        "md5OfBody": "",
+        "md5OfBody": hashlib.md5(text.encode(), usedforsecurity=False).hexdigest(),
         "eventSource": "aws:sqs",
         "eventSourceARN": f"arn:aws:sqs:us-east-1:000000000000:quarry-{stage}",
         "awsRegion": "us-east-1",

@@ -14,7 +14,6 @@ from emulator.demo import serve_site
 from emulator.gateway import Gateway
 from emulator.platform import Embedded, embedded
 from shared.config import Settings
-from shared.runtime.loop import close_idle_loops
 from tests.conftest import ROOT
 
 
@@ -48,7 +47,6 @@ async def direct(platform: Embedded) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(transport=transport, base_url="http://quarry.test") as c:
         yield c
     gateway.executor.shutdown()
-    close_idle_loops()
 
 
 async def poll(what: str, check: Callable[[], Awaitable[Any]], deadline_s: float = 30.0) -> Any:

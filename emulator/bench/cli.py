@@ -1,0 +1,116 @@
+"""`quarry bench`: run benchmarks with a progress bar, print their ratios, write the report."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.table import Table as RichTable
+
+from emulator.bench.registry import BENCHMARKS, run
+from emulator.bench.report import BenchOptions, Report, validate
+from shared.errors import QuarryError
+
+bench_app = typer.Typer(
+    help="Benchmarks, as ratios against a baseline measured in the same run.",
+    no_args_is_help=True,
+)
+console = Console(stderr=True)
+
+
+class ProgressMeter:
+    """A rich progress bar per measured variant."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task: TaskID | None = None
+
+    def start(self, label: str, total: int) -> None:
+        self.task = self.progress.add_task(label, total=total)
+
+    def advance(self) -> None:
+        if self.task is not None:
+            self.progress.advance(self.task)
+
+
+def _measure(names: list[str], options: BenchOptions, quick: bool) -> Report:
+    columns = (TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn())
+    try:
+        with Progress(*columns, console=console, transient=True) as progress:
+            meter = ProgressMeter(progress)
+            opts = BenchOptions(options.requests, options.concurrency, options.warmup, meter)
+            return asyncio.run(run(names, opts, quick=quick))
+    except QuarryError as exc:
+        console.print(f"[bold red]error:[/] {exc.detail}")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        console.print("stopped.")
+        raise typer.Exit(130) from None
+
+
+def show(report: Report) -> None:
+    out = Console()
+    for bench in report.benchmarks:
+        table = RichTable(
+            "variant",
+            "requests",
+            "concurrency",
+            "req/s",
+            "p50 ms",
+            "p99 ms",
+            "ratio",
+            title=f"{bench.name} (ratio = req/s ÷ {bench.baseline})",
+        )
+        for v in bench.variants:
+            table.add_row(
+                v.name,
+                str(v.requests),
+                str(v.concurrency),
+                f"{v.rps:.0f}",
+                f"{v.p50_ms:.2f}",
+                f"{v.p99_ms:.2f}",
+                f"{v.ratio:.2f}",
+            )
+        out.print(table)
+
+
+Requests = Annotated[int, typer.Option(min=1, help="Measured requests per variant.")]
+Concurrency = Annotated[int, typer.Option(min=1, help="Requests in flight at once.")]
+
+
+@bench_app.command()
+def gateway(requests: Requests = 10000, concurrency: Concurrency = 16) -> None:
+    """A trivial function through the Lambda-event path, direct ASGI, and bare uvicorn."""
+    options = BenchOptions(requests=requests, concurrency=concurrency)
+    show(_measure(["gateway"], options, quick=False))
+
+
+@bench_app.command("all")
+def run_all(
+    quick: Annotated[
+        bool, typer.Option(help="Small N (under a minute): checks the harness, not speed.")
+    ] = False,
+    out: Annotated[
+        Path, typer.Option(help="Report path without suffix: writes OUT.md and OUT.json.")
+    ] = Path("bench-report"),
+) -> None:
+    """Run every benchmark, print the ratios, write and validate the report."""
+    options = BenchOptions.quick() if quick else BenchOptions()
+    report = _measure(list(BENCHMARKS), options, quick=quick)
+    show(report)
+    json_path = out.with_name(out.name + ".json")
+    md_path = out.with_name(out.name + ".md")
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(report.to_json())
+    md_path.write_text(report.to_markdown())
+    try:
+        validate(json.loads(json_path.read_text()))
+    except ValueError as exc:
+        console.print(f"[bold red]the report is not valid:[/] {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"wrote {md_path} and {json_path}")

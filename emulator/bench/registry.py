@@ -1,0 +1,29 @@
+"""Every benchmark `quarry bench all` runs, by name; a new benchmark adds its line here."""
+
+from __future__ import annotations
+
+import os
+import platform
+from datetime import UTC, datetime
+
+from emulator.bench.gateway import bench_gateway
+from emulator.bench.report import BenchFn, BenchOptions, Report
+
+BENCHMARKS: dict[str, BenchFn] = {
+    "gateway": bench_gateway,
+}
+
+
+async def run(names: list[str], options: BenchOptions, *, quick: bool = False) -> Report:
+    """Run the named benchmarks one after another (they would compete for the CPUs)."""
+    results = [await BENCHMARKS[name](options) for name in names]
+    machine = (
+        f"{platform.python_implementation()} {platform.python_version()} · "
+        f"{platform.system()} {platform.machine()} · {os.cpu_count()} CPUs"
+    )
+    return Report(
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        machine=machine,
+        quick=quick,
+        benchmarks=results,
+    )

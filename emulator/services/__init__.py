@@ -1,0 +1,1 @@
+"""Local stand-ins for the managed services Quarry runs on (Postgres, ports to serve them on)."""

@@ -1,0 +1,260 @@
+"""A private Postgres cluster on loopback: initdb, start and stop it as an unprivileged OS user."""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import stat
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import TupleRow
+
+from shared.errors import ConfigError
+
+BIN_GLOB = "/usr/lib/postgresql/*/bin"
+# A socket path must fit sun_path (108 bytes) with Postgres's "/.s.PGSQL.<port>" appended.
+SOCKET_PATH_MAX = 107 - len("/.s.PGSQL.65535")
+TIMEOUT_S = 60
+
+
+def bin_dir() -> Path:
+    """The folder of the Postgres server binaries: pg_ctl's on PATH, else the newest installed
+    under /usr/lib/postgresql, so initdb, pg_ctl and pg_basebackup are always one version."""
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(found).resolve().parent
+    installed = sorted(
+        glob.glob(f"{BIN_GLOB}/pg_ctl"),
+        key=lambda p: (
+            int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0
+        ),
+    )
+    if not installed:
+        raise ConfigError(f"Postgres binaries not found: pg_ctl is not on PATH nor in {BIN_GLOB}")
+    return Path(installed[-1]).parent
+
+
+class PostgresServer:
+    """One cluster in `data_dir`, listening on 127.0.0.1:`port` only, trusting loopback clients.
+
+    `init()`, `start()` and `stop()` are separate steps so that a streaming replica can later be
+    made from a base backup of a started primary and started with its own `extra_conf` lines.
+    Run as root, every Postgres command runs as `os_user`, since Postgres refuses root.
+    `socket_dir=None` turns Unix sockets off (clients use TCP), which sidesteps the path limit.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int,
+        *,
+        user: str = "quarry",
+        database: str = "quarry",
+        fsync: bool = True,
+        extra_conf: Sequence[str] = (),
+        socket_dir: Path | None = None,
+        log_file: Path | None = None,
+        os_user: str = "postgres",
+    ) -> None:
+        self.data_dir = data_dir.resolve()
+        self.port = port
+        self.user = user
+        self.database = database
+        self.fsync = fsync
+        self.extra_conf = tuple(extra_conf)
+        self.socket_dir = socket_dir.resolve() if socket_dir is not None else None
+        self.log_file = (log_file or self.data_dir.with_name(f"{self.data_dir.name}.log")).resolve()
+        self.os_user = os_user
+        self.bin = bin_dir()
+        if self.socket_dir is not None and len(str(self.socket_dir)) > SOCKET_PATH_MAX:
+            raise ConfigError(
+                f"socket_dir {self.socket_dir} is too long for a Unix socket; "
+                f"use a path of at most {SOCKET_PATH_MAX} characters, or None for TCP only"
+            )
+
+    @property
+    def url(self) -> str:
+        """The SQLAlchemy URL of the default database, for the sync and async engines alike."""
+        return self.url_for(self.database)
+
+    def url_for(self, database: str) -> str:
+        return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    @property
+    def is_initialised(self) -> bool:
+        return (self.data_dir / "PG_VERSION").exists()
+
+    def init(self) -> None:
+        """Create the cluster (unless `data_dir` already holds one) with `user` as superuser,
+        trust authentication for 127.0.0.1 only, and the listen, durability and extra settings."""
+        if self.is_initialised:
+            return
+        self._make_dir(self.data_dir)
+        if self.socket_dir is not None:
+            self._make_dir(self.socket_dir)
+        self._make_log()
+        argv = [str(self.bin / "initdb"), "-D", str(self.data_dir), "-U", self.user]
+        argv += ["--auth=trust", "--encoding=UTF8", "--locale=C"]
+        self._run([*argv, *([] if self.fsync else ["--no-sync"])], "initdb")
+        self._write_hba()
+        with (self.data_dir / "postgresql.conf").open("a", encoding="utf-8") as conf:
+            conf.write("\n# quarry\n" + "".join(f"{line}\n" for line in self._conf_lines()))
+
+    def start(self) -> None:
+        """Start the server, wait until it accepts connections, then create `database` if
+        missing (not on a standby, which is read-only and gets it from its primary)."""
+        pg_ctl = [str(self.bin / "pg_ctl"), "start", "-D", str(self.data_dir)]
+        self._run([*pg_ctl, "-l", str(self.log_file), "-w", "-t", str(TIMEOUT_S)], "pg_ctl start")
+        try:
+            with self._admin() as conn:
+                if conn.execute("SELECT pg_is_in_recovery()").fetchone() == (True,):
+                    return
+                if not self._has_database(conn, self.database):
+                    conn.execute(
+                        sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.database))
+                    )
+        except psycopg.Error as exc:
+            raise ConfigError(
+                f"Postgres on port {self.port} started but {exc}{self._log()}"
+            ) from exc
+
+    def stop(self) -> None:
+        """Stop the server with a fast shutdown (rolls back open transactions); a no-op when it
+        is not running, so it is safe in a `finally` after a failed start."""
+        if not (self.data_dir / "postmaster.pid").exists():
+            return
+        self._run(
+            [str(self.bin / "pg_ctl"), "stop", "-D", str(self.data_dir), "-m", "fast", "-w"],
+            "pg_ctl stop",
+        )
+
+    def create_database(self, name: str) -> str:
+        """A new empty database (e.g. one per test); returns its URL."""
+        with self._admin() as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        return self.url_for(name)
+
+    def drop_database(self, name: str) -> None:
+        """Drop `name`, disconnecting any sessions still on it."""
+        with self._admin() as conn:
+            stmt = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            conn.execute(stmt.format(sql.Identifier(name)))
+
+    def _admin(self) -> psycopg.Connection[TupleRow]:
+        try:
+            return psycopg.connect(
+                host="127.0.0.1",
+                port=self.port,
+                user=self.user,
+                dbname="postgres",
+                autocommit=True,
+                connect_timeout=10,
+            )
+        except psycopg.Error as exc:
+            raise ConfigError(f"cannot connect to Postgres on port {self.port}: {exc}") from exc
+
+    @staticmethod
+    def _has_database(conn: psycopg.Connection[TupleRow], name: str) -> bool:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        return found is not None
+
+    def _conf_lines(self) -> list[str]:
+        sockets = str(self.socket_dir) if self.socket_dir is not None else ""
+        lines = [
+            "listen_addresses = '127.0.0.1'",
+            f"port = {self.port}",
+            f"unix_socket_directories = '{sockets}'",
+        ]
+        if not self.fsync:
+            lines += ["fsync = off", "synchronous_commit = off"]
+        return [*lines, *self.extra_conf]
+
+    def _write_hba(self) -> None:
+        lines = [
+            "host all all 127.0.0.1/32 trust",
+            "host replication all 127.0.0.1/32 trust",
+        ]
+        if self.socket_dir is not None:
+            lines.insert(0, "local all all trust")
+        (self.data_dir / "pg_hba.conf").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def _owner(self) -> tuple[int, int] | None:
+        """The (uid, gid) that must own the cluster's files, or None when not running as root."""
+        if os.geteuid() != 0:
+            return None
+        try:
+            entry = pwd.getpwnam(self.os_user)
+        except KeyError as exc:
+            raise ConfigError(
+                f"OS user {self.os_user!r} to run Postgres as does not exist"
+            ) from exc
+        return entry.pw_uid, entry.pw_gid
+
+    def _make_dir(self, path: Path) -> None:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        owner = self._owner()
+        if owner is None:
+            return
+        os.chown(path, *owner)
+        for folder in path.parents:
+            info = folder.stat()
+            if info.st_uid != owner[0] and not info.st_mode & stat.S_IXOTH:
+                raise ConfigError(
+                    f"{folder} cannot be traversed by OS user {self.os_user!r}, who runs Postgres; "
+                    f"put {path} under a folder others may enter (chmod o+x {folder})"
+                )
+
+    def _make_log(self) -> None:
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        self.log_file.touch()
+        owner = self._owner()
+        if owner is not None:
+            os.chown(self.log_file, *owner)
+
+    def _as_owner(self) -> list[str]:
+        if self._owner() is None:
+            return []
+        if runuser := shutil.which("runuser"):
+            return [runuser, "-u", self.os_user, "--"]
+        if setpriv := shutil.which("setpriv"):
+            return [setpriv, f"--reuid={self.os_user}", f"--regid={self.os_user}", "--init-groups"]
+        raise ConfigError("running as root, but neither runuser nor setpriv is available")
+
+    def _run(self, argv: list[str], what: str) -> None:
+        # PG* variables in the caller's environment would redirect the tools; the working folder
+        # is / because os_user may not be able to enter the caller's.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        try:
+            done = subprocess.run(
+                [*self._as_owner(), *argv],
+                capture_output=True,
+                text=True,
+                cwd="/",
+                env=env,
+                timeout=TIMEOUT_S + 30,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ConfigError(
+                f"{what} for {self.data_dir} did not finish: {exc}{self._log()}"
+            ) from exc
+        if done.returncode != 0:
+            output = _tail(done.stdout + done.stderr)
+            detail = f"{what} for {self.data_dir} failed (exit {done.returncode})"
+            raise ConfigError(f"{detail}:\n{output}{self._log()}")
+
+    def _log(self) -> str:
+        if not self.log_file.exists():
+            return ""
+        text = self.log_file.read_text(encoding="utf-8", errors="replace")
+        return f"\n--- tail of {self.log_file} ---\n{_tail(text)}" if text.strip() else ""
+
+
+def _tail(text: str, lines: int = 20) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])

@@ -1,0 +1,92 @@
+"""The benchmark report: ratios against the baseline, and validation of what was written."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+
+from emulator.bench.report import Measurement, Report, to_benchmark, validate
+
+
+def _report() -> Report:
+    bench = to_benchmark(
+        "gateway",
+        "a trivial function",
+        "base",
+        [
+            Measurement("fast", 100, 4, 800.0, 1.0, 2.0),
+            Measurement("base", 100, 4, 400.0, 2.0, 4.0),
+        ],
+    )
+    return Report(
+        created="2024-01-01T00:00:00+00:00", machine="test", quick=True, benchmarks=[bench]
+    )
+
+
+def _data() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(_report().to_json())
+    return data
+
+
+def test_to_benchmark_sets_ratios_against_the_baseline() -> None:
+    variants = {v.name: v.ratio for v in _report().benchmarks[0].variants}
+    assert variants == {"fast": 2.0, "base": 1.0}
+
+
+def test_to_benchmark_requires_the_baseline() -> None:
+    with pytest.raises(ValueError, match="baseline 'nope' was not measured"):
+        to_benchmark("gateway", "", "nope", [Measurement("a", 1, 1, 1.0, 1.0, 1.0)])
+
+
+def test_validate_accepts_a_written_report() -> None:
+    assert validate(_data()) == _report()
+    assert validate(_report()) == _report()
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, 0.0, -1.0])
+def test_validate_rejects_a_ratio_that_is_not_finite_and_positive(bad: float) -> None:
+    data = _data()
+    data["benchmarks"][0]["variants"][0]["ratio"] = bad
+    with pytest.raises(ValueError, match=r"variant 'fast': ratio is .*expected a finite number"):
+        validate(data)
+
+
+def test_validate_rejects_nan_as_written_in_json() -> None:
+    text = _report().to_json().replace('"ratio": 2.0', '"ratio": NaN')
+    with pytest.raises(ValueError, match="ratio is nan"):
+        validate(json.loads(text))
+
+
+@pytest.mark.parametrize("field", ["ratio", "rps", "p99_ms", "name"])
+def test_validate_rejects_a_missing_field(field: str) -> None:
+    data = _data()
+    del data["benchmarks"][0]["variants"][1][field]
+    with pytest.raises(
+        ValueError, match=rf"malformed: benchmarks\.0\.variants\.1\.{field}: Field required$"
+    ):
+        validate(data)
+
+
+def test_validate_rejects_a_missing_baseline_and_an_empty_report() -> None:
+    data = _data()
+    data["benchmarks"][0]["baseline"] = "gone"
+    with pytest.raises(ValueError, match="baseline 'gone' is missing"):
+        validate(data)
+    with pytest.raises(ValueError, match="no benchmarks"):
+        validate({**_data(), "benchmarks": []})
+
+
+def test_validate_rejects_a_baseline_ratio_other_than_one() -> None:
+    data = _data()
+    data["benchmarks"][0]["variants"][1]["ratio"] = 0.5
+    with pytest.raises(ValueError, match=r"baseline's ratio is 0\.5, not 1\.0"):
+        validate(data)
+
+
+def test_markdown_has_a_row_per_variant() -> None:
+    markdown = _report().to_markdown()
+    assert "| fast | 100 | 4 | 800 | 1.00 | 2.00 | 2.00 |" in markdown
+    assert "| base | 100 | 4 | 400 | 2.00 | 4.00 | 1.00 |" in markdown

@@ -1,0 +1,219 @@
+"""Settings: defaults, QUARRY_* variables over quarry.toml, clear refusals, and redaction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shared.config import Settings, load_settings, redacted, secret_values
+from shared.errors import ConfigError
+
+ACCEPTED = (
+    "QUARRY_ENV, QUARRY_DATABASE_URL, QUARRY_DATABASE_READER_URL, QUARRY_QUEUE, QUARRY_REDIS_URL, "
+    "QUARRY_CACHE, QUARRY_CACHE_URL, QUARRY_LLM_PROVIDER, QUARRY_SECRET_KEY, "
+    "QUARRY_FETCH_ALLOW_HOSTS, QUARRY_FETCH_TIMEOUT_S, QUARRY_FETCH_MAX_BYTES, QUARRY_USER_AGENT, "
+    "QUARRY_LOG_LEVEL"
+)
+DEFAULTS = {
+    "env": "dev",
+    "database_url": "sqlite+aiosqlite:///.quarry/dev.db",
+    "database_reader_url": None,
+    "queue": "memory",
+    "redis_url": None,
+    "cache": "memory",
+    "cache_url": None,
+    "llm_provider": "local",
+    "secret_key": "**********",
+    "fetch_allow_hosts": (),
+    "fetch_timeout_s": 10.0,
+    "fetch_max_bytes": 5_000_000,
+    "user_agent": "QuarryBot/0.1 (+https://quarry.dev/bot)",
+    "log_level": "INFO",
+}
+
+
+def refusal(environ: dict[str, str], toml_path: Path | None = None) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_settings(environ, toml_path)
+    return str(info.value)
+
+
+def test_settings_defaults_load_from_an_empty_mapping() -> None:
+    settings = load_settings({})
+    assert settings == Settings()
+    assert redacted(settings) == DEFAULTS
+    assert settings.secret_key.get_secret_value() == "quarry-dev-secret-change-me"
+
+
+def test_settings_ignore_variables_without_the_prefix() -> None:
+    assert load_settings({"HOME": "/root", "PATH": "/bin", "quarry_env": "test"}) == Settings()
+
+
+def test_settings_read_every_kind_of_variable() -> None:
+    settings = load_settings(
+        {
+            "QUARRY_ENV": "stack",
+            "QUARRY_QUEUE": "redis",
+            "QUARRY_REDIS_URL": "redis://redis:6379/0",
+            "QUARRY_FETCH_ALLOW_HOSTS": " sites.test, 127.0.0.1 ,,",
+            "QUARRY_FETCH_TIMEOUT_S": "2.5",
+            "QUARRY_FETCH_MAX_BYTES": "1024",
+            "QUARRY_LOG_LEVEL": "DEBUG",
+        }
+    )
+    assert redacted(settings) == {
+        **DEFAULTS,
+        "env": "stack",
+        "queue": "redis",
+        "redis_url": "redis://redis:6379/0",
+        "fetch_allow_hosts": ("sites.test", "127.0.0.1"),
+        "fetch_timeout_s": 2.5,
+        "fetch_max_bytes": 1024,
+        "log_level": "DEBUG",
+    }
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        (
+            {"QUARRY_FETCH_TIMEOUT_S": "abc"},
+            "invalid settings: QUARRY_FETCH_TIMEOUT_S='abc': "
+            "Input should be a valid number, unable to parse string as a number",
+        ),
+        (
+            {"QUARRY_FETCH_TIMEOUT_S": "0"},
+            "invalid settings: QUARRY_FETCH_TIMEOUT_S='0': Input should be greater than 0",
+        ),
+        (
+            {"QUARRY_FETCH_TIMEOUT_S": "121"},
+            "invalid settings: QUARRY_FETCH_TIMEOUT_S='121': "
+            "Input should be less than or equal to 120",
+        ),
+        (
+            {"QUARRY_FETCH_MAX_BYTES": "1.5"},
+            "invalid settings: QUARRY_FETCH_MAX_BYTES='1.5': "
+            "Input should be a valid integer, unable to parse string as an integer",
+        ),
+        (
+            {"QUARRY_QUEUE": "kafka"},
+            "invalid settings: QUARRY_QUEUE='kafka': Input should be 'memory' or 'redis'",
+        ),
+        (
+            {"QUARRY_LOG_LEVEL": "LOUD"},
+            "invalid settings: QUARRY_LOG_LEVEL='LOUD': "
+            "Input should be 'DEBUG', 'INFO', 'WARNING' or 'ERROR'",
+        ),
+        (
+            {"QUARRY_ENV": "prod"},
+            "invalid settings: QUARRY_ENV='prod': "
+            "Input should be 'dev', 'stack', 'lambda' or 'test'",
+        ),
+        (
+            {"QUARRY_QUEUE": "kafka", "QUARRY_CACHE": "memcached"},
+            "invalid settings: QUARRY_QUEUE='kafka': Input should be 'memory' or 'redis'; "
+            "QUARRY_CACHE='memcached': Input should be 'memory' or 'redis'",
+        ),
+    ],
+)
+def test_settings_invalid_value_names_variable_and_accepted(
+    environ: dict[str, str], message: str
+) -> None:
+    assert refusal(environ) == message
+
+
+def test_settings_unknown_key_names_accepted_keys() -> None:
+    assert refusal({"QUARRY_QUEUE_URL": "redis://x"}) == (
+        f"QUARRY_QUEUE_URL: unknown setting; accepted settings are {ACCEPTED}"
+    )
+
+
+def test_settings_toml_is_read_and_env_overrides_it(tmp_path: Path) -> None:
+    toml = tmp_path / "quarry.toml"
+    toml.write_text(
+        "[quarry]\n"
+        'queue = "redis"\n'
+        'redis_url = "redis://redis:6379/0"\n'
+        'log_level = "DEBUG"\n'
+        "fetch_timeout_s = 5\n"
+        'fetch_allow_hosts = ["sites.test"]\n'
+        "\n[other]\n"
+        'queue = "ignored"\n'
+    )
+    settings = load_settings({"QUARRY_LOG_LEVEL": "WARNING"}, toml)
+    assert redacted(settings) == {
+        **DEFAULTS,
+        "queue": "redis",
+        "redis_url": "redis://redis:6379/0",
+        "log_level": "WARNING",
+        "fetch_timeout_s": 5.0,
+        "fetch_allow_hosts": ("sites.test",),
+    }
+
+
+def test_settings_missing_toml_file_is_defaults(tmp_path: Path) -> None:
+    assert load_settings({}, tmp_path / "quarry.toml") == Settings()
+
+
+def test_settings_invalid_toml_names_the_file(tmp_path: Path) -> None:
+    toml = tmp_path / "quarry.toml"
+    toml.write_text("[quarry]\nqueue = redis\n")
+    assert refusal({}, toml).startswith(f"{toml}: not valid TOML: ")
+
+
+def test_settings_toml_quarry_not_a_table_names_the_file(tmp_path: Path) -> None:
+    toml = tmp_path / "quarry.toml"
+    toml.write_text('quarry = "redis"\n')
+    assert refusal({}, toml) == f"{toml}: `quarry` must be a table ([quarry]) of settings"
+
+
+def test_settings_invalid_toml_value_names_the_variable(tmp_path: Path) -> None:
+    toml = tmp_path / "quarry.toml"
+    toml.write_text('[quarry]\nqueue = "kafka"\n')
+    assert refusal({}, toml) == (
+        "invalid settings: QUARRY_QUEUE='kafka': Input should be 'memory' or 'redis'"
+    )
+
+
+def test_settings_redacted_hides_secret_and_database_passwords() -> None:
+    settings = load_settings(
+        {
+            "QUARRY_SECRET_KEY": "s3cr3t-signing-key-0123456789",
+            "QUARRY_DATABASE_URL": "postgresql+psycopg://quarry:hunter2@db:5432/quarry",
+            "QUARRY_DATABASE_READER_URL": "postgresql+psycopg://reader:tr0ub4dor@replica/quarry",
+            "QUARRY_CACHE_URL": "redis://:r3dis-pw@cache:6379/1",
+        }
+    )
+    shown = redacted(settings)
+    assert shown == {
+        **DEFAULTS,
+        "database_url": "postgresql+psycopg://quarry:***@db:5432/quarry",
+        "database_reader_url": "postgresql+psycopg://reader:***@replica/quarry",
+        "cache_url": "redis://:***@cache:6379/1",
+    }
+    assert secret_values(settings) == [
+        "s3cr3t-signing-key-0123456789",
+        "hunter2",
+        "tr0ub4dor",
+        "r3dis-pw",
+    ]
+    assert not [v for v in secret_values(settings) if v in repr(shown)]
+
+
+def test_settings_invalid_secret_is_not_in_the_message(tmp_path: Path) -> None:
+    toml = tmp_path / "quarry.toml"
+    toml.write_text("[quarry]\nsecret_key = 31415926535897932\n")
+    message = refusal({}, toml)
+    assert message == "invalid settings: QUARRY_SECRET_KEY=***: Input should be a valid string"
+    assert "31415926535897932" not in message
+
+
+def test_settings_misspelled_url_key_does_not_show_its_password(tmp_path: Path) -> None:
+    toml = tmp_path / "quarry.toml"
+    toml.write_text('[quarry]\ndatabase_uri = "postgresql+psycopg://quarry:hunter2@db/quarry"\n')
+    message = refusal({}, toml)
+    assert message == (
+        "invalid settings: QUARRY_DATABASE_URI='postgresql+psycopg://quarry:***@db/quarry': "
+        "Extra inputs are not permitted"
+    )
