@@ -7,12 +7,12 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from taskiq import InMemoryBroker
 
+from emulator import scheduler
 from emulator.gateway import Gateway, Mode
 from emulator.table import Table, load_handler, load_table
 from shared import outbox
@@ -22,10 +22,8 @@ from shared.db.engine import Database
 from shared.dispatch.taskiq import TaskiqDispatcher
 from shared.logs import get_logger
 from shared.runtime import deps
-from shared.runtime.context import LambdaContext
 from shared.runtime.invocation import record_init
 from shared.runtime.loop import close_idle_loops
-from shared.schedule import parse_schedule, scheduled_event
 
 log = get_logger("quarry.emulator")
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,24 +53,6 @@ async def _every(seconds: float, job: Any, name: str) -> None:
             await job()
         except Exception:  # a background loop must survive one failed round
             log.exception("%s failed; retrying in %.0fs", name, seconds)
-
-
-async def _schedule(handler: Any, fn_name: str, expr: str, embedded: Embedded) -> None:
-    """Deliver EventBridge scheduled events to a function at its schedule's times."""
-    sched = parse_schedule(expr, anchor=datetime.now(UTC))
-    rule = f"arn:aws:events:us-east-1:000000000000:rule/quarry-{fn_name}"
-    while True:
-        now = datetime.now(UTC)
-        due = sched.next_after(now)
-        await asyncio.sleep((due - now).total_seconds())
-        event = scheduled_event(rule, due, account="000000000000")
-        ctx = LambdaContext(fn_name, timeout_s=embedded.table.functions[fn_name].timeout)
-        log.info("schedule fired", extra={"target": fn_name, "expression": expr})
-        process = getattr(handler, "process", None)
-        if process is not None:
-            await process(event, ctx)
-        else:
-            await asyncio.get_running_loop().run_in_executor(None, handler, event, ctx)
 
 
 @contextlib.asynccontextmanager
@@ -109,10 +89,8 @@ async def embedded(
         )
         for fn in table.functions.values():
             for expr in fn.schedules:
-                handler = handlers.get(fn.name) or load_handler(fn)[0]
-                platform.tasks.append(
-                    asyncio.create_task(_schedule(handler, fn.name, expr, platform))
-                )
+                job = scheduler.deliver(handlers[fn.name], fn.name, expr, fn.timeout)
+                platform.tasks.append(asyncio.create_task(job))
     try:
         yield platform
     finally:
