@@ -5,7 +5,7 @@ STAMP := $(VENV)/.synced
 UV    := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PORT  ?= 8000
 
-.PHONY: dev test lint typecheck unit integration bench clean
+.PHONY: dev test lint typecheck unit integration stack system-deps up bench clean
 
 $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -24,10 +24,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck
+# nginx and Prometheus from Debian's packages, for `quarry up` and the stack tests
+system-deps:
+	@bash infra/install-system-deps.sh
+
+test: lint typecheck system-deps
 	$(BIN)/python -m tests.tiers
 
-unit integration: $(STAMP)
+up: $(STAMP) system-deps
+	$(BIN)/quarry up
+
+unit integration stack: $(STAMP)
 	$(BIN)/python -m tests.tiers $@
 
 bench: $(STAMP)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from taskiq import InMemoryBroker
 from emulator import scheduler
 from emulator.gateway import Gateway, Mode
 from emulator.table import Table, load_handler, load_table
-from shared import outbox
+from emulator.tasks import stage_task
 from shared.config import Settings
 from shared.db import migrate
 from shared.db.engine import Database
@@ -46,15 +47,6 @@ class Embedded:
             await self.broker.wait_all()
 
 
-async def _every(seconds: float, job: Any, name: str) -> None:
-    while True:
-        await asyncio.sleep(seconds)
-        try:
-            await job()
-        except Exception:  # a background loop must survive one failed round
-            log.exception("%s failed; retrying in %.0fs", name, seconds)
-
-
 @contextlib.asynccontextmanager
 async def embedded(
     settings: Settings,
@@ -73,7 +65,7 @@ async def embedded(
     broker = InMemoryBroker(max_async_tasks=16, propagate_exceptions=False)
     dispatcher = TaskiqDispatcher(broker, asyncio.get_running_loop())
     for fn in table.stages():
-        dispatcher.register(fn.name, handlers[fn.name].task)
+        dispatcher.register(fn.name, stage_task(handlers[fn.name], fn, dispatcher.resend))
     runtime = deps.Runtime(
         settings=settings,
         db=Database(settings.database_url, settings.database_reader_url),
@@ -84,13 +76,9 @@ async def embedded(
     gateway = Gateway(table, mode=mode)
     platform = Embedded(settings, table, runtime, broker, gateway)
     if background:
-        platform.tasks.append(
-            asyncio.create_task(_every(2.0, lambda: outbox.relay(runtime.db, dispatcher), "relay"))
-        )
-        for fn in table.functions.values():
-            for expr in fn.schedules:
-                job = scheduler.deliver(handlers[fn.name], fn.name, expr, fn.timeout)
-                platform.tasks.append(asyncio.create_task(job))
+        targets = scheduler.targets_of(list(table.functions.values()), handlers)
+        job = scheduler.run(runtime, targets, f"dev-{os.getpid()}")
+        platform.tasks.append(asyncio.create_task(job))
     try:
         yield platform
     finally:

@@ -1,15 +1,22 @@
-"""Schedules: EventBridge scheduled events delivered to functions at their times."""
+"""The scheduler: EventBridge scheduled events for the table's `schedule` events, and
+runs for sources that carry a schedule. Every due time is claimed in the database first,
+so two schedulers never fire the same one twice."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from emulator.table import Function
+from shared import outbox
 from shared.logs import get_logger
 from shared.runtime.context import LambdaContext
-from shared.schedule import parse_schedule, scheduled_event
+from shared.runtime.deps import Runtime
+from shared.schedule import EPOCH, scheduled_event
+from shared.schedules import claim, due_times, start_due_runs
 
 log = get_logger("quarry.scheduler")
 Clock = Callable[[], datetime]
@@ -20,6 +27,24 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True)
+class Target:
+    """A function's schedule event: rates are anchored at the epoch, as in EventBridge
+    every scheduler agrees on the fire times."""
+
+    function: Function
+    expression: str
+    handler: Any
+
+    @property
+    def rule(self) -> str:
+        return f"arn:aws:events:us-east-1:000000000000:rule/quarry-{self.function.name}"
+
+
+def targets_of(functions: Sequence[Function], handlers: dict[str, Any]) -> list[Target]:
+    return [Target(fn, expr, handlers[fn.name]) for fn in functions for expr in fn.schedules]
+
+
 async def invoke_scheduled(handler: Any, event: dict[str, Any], context: LambdaContext) -> Any:
     """Hand a scheduled event to a handler: a stage's async entry, or any sync handler."""
     process = getattr(handler, "process", None)
@@ -28,29 +53,51 @@ async def invoke_scheduled(handler: Any, event: dict[str, Any], context: LambdaC
     return await asyncio.get_running_loop().run_in_executor(None, handler, event, context)
 
 
-async def deliver(
-    handler: Any,
-    function: str,
-    expression: str,
-    timeout_s: float,
+async def tick(
+    rt: Runtime, targets: Sequence[Target], after: datetime, now: datetime, me: str
+) -> list[str]:
+    """Fire everything due in (after, now]; returns what fired, for logs and tests."""
+    fired = [f"run:{run_id}" for run_id in await start_due_runs(rt, after, now, me)]
+    for target in targets:
+        for due in due_times(target.expression, EPOCH, after, now):
+            rule = f"function:{target.function.name}:{target.expression}"
+            async with rt.db.writer() as session:
+                won = await claim(session, rule, due, me)
+            if not won:
+                continue
+            event = scheduled_event(target.rule, due, account="000000000000")
+            context = LambdaContext(target.function.name, timeout_s=target.function.timeout)
+            log.info("schedule fired", extra={"target": target.function.name, "due": str(due)})
+            try:
+                await invoke_scheduled(target.handler, event, context)
+            except Exception:  # one failed delivery must not stop the scheduler
+                log.exception("scheduled invocation of %s failed", target.function.name)
+            fired.append(f"{target.function.name}@{event['time']}")
+    return fired
+
+
+async def run(
+    rt: Runtime,
+    targets: Sequence[Target],
+    me: str,
     *,
+    every_s: float = 1.0,
+    relay_every_s: float = 2.0,
     clock: Clock = utcnow,
     sleep: Sleep = asyncio.sleep,
-    fires: int | None = None,
 ) -> None:
-    """Fire `expression` for `function` until cancelled (or `fires` times), each time with
-    the EventBridge "Scheduled Event" AWS would send. Rates are anchored at start-up."""
-    schedule = parse_schedule(expression, anchor=clock())
-    rule = f"arn:aws:events:us-east-1:000000000000:rule/quarry-{function}"
-    fired = 0
-    while fires is None or fired < fires:
+    """Tick until cancelled; also relays outbox rows left unsent (a crash, a queue outage)."""
+    after = clock()
+    last_relay = after
+    while True:
+        await sleep(every_s)
         now = clock()
-        due = schedule.next_after(now)
-        await sleep((due - now).total_seconds())
-        event = scheduled_event(rule, due, account="000000000000")
-        log.info("schedule fired", extra={"target": function, "expression": expression})
         try:
-            await invoke_scheduled(handler, event, LambdaContext(function, timeout_s=timeout_s))
-        except Exception:  # one failed delivery must not stop the schedule
-            log.exception("scheduled invocation of %s failed", function)
-        fired += 1
+            await tick(rt, targets, after, now, me)
+            if (now - last_relay).total_seconds() >= relay_every_s:
+                await outbox.relay(rt.db, rt.dispatcher)
+                last_relay = now
+        except Exception:  # the database or queue is down: try again next tick
+            log.exception("scheduler tick failed; retrying")
+            continue
+        after = now

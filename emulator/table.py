@@ -54,6 +54,7 @@ class Function:
     routes: tuple[Route, ...] = ()
     queue: bool = False
     batch_size: int = 10
+    max_receive: int = 3
     schedules: tuple[str, ...] = ()
 
     @property
@@ -107,7 +108,22 @@ def _setting(spec: dict[str, Any], provider: dict[str, Any], key: str) -> Any:
     return provider.get(key) if value is None else value
 
 
-def _function(name: str, spec: Any, provider: dict[str, Any]) -> Function:
+def _max_receive(name: str, arn: Any, resources: dict[str, Any]) -> int:
+    """The queue's `maxReceiveCount` (attempts before dead-lettering), found through the
+    `!GetAtt Queue.Arn` the sqs event names; 3 when the queue has no redrive policy."""
+    ref = arn.get("GetAtt") if isinstance(arn, dict) else None
+    logical = str(ref).split(".")[0] if ref else None
+    queue = resources.get(logical or "", {}) if isinstance(resources, dict) else {}
+    props = queue.get("Properties", {}) if isinstance(queue, dict) else {}
+    policy = props.get("RedrivePolicy") if isinstance(props, dict) else None
+    if not isinstance(policy, dict):
+        return 3
+    return int(_number(name, "maxReceiveCount", policy.get("maxReceiveCount"), 3, 1, 1000))
+
+
+def _function(
+    name: str, spec: Any, provider: dict[str, Any], resources: dict[str, Any]
+) -> Function:
     if not isinstance(spec, dict):
         raise ConfigError(f"function {name!r}: expected a mapping with at least `handler`")
     handler = spec.get("handler")
@@ -120,7 +136,7 @@ def _function(name: str, spec: Any, provider: dict[str, Any]) -> Function:
     memory = _number(name, "memorySize", _setting(spec, provider, "memorySize"), 1024, 128, 10240)
     routes: list[Route] = []
     schedules: list[str] = []
-    queue, batch = False, 10
+    queue, batch, max_receive = False, 10, 3
     events = spec.get("events") or []
     if not isinstance(events, list):
         raise ConfigError(f"function {name!r}: events must be a list")
@@ -134,6 +150,7 @@ def _function(name: str, spec: Any, provider: dict[str, Any]) -> Function:
             queue = True
             if isinstance(body, dict):
                 batch = int(_number(name, "sqs.batchSize", body.get("batchSize"), 10, 1, 10000))
+                max_receive = _max_receive(name, body.get("arn"), resources)
         elif kind == "schedule":
             expr = body.get("rate") if isinstance(body, dict) else body
             for one in expr if isinstance(expr, list) else [expr]:
@@ -147,7 +164,15 @@ def _function(name: str, spec: Any, provider: dict[str, Any]) -> Function:
                 f"function {name!r}: event {kind!r} is not emulated (httpApi, sqs, schedule)"
             )
     return Function(
-        name, handler, timeout, int(memory), tuple(routes), queue, batch, tuple(schedules)
+        name,
+        handler,
+        timeout,
+        int(memory),
+        tuple(routes),
+        queue,
+        batch,
+        max_receive,
+        tuple(schedules),
     )
 
 
@@ -164,7 +189,10 @@ def load_table(path: Path) -> Table:
     provider = doc.get("provider") or {}
     if not isinstance(provider, dict):
         raise ConfigError(f"{path}: `provider:` must be a mapping")
-    functions = {name: _function(name, spec, provider) for name, spec in doc["functions"].items()}
+    resources = (doc.get("resources") or {}).get("Resources") or {}
+    functions = {
+        name: _function(name, spec, provider, resources) for name, spec in doc["functions"].items()
+    }
     return Table(str(doc.get("service", "quarry")), functions)
 
 

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+import weakref
 from typing import Protocol
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from shared.logs import get_logger
+
+log = get_logger("quarry.cache")
 
 
 class Cache(Protocol):
@@ -35,3 +44,40 @@ class MemoryCache:
         if len(self._items) >= self.max_items and key not in self._items:
             self._items.pop(next(iter(self._items)))
         self._items[key] = (time.monotonic() + ttl_s, value)
+
+
+class RedisCache:
+    """The cache in Redis; when Redis is unreachable reads are misses and writes are
+    dropped, so the cache can slow the platform down but never break it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Redis]
+        self._clients = weakref.WeakKeyDictionary()
+
+    def _client(self) -> Redis:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = Redis.from_url(self.url, socket_timeout=0.5, socket_connect_timeout=0.5)
+            self._clients[loop] = client
+        return client
+
+    async def get(self, key: str) -> bytes | None:
+        try:
+            value = await self._client().get(key)
+        except RedisError as exc:
+            log.warning("cache read failed, treated as a miss: %s", exc)
+            return None
+        return value if isinstance(value, bytes) else None
+
+    async def set(self, key: str, value: bytes, ttl_s: float) -> None:
+        try:
+            await self._client().set(key, value, px=max(1, int(ttl_s * 1000)))
+        except RedisError as exc:
+            log.warning("cache write dropped: %s", exc)
+
+    async def close(self) -> None:
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()

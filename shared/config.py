@@ -50,6 +50,9 @@ class Settings(BaseModel):
         5_000_000, gt=0, description="Largest response body the fetcher reads, in bytes."
     )
     user_agent: str = Field("QuarryBot/0.1 (+https://quarry.dev/bot)", description="Crawler UA.")
+    retry_backoff_s: float = Field(
+        0.5, ge=0, le=60, description="First retry delay of a failed stage message; doubles."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level."
     )

@@ -27,16 +27,25 @@ async def start_run(rt: Runtime, source_id: str, trigger: str = "api") -> Run:
     so a run that was accepted is never lost.
     """
     async with rt.db.writer() as session:
-        if await session.get(Source, source_id) is None:
-            raise NotFoundError(f"source {source_id} does not exist")
-        run = Run(source_id=source_id, trigger=trigger, state="queued")
-        session.add(run)
-        await session.flush()
-        body = DiscoverSource(run_id=run.id, source_id=source_id).model_dump()
-        ids = await outbox.add(session, run.id, FIRST_STAGE, [body])
-    log.info("run started", extra={"run_id": run.id, "source_id": source_id, "trigger": trigger})
+        run, ids = await start_run_in(session, source_id, trigger)
     await outbox.flush(rt.db, rt.dispatcher, ids)
     return run
+
+
+async def start_run_in(
+    session: AsyncSession, source_id: str, trigger: str
+) -> tuple[Run, list[int]]:
+    """start_run() inside the caller's transaction (a scheduler claiming its fire time
+    commits the claim and the run together); the caller flushes the outbox rows."""
+    if await session.get(Source, source_id) is None:
+        raise NotFoundError(f"source {source_id} does not exist")
+    run = Run(source_id=source_id, trigger=trigger, state="queued")
+    session.add(run)
+    await session.flush()
+    body = DiscoverSource(run_id=run.id, source_id=source_id).model_dump()
+    ids = await outbox.add(session, run.id, FIRST_STAGE, [body])
+    log.info("run started", extra={"run_id": run.id, "source_id": source_id, "trigger": trigger})
+    return run, ids
 
 
 async def mark_running(session: AsyncSession, run_id: str, discovered: int) -> None:

@@ -117,3 +117,15 @@ class Page(BaseModel, Generic[T]):
 
     items: list[T]
     next_cursor: str | None
+
+
+class DeadLetterOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    stage: str
+    run_id: str | None
+    body: dict[str, Any]
+    error: str
+    attempts: int
+    created_at: datetime
+    replayed_at: datetime | None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,15 @@ import pytest
 from shared.config import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Mangum(app) asks for the thread's event loop when a handler module is imported; give the
+# main thread one that the suite owns and closes, instead of one nobody closes.
+MAIN_LOOP = asyncio.new_event_loop()
+asyncio.set_event_loop(MAIN_LOOP)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    MAIN_LOOP.close()
 
 
 @pytest.fixture
@@ -18,5 +28,6 @@ def settings(tmp_path: Path) -> Settings:
             "QUARRY_ENV": "test",
             "QUARRY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/quarry.db",
             "QUARRY_SECRET_KEY": "test-secret-that-must-never-leak-0123456789",
+            "QUARRY_RETRY_BACKOFF_S": "0.01",
         }
     )

@@ -1,4 +1,4 @@
-"""A private Postgres cluster on loopback: initdb, start and stop it as an unprivileged OS user."""
+"""A private loopback Postgres run as an unprivileged OS user, by pg_ctl or in the foreground."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import stat
 import subprocess
 from collections.abc import Sequence
@@ -47,7 +48,11 @@ class PostgresServer:
     made from a base backup of a started primary and started with its own `extra_conf` lines.
     Run as root, every Postgres command runs as `os_user`, since Postgres refuses root.
     `socket_dir=None` turns Unix sockets off (clients use TCP), which sidesteps the path limit.
+    A supervisor instead calls `prepare()`, runs `argv()` as a foreground child, polls `ready()`
+    and stops it with `stop_signal` (SIGINT: a fast shutdown).
     """
+
+    stop_signal: signal.Signals = signal.SIGINT
 
     def __init__(
         self,
@@ -85,6 +90,32 @@ class PostgresServer:
 
     def url_for(self, database: str) -> str:
         return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def prepare(self) -> None:
+        """Make the cluster and its `database` once (initdb, then a brief pg_ctl start to create
+        the database); a no-op when `data_dir` already holds a cluster."""
+        if self.is_initialised:
+            return
+        self.init()
+        try:
+            self.start()
+        finally:
+            self.stop()
+
+    def argv(self) -> list[str]:
+        """The foreground server command for a supervisor; its log goes to stderr."""
+        postgres = [str(self.bin / "postgres"), "-D", str(self.data_dir), "-c", f"port={self.port}"]
+        return [*self._as_owner(), *postgres]
+
+    async def ready(self) -> bool:
+        """Whether the server answers `SELECT 1` on `database` now; never raises."""
+        dsn = f"host=127.0.0.1 port={self.port} user={self.user} dbname={self.database}"
+        try:
+            async with await psycopg.AsyncConnection.connect(dsn, connect_timeout=2) as conn:
+                await conn.execute("SELECT 1")
+        except psycopg.Error:
+            return False
+        return True
 
     @property
     def is_initialised(self) -> bool:
@@ -170,6 +201,13 @@ class PostgresServer:
             "listen_addresses = '127.0.0.1'",
             f"port = {self.port}",
             f"unix_socket_directories = '{sockets}'",
+            # A streaming replica made by pg_basebackup through a slot; the cap keeps a replica
+            # that is gone for good from filling the disk with WAL kept for it.
+            "wal_level = replica",
+            "max_wal_senders = 4",
+            "max_replication_slots = 4",
+            "max_slot_wal_keep_size = '1GB'",
+            "hot_standby = on",
         ]
         if not self.fsync:
             lines += ["fsync = off", "synchronous_commit = off"]
@@ -218,13 +256,13 @@ class PostgresServer:
             os.chown(self.log_file, *owner)
 
     def _as_owner(self) -> list[str]:
+        # setpriv execs the command, so a supervisor's signals reach the server itself; runuser
+        # stays as its parent, ignores SIGINT and turns SIGTERM into a SIGKILL two seconds later.
         if self._owner() is None:
             return []
-        if runuser := shutil.which("runuser"):
-            return [runuser, "-u", self.os_user, "--"]
         if setpriv := shutil.which("setpriv"):
             return [setpriv, f"--reuid={self.os_user}", f"--regid={self.os_user}", "--init-groups"]
-        raise ConfigError("running as root, but neither runuser nor setpriv is available")
+        raise ConfigError("running as root, but setpriv (util-linux) is not available")
 
     def _run(self, argv: list[str], what: str) -> None:
         # PG* variables in the caller's environment would redirect the tools; the working folder

@@ -76,6 +76,7 @@ class Source(Base):
     url: Mapped[str | None] = mapped_column(Text)
     urls: Mapped[list[str]] = mapped_column(JSON, default=list)
     schedule: Mapped[str | None] = mapped_column(String(200))
+    next_run_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -175,3 +176,29 @@ class Rollup(Base):
     languages: Mapped[dict[str, Any]] = mapped_column(JSON)
     top_keywords: Mapped[list[Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DeadLetter(Base):
+    """A message that failed its last allowed attempt; listed by the API, replayable."""
+
+    __tablename__ = "dead_letters"
+    __table_args__ = (Index("ix_dead_letters_created", "created_at", "id"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    stage: Mapped[str] = mapped_column(String(32), index=True)
+    run_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    error: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    replayed_at: Mapped[datetime | None]
+
+
+class ScheduleClaim(Base):
+    """One row per (rule, due time): the scheduler that inserts it fires it, so a due
+    schedule fires exactly once however many schedulers run."""
+
+    __tablename__ = "schedule_claims"
+    rule: Mapped[str] = mapped_column(String(200), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(primary_key=True)
+    claimed_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

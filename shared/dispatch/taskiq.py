@@ -47,23 +47,30 @@ class TaskiqDispatcher:
     def __init__(self, broker: AsyncBroker, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self.broker = broker
         self.loop = loop
-        self.tasks: dict[str, AsyncTaskiqDecoratedTask[[dict[str, Any]], None]] = {}
+        self.tasks: dict[str, AsyncTaskiqDecoratedTask[[dict[str, Any]], Any]] = {}
 
-    def register(self, stage: str, fn: TaskFn) -> None:
+    def register(self, stage: str, fn: TaskFn, **labels: Any) -> None:
         """Register a stage's Taskiq task under the stage's name."""
-        self.tasks[stage] = self.broker.register_task(fn, task_name=stage)  # type: ignore[arg-type]
+        self.tasks[stage] = self.broker.register_task(fn, task_name=stage, **labels)
 
-    async def _kick(self, stage: str, bodies: Sequence[dict[str, Any]]) -> None:
+    async def _kick(self, stage: str, records: Sequence[dict[str, Any]]) -> None:
         task = self.tasks.get(stage)
         if task is None:
             raise ConfigError(f"no Taskiq task is registered for stage {stage!r}")
-        for body in bodies:
-            await task.kiq(sqs_record(stage, body))
+        for record in records:
+            await task.kiq(record)
 
-    async def send(self, stage: str, bodies: Sequence[dict[str, Any]]) -> None:
+    async def send_records(self, stage: str, records: Sequence[dict[str, Any]]) -> None:
+        """Enqueue ready-made records (a retry carries its receive count)."""
         running = asyncio.get_running_loop()
         if self.loop is None or self.loop is running:
-            await self._kick(stage, bodies)
+            await self._kick(stage, records)
             return
-        future = asyncio.run_coroutine_threadsafe(self._kick(stage, bodies), self.loop)
+        future = asyncio.run_coroutine_threadsafe(self._kick(stage, records), self.loop)
         await asyncio.wrap_future(future)
+
+    async def send(self, stage: str, bodies: Sequence[dict[str, Any]]) -> None:
+        await self.send_records(stage, [sqs_record(stage, body) for body in bodies])
+
+    async def resend(self, stage: str, record: dict[str, Any]) -> None:
+        await self.send_records(stage, [record])

@@ -1,4 +1,4 @@
-"""@stage: a plain async core becomes a Lambda SQS-batch handler and a Taskiq task.
+"""@stage: a plain async core becomes a Lambda SQS-batch handler and a Taskiq task body.
 
 The adapter parses each record into the core's message type, runs the core inside one
 database transaction with the invocation wrapper around it, writes the core's output to
@@ -32,10 +32,6 @@ log = get_logger("quarry.stage")
 M = TypeVar("M", bound=Message)
 Output = Message | Sequence[Message] | None
 Core = Callable[[M, "StageDeps"], Awaitable[Output]]
-
-
-class StageFailedError(Exception):
-    """Raised by the Taskiq task when its record failed, so the broker can retry it."""
 
 
 @dataclass
@@ -86,12 +82,6 @@ class StageFunction(Generic[M]):
         ]
         self.__doc__ = core.__doc__
 
-        async def task(record: dict[str, Any]) -> None:
-            await self.run_record(record)
-
-        task.__name__ = task.__qualname__ = f"{name}_task"
-        self.task = task  # the Taskiq task body (Taskiq renames it, so not a bound method)
-
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         """The Lambda entry point: SQS batch in, partial batch failure report out."""
         return run_sync(self.process(event, context))
@@ -106,17 +96,15 @@ class StageFunction(Generic[M]):
             records = list(event.get("Records") or [])
         failures = []
         for record in records:
-            if not await self._record(record, context):
+            if await self._record(record, context) is not None:
                 failures.append({"itemIdentifier": str(record.get("messageId", ""))})
         return {"batchItemFailures": failures}
 
-    async def run_record(self, record: dict[str, Any]) -> None:
-        """One SQS-shaped record; raises StageFailedError so a broker may retry it."""
-        ctx = LambdaContext(function_name=self.name)
-        if not await self._record(record, ctx):
-            raise StageFailedError(f"{self.name}: record {record.get('messageId')} failed")
+    async def attempt(self, record: dict[str, Any], context: Any) -> str | None:
+        """Process one record; None on success, else what went wrong (never raises)."""
+        return await self._record(record, context)
 
-    async def _record(self, record: dict[str, Any], context: Any) -> bool:
+    async def _record(self, record: dict[str, Any], context: Any) -> str | None:
         rid = str(getattr(context, "aws_request_id", "") or record.get("messageId", ""))
         with invocation(self.name, "sqs", rid) as inv:
             try:
@@ -125,20 +113,16 @@ class StageFunction(Generic[M]):
                 )
             except (KeyError, TypeError, ValueError, ValidationError) as exc:
                 inv.outcome = "invalid"
-                log.error(
-                    "record is not a valid %s message: %s",
-                    self.message_type.__name__,
-                    exc,
-                    extra={"message_id": record.get("messageId")},
-                )
-                return False
+                error = f"not a valid {self.message_type.__name__} message: {exc}"
+                log.error(error, extra={"message_id": record.get("messageId")})
+                return error
             try:
                 await self._run(message, context)
-            except Exception:  # the adapter is the boundary: log once, report the record
+            except Exception as exc:  # the adapter is the boundary: log once, report it
                 inv.outcome = "error"
                 log.exception("stage failed", extra={"run_id": message.run_id})
-                return False
-            return True
+                return f"{type(exc).__name__}: {exc}"
+            return None
 
     async def _run(self, message: M, context: Any) -> None:
         rt = current()

@@ -13,7 +13,7 @@ ACCEPTED = (
     "QUARRY_ENV, QUARRY_DATABASE_URL, QUARRY_DATABASE_READER_URL, QUARRY_QUEUE, QUARRY_REDIS_URL, "
     "QUARRY_CACHE, QUARRY_CACHE_URL, QUARRY_LLM_PROVIDER, QUARRY_SECRET_KEY, "
     "QUARRY_FETCH_ALLOW_HOSTS, QUARRY_FETCH_TIMEOUT_S, QUARRY_FETCH_MAX_BYTES, QUARRY_USER_AGENT, "
-    "QUARRY_LOG_LEVEL"
+    "QUARRY_RETRY_BACKOFF_S, QUARRY_LOG_LEVEL"
 )
 DEFAULTS = {
     "env": "dev",
@@ -29,6 +29,7 @@ DEFAULTS = {
     "fetch_timeout_s": 10.0,
     "fetch_max_bytes": 5_000_000,
     "user_agent": "QuarryBot/0.1 (+https://quarry.dev/bot)",
+    "retry_backoff_s": 0.5,
     "log_level": "INFO",
 }
 

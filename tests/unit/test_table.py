@@ -28,6 +28,7 @@ def test_table_real_file_loads() -> None:
         "sources",
         "runs",
         "documents",
+        "deadletters",
         "dashboard",
         "discovery",
         "extraction",
@@ -39,7 +40,13 @@ def test_table_real_file_loads() -> None:
     )
     assert table.functions["dashboard"].routes == (Route("GET", "/"), Route("GET", "/{proxy+}"))
     assert table.functions["extraction"] == Function(
-        "extraction", "functions/stages/extraction.handler", 30.0, 1024, queue=True, batch_size=10
+        "extraction",
+        "functions/stages/extraction.handler",
+        30.0,
+        1024,
+        queue=True,
+        batch_size=10,
+        max_receive=5,
     )
     assert table.functions["analytics"] == Function(
         "analytics",
@@ -48,9 +55,17 @@ def test_table_real_file_loads() -> None:
         512,
         queue=True,
         batch_size=1,
+        max_receive=5,
         schedules=("rate(1 hour)",),
     )
-    assert [f.name for f in table.http()] == ["health", "sources", "runs", "documents", "dashboard"]
+    assert [f.name for f in table.http()] == [
+        "health",
+        "sources",
+        "runs",
+        "documents",
+        "deadletters",
+        "dashboard",
+    ]
     assert [f.name for f in table.stages()] == [
         "discovery",
         "extraction",

@@ -1,0 +1,69 @@
+"""A gateway instance of the stack: the API functions or the dashboard, on one port,
+with its own /metrics. Run as `python -m emulator.instance ROLE PORT`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import uvicorn
+
+from emulator.gateway import Gateway
+from emulator.stack.runtime import stack_runtime
+from emulator.table import Table, load_table
+from shared.config import load_settings
+from shared.logs import configure_logging
+from shared.runtime import deps
+from shared.runtime.loop import close_idle_loops
+
+ROLES = ("api", "web")
+
+
+def functions_for(table: Table, role: str) -> Table:
+    """API instances host every HTTP function but the dashboard; web instances only it."""
+    keep = {
+        name: fn
+        for name, fn in table.functions.items()
+        if fn.routes and ((name == "dashboard") == (role == "web"))
+    }
+    return replace(table, functions=keep)
+
+
+async def serve(role: str, port: int, table_path: Path) -> None:
+    settings = load_settings(os.environ, Path("quarry.toml"))
+    configure_logging(settings.log_level)
+    table = load_table(table_path)
+    runtime, dispatcher = stack_runtime(settings, table)
+    deps.install(runtime)
+    await dispatcher.broker.startup()
+    gateway = Gateway(functions_for(table, role))
+    config = uvicorn.Config(
+        gateway,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
+        timeout_graceful_shutdown=30,
+    )
+    try:
+        await uvicorn.Server(config).serve()  # drains in-flight requests on SIGTERM
+    finally:
+        gateway.executor.shutdown(wait=True)
+        await dispatcher.broker.shutdown()
+        await runtime.db.dispose()
+        close_idle_loops()
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) < 2 or argv[0] not in ROLES:
+        sys.exit("usage: python -m emulator.instance {api|web} PORT [TABLE]")
+    table = Path(argv[2]) if len(argv) > 2 else Path("serverless.yml")
+    asyncio.run(serve(argv[0], int(argv[1]), table))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,34 @@
+"""The runtime of a stack process: Postgres writer and reader, Redis queue and cache."""
+
+from __future__ import annotations
+
+import asyncio
+
+from emulator.table import Table
+from shared.cache import MemoryCache, RedisCache
+from shared.config import Settings
+from shared.db.engine import Database
+from shared.dispatch.redis import RedisDispatcher
+from shared.errors import ConfigError
+from shared.runtime.deps import Runtime
+
+
+def stack_runtime(settings: Settings, table: Table) -> tuple[Runtime, RedisDispatcher]:
+    """Build the ports a stack process uses; the dispatcher lives on the running loop."""
+    if settings.queue != "redis" or not settings.redis_url:
+        raise ConfigError("stack processes need QUARRY_QUEUE=redis and QUARRY_REDIS_URL")
+    dispatcher = RedisDispatcher(
+        settings.redis_url, [f.name for f in table.stages()], asyncio.get_running_loop()
+    )
+    cache = (
+        RedisCache(settings.cache_url)
+        if settings.cache == "redis" and settings.cache_url
+        else MemoryCache()
+    )
+    runtime = Runtime(
+        settings=settings,
+        db=Database(settings.database_url, settings.database_reader_url),
+        dispatcher=dispatcher,
+        cache=cache,
+    )
+    return runtime, dispatcher

@@ -1,0 +1,56 @@
+"""The stack's scheduler process: schedule events, source schedules and the outbox relay.
+Run as `python -m emulator.stack.schedulerd METRICS_PORT [TABLE]`; several may run."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+from prometheus_client import start_http_server
+
+from emulator import scheduler
+from emulator.stack.runtime import stack_runtime
+from emulator.table import load_handler, load_table
+from shared.config import load_settings
+from shared.logs import configure_logging, get_logger
+from shared.runtime import deps
+
+log = get_logger("quarry.schedulerd")
+
+
+async def run(port: int, table_path: Path) -> None:
+    settings = load_settings(os.environ, Path("quarry.toml"))
+    configure_logging(settings.log_level)
+    table = load_table(table_path)
+    handlers = {fn.name: load_handler(fn)[0] for fn in table.functions.values() if fn.schedules}
+    runtime, dispatcher = stack_runtime(settings, table)
+    deps.install(runtime)
+    await dispatcher.broker.startup()
+    start_http_server(port, addr="127.0.0.1")
+    targets = scheduler.targets_of([table.functions[n] for n in handlers], handlers)
+    me = f"scheduler-{socket.gethostname()}-{os.getpid()}"
+    task = asyncio.create_task(scheduler.run(runtime, targets, me))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("scheduler ready", extra={"targets": len(targets)})
+    await stop.wait()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await dispatcher.broker.shutdown()
+    await runtime.db.dispose()
+
+
+def main(argv: list[str]) -> None:
+    if not argv:
+        sys.exit("usage: python -m emulator.stack.schedulerd METRICS_PORT [TABLE]")
+    asyncio.run(run(int(argv[0]), Path(argv[1]) if len(argv) > 1 else Path("serverless.yml")))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,251 @@
+"""The stack's services: what runs, on which ports, in which order, with which settings."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from emulator.services.nginx import NginxPlan, NginxServer
+from emulator.services.ports import free_port
+from emulator.services.postgres import PostgresServer
+from emulator.services.prometheus import PrometheusServer
+from emulator.services.redis import RedisServer, check_queue_server
+from emulator.services.replica import PostgresReplica
+from emulator.stack.supervisor import Service
+from emulator.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+RESERVED = {80, 5432, 6379}
+DATA, REPLICA, MIGRATE, APP, EDGE = range(5)
+
+
+@dataclass(frozen=True)
+class Shape:
+    api: int = 3
+    web: int = 2
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+class Ports:
+    """Ports by service name, kept in the state folder so a second `quarry up` reuses them
+    (and its data directories) when they are still free."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.known: dict[str, int] = json.loads(path.read_text()) if path.exists() else {}
+        self.taken: set[int] = set()
+
+    def __call__(self, name: str) -> int:
+        port = self.known.get(name)
+        if port is None or port in RESERVED or port in self.taken or not _port_free(port):
+            port = free_port()
+            while port in self.taken:
+                port = free_port()
+        self.known[name] = port
+        self.taken.add(port)
+        return port
+
+    def save(self) -> None:
+        self.path.write_text(json.dumps(self.known, indent=2))
+
+
+def probe(url: str) -> Callable[[], Awaitable[bool]]:
+    """A health probe: GET `url` answers 200."""
+
+    async def ok() -> bool:
+        async with httpx.AsyncClient(timeout=2, trust_env=False) as client:
+            return (await client.get(url)).status_code == 200
+
+    return ok
+
+
+def _python(module: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", module, *args]
+
+
+def _dir(path: Path) -> Path:
+    """A folder the unprivileged Postgres and nginx users can traverse."""
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o711)
+    return path
+
+
+def services(
+    state: Path, table: Table, shape: Shape, table_path: Path
+) -> tuple[list[Service], str]:
+    """Every service of the stack and the entry URL (nginx)."""
+    _dir(state.parent)
+    _dir(state)
+    ports = Ports(state / "ports.json")
+    queue = RedisServer(_dir(state / "redis-queue"), ports("redis-queue"), "queue")
+    cache = RedisServer(_dir(state / "redis-cache"), ports("redis-cache"), "cache")
+    primary = PostgresServer(state / "pg-primary", ports("pg-primary"))
+    replica = PostgresReplica(state / "pg-replica", ports("pg-replica"), primary)
+    env = {
+        "QUARRY_ENV": "stack",
+        "QUARRY_DATABASE_URL": primary.url,
+        "QUARRY_DATABASE_READER_URL": replica.url,
+        "QUARRY_QUEUE": "redis",
+        "QUARRY_REDIS_URL": queue.url,
+        "QUARRY_CACHE": "redis",
+        "QUARRY_CACHE_URL": cache.url,
+        "PYTHONPATH": str(ROOT),
+    }
+
+    async def queue_ready() -> bool:
+        if not await queue.ready():
+            return False
+        await check_queue_server(queue.url)  # refuses a queue that could evict messages
+        return True
+
+    out = [
+        Service(
+            "redis-queue",
+            DATA,
+            queue.argv(),
+            queue_ready,
+            queue.prepare,
+            queue.stop_signal,
+            port=queue.port,
+            url=queue.url,
+        ),
+        Service(
+            "redis-cache",
+            DATA,
+            cache.argv(),
+            cache.ready,
+            cache.prepare,
+            cache.stop_signal,
+            port=cache.port,
+            url=cache.url,
+        ),
+        Service(
+            "pg-primary",
+            DATA,
+            primary.argv(),
+            primary.ready,
+            primary.prepare,
+            primary.stop_signal,
+            port=primary.port,
+            url=primary.url,
+            drain_s=30,
+        ),
+        Service(
+            "pg-replica",
+            REPLICA,
+            replica.argv(),
+            replica.ready,
+            replica.prepare,
+            replica.stop_signal,
+            port=replica.port,
+            url=replica.url,
+            drain_s=30,
+        ),
+        Service(
+            "migrate",
+            MIGRATE,
+            _python("emulator.cli", "migrate", "--url", primary.url),
+            primary.ready,
+            env=env,
+            oneshot=True,
+        ),
+    ]
+    timeouts = [fn.timeout for fn in table.functions.values()] or [30.0]
+    api_ports = [ports(f"api-{i}") for i in range(1, shape.api + 1)]
+    web_ports = [ports(f"web-{i}") for i in range(1, shape.web + 1)]
+    scrape: dict[str, list[str]] = {"api": [], "web": [], "worker": [], "scheduler": []}
+    for role, role_ports in (("api", api_ports), ("web", web_ports)):
+        for i, port in enumerate(role_ports, 1):
+            url = f"http://127.0.0.1:{port}"
+            out.append(
+                Service(
+                    f"{role}-{i}",
+                    APP,
+                    _python("emulator.instance", role, str(port), str(table_path)),
+                    probe(url + "/metrics"),
+                    env=env,
+                    port=port,
+                    url=url,
+                    drain_s=max(timeouts) + 5,
+                )
+            )
+            scrape[role].append(f"127.0.0.1:{port}")
+    for fn in table.stages():
+        port = ports(f"worker-{fn.name}")
+        url = f"http://127.0.0.1:{port}"
+        out.append(
+            Service(
+                f"worker-{fn.name}",
+                APP,
+                _python("emulator.worker", fn.name, str(port), str(table_path)),
+                probe(url + "/metrics"),
+                env=env,
+                port=port,
+                url=url,
+                drain_s=fn.timeout + 5,
+            )
+        )
+        scrape["worker"].append(f"127.0.0.1:{port}")
+    sched_port = ports("scheduler")
+    sched_url = f"http://127.0.0.1:{sched_port}"
+    out.append(
+        Service(
+            "scheduler",
+            APP,
+            _python("emulator.stack.schedulerd", str(sched_port), str(table_path)),
+            probe(sched_url + "/metrics"),
+            env=env,
+            port=sched_port,
+            url=sched_url,
+        )
+    )
+    scrape["scheduler"].append(f"127.0.0.1:{sched_port}")
+    plan = NginxPlan(
+        port=ports("nginx"), api=api_ports, web=web_ports, static_dir=ROOT / "dashboard" / "static"
+    )
+    nginx = NginxServer(_dir(state / "nginx"), plan)
+    prom = PrometheusServer(_dir(state / "prometheus"), ports("prometheus"), scrape)
+    out += [
+        Service(
+            "nginx",
+            EDGE,
+            nginx.argv(),
+            nginx.ready,
+            nginx.prepare,
+            nginx.stop_signal,
+            port=plan.port,
+            url=nginx.url,
+        ),
+        Service(
+            "prometheus",
+            EDGE,
+            prom.argv(),
+            prom.ready,
+            prom.prepare,
+            prom.stop_signal,
+            port=prom.port,
+            url=prom.url,
+        ),
+    ]
+    for svc in out:
+        svc.cwd = ROOT
+    ports.save()
+    if os.geteuid() == 0:
+        os.chmod(state, 0o711)
+    return out, nginx.url

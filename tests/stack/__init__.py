@@ -1,0 +1,1 @@
+"""Stack tests: the real services (nginx, Redis, Postgres, Prometheus) the emulator starts."""
