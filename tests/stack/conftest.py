@@ -1,0 +1,200 @@
+"""One `quarry up` per test session, on free ports, in a scratch folder; torn down with
+`quarry down`, which must leave no process behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from emulator.demo import serve_site
+from emulator.table import _CfnLoader as CfnLoader
+from tests.conftest import ROOT
+
+UP_DEADLINE_S = 150
+# Short timeouts make a reclaimed message come back quickly (timeout + a 5 s margin).
+TIMEOUTS = {"discovery": 10, "extraction": 6, "intelligence": 10, "analytics": 10}
+
+
+def wait_for(what: str, check: Callable[[], Any], deadline_s: float, every: float = 0.2) -> Any:
+    """Poll `check` until truthy; fail naming what was awaited and the last value seen."""
+    end = time.monotonic() + deadline_s
+    last: Any = None
+    while time.monotonic() < end:
+        try:
+            last = check()
+        except (httpx.HTTPError, OSError, ValueError, KeyError) as exc:
+            last = exc
+        else:
+            if last:
+                return last
+        time.sleep(every)
+    raise AssertionError(f"timed out after {deadline_s:.0f} s waiting for {what}; last: {last!r}")
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+class SlowSite:
+    """Pages that answer slowly on their first request, to catch a worker mid-task."""
+
+    def __init__(self, delay_s: float) -> None:
+        self.delay_s = delay_s
+        self.requests: list[str] = []
+        self.first_seen = threading.Event()
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                site.requests.append(self.path)
+                if site.requests.count(self.path) == 1:
+                    site.first_seen.set()
+                    time.sleep(site.delay_s)
+                body = (
+                    f"<html lang='en'><head><title>Slow {self.path}</title></head><body>"
+                    + "<p>Patient readers find this sentence rewarding. " * 30
+                    + "</p></body></html>"
+                ).encode()
+                self.send_response(200)
+                self.send_header("content-type", "text/html; charset=utf-8")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@dataclass
+class Stack:
+    root: Path
+    table: Path
+    env: dict[str, str]
+    demo: str = ""
+    proc: subprocess.Popen[bytes] | None = None
+    entry: str = ""
+    started_s: list[float] = field(default_factory=list)
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return dict(json.loads((self.root / ".quarry/stack/stack.json").read_text()))
+
+    def service(self, name: str) -> dict[str, Any]:
+        return dict(self.state["services"][name])
+
+    def quarry(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "emulator.cli", *args],
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def up(self) -> None:
+        began = time.monotonic()
+        log = (self.root / "up.out").open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "emulator.cli", "up", "--table", str(self.table)],
+            cwd=self.root,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+
+        def ready() -> bool:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise AssertionError(f"quarry up exited: {(self.root / 'up.out').read_text()}")
+            path = self.root / ".quarry/stack/stack.json"
+            return path.exists() and json.loads(path.read_text()).get("ready") is True
+
+        wait_for("quarry up to report every service healthy", ready, UP_DEADLINE_S)
+        self.entry = self.service("nginx")["url"]
+        self.started_s.append(time.monotonic() - began)
+
+    def down(self) -> float:
+        began = time.monotonic()
+        result = self.quarry("down")
+        assert result.returncode == 0, result.stderr
+        if self.proc is not None:
+            self.proc.wait(timeout=30)
+        return time.monotonic() - began
+
+    def terminate(self) -> None:
+        """SIGTERM the supervisor, as Ctrl-C or a process manager would."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=90)
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.entry, timeout=30, trust_env=False)
+
+
+@pytest.fixture(scope="session")
+def slow_site() -> Iterator[SlowSite]:
+    site = SlowSite(delay_s=4.0)
+    yield site
+    site.close()
+
+
+@pytest.fixture(scope="session")
+def stack(slow_site: SlowSite) -> Iterator[Stack]:
+    root = Path(tempfile.mkdtemp(prefix="quarry-up-"))
+    root.chmod(0o711)
+    table = yaml.load((ROOT / "serverless.yml").read_text(), Loader=CfnLoader)
+    for name, seconds in TIMEOUTS.items():
+        table["functions"][name]["timeout"] = seconds
+    table_path = root / "serverless.yml"
+    table_path.write_text(yaml.safe_dump(table))
+    with serve_site() as demo:
+        hosts = f"{demo.split('//')[1]},{slow_site.base.split('//')[1]}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("QUARRY_")}
+        env |= {
+            "QUARRY_FETCH_ALLOW_HOSTS": hosts,
+            "QUARRY_RETRY_BACKOFF_S": "0.05",
+            "QUARRY_SECRET_KEY": "stack-test-secret",
+            "PYTHONPATH": str(ROOT),
+        }
+        stack = Stack(root, table_path, env, demo=demo)
+        stack.up()
+        try:
+            yield stack
+        finally:
+            pids = [s["pid"] for s in stack.state.get("services", {}).values()]
+            took = stack.down()
+            leftovers = [pid for pid in pids if alive(pid)]
+            shutil.rmtree(root, ignore_errors=True)
+            assert not leftovers, f"quarry down left processes behind: {leftovers}"
+            assert took < max(TIMEOUTS.values()) + 10 + 30, f"quarry down took {took:.1f} s"

@@ -1,0 +1,120 @@
+"""`quarry up` end to end: the pipeline through nginx, and the faults the design survives."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT
+from tests.stack.conftest import TIMEOUTS, SlowSite, Stack, wait_for
+
+pytestmark = pytest.mark.stack
+LABELS = json.loads((ROOT / "tests/sites/demo/labels.json").read_text())
+
+
+def start_run(client: httpx.Client, source: dict[str, object]) -> str:
+    created = client.post("/api/v1/sources", json=source)
+    assert created.status_code == 201, created.text
+    started = client.post("/api/v1/runs", json={"source_id": created.json()["id"]})
+    assert started.status_code == 202, started.text
+    return str(started.json()["id"])
+
+
+def final_run(client: httpx.Client, run_id: str, deadline_s: float) -> dict[str, object]:
+    def final() -> dict[str, object] | None:
+        run = client.get(f"/api/v1/runs/{run_id}").json()
+        return run if run["state"] not in ("queued", "running") else None
+
+    return dict(wait_for(f"run {run_id} to finish", final, deadline_s))
+
+
+def test_up_pipeline_runs_through_nginx(stack: Stack) -> None:
+    with stack.client() as client:
+        run_id = start_run(client, {"name": "demo", "kind": "site", "url": stack.demo + "/"})
+        run = final_run(client, run_id, 90)
+        pages = [p for p in LABELS["pages"] if p["in_sitemap"] or p["in_feed"]]
+        assert run["state"] == "succeeded"
+        assert run["discovered"] == len(pages) + len(LABELS["refused"])
+        stages = run["stages"]
+        assert isinstance(stages, dict)
+        assert stages["intelligence"]["succeeded"] == len(pages) - 2
+        assert stages["extraction"]["failed"] == 1
+        docs = client.get("/api/v1/documents", params={"run_id": run_id, "limit": 200}).json()
+        assert len(docs["items"]) == run["discovered"]
+        page = client.get("/")
+        assert page.status_code == 200
+        assert run_id[:8] in page.text
+        assert client.get("/metrics").status_code == 404  # nginx does not proxy /metrics
+        css = client.get("/static/quarry.css")
+        assert css.status_code == 200
+        assert "max-age" in css.headers["cache-control"]
+    served = 0.0
+    for i in (1, 2, 3):  # every API instance took part and serves its own metrics
+        text = httpx.get(stack.service(f"api-{i}")["url"] + "/metrics").text
+        mine = [
+            line
+            for line in text.splitlines()
+            if line.startswith("quarry_function_invocations_total{")
+        ]
+        assert mine, f"api-{i} served no invocation"
+        served += sum(float(line.rsplit(" ", 1)[1]) for line in mine)
+    assert served > 0
+    worker = httpx.get(stack.service("worker-extraction")["url"] + "/metrics").text
+    assert (
+        'quarry_function_invocations_total{function="extraction",outcome="success",'
+        'trigger="sqs"}' in worker
+    )
+
+
+def test_up_worker_killed_mid_task_finishes_without_traffic(
+    stack: Stack, slow_site: SlowSite
+) -> None:
+    with stack.client() as client:
+        run_id = start_run(
+            client, {"name": "slow", "kind": "urls", "urls": [slow_site.base + "/killed.html"]}
+        )
+        assert slow_site.first_seen.wait(30), "the extraction worker never fetched the page"
+        worker = stack.service("worker-extraction")["pid"]
+        os.kill(worker, signal.SIGKILL)  # mid-task: the page answers only after 4 s
+        # no further traffic: only the reclaim loop can bring the message back
+        run = final_run(client, run_id, TIMEOUTS["extraction"] + 5 + 10)
+    assert run["state"] == "succeeded"
+    assert slow_site.requests.count("/killed.html") == 2
+    assert stack.service("worker-extraction")["restarts"] >= 1
+    logs = stack.quarry("logs", "worker-extraction", "-n", "200")
+    assert "reclaimed a message" in logs.stdout
+
+
+def test_up_ps_and_logs_work_from_another_terminal(stack: Stack) -> None:
+    ps = stack.quarry("ps")
+    assert ps.returncode == 0, ps.stderr
+    for name in (
+        "nginx",
+        "api-3",
+        "web-2",
+        "worker-analytics",
+        "pg-replica",
+        "redis-queue",
+        "scheduler",
+        "prometheus",
+    ):
+        assert name in ps.stdout
+    logs = stack.quarry("logs", "nope")
+    assert logs.returncode == 2
+    assert "services with logs" in logs.stderr
+
+
+def test_up_prometheus_scrapes_every_instance_and_worker(stack: Stack) -> None:
+    prom = stack.service("prometheus")["url"]
+
+    def all_up() -> list[dict[str, object]] | None:
+        targets = httpx.get(prom + "/api/v1/targets").json()["data"]["activeTargets"]
+        healthy = [t for t in targets if t["health"] == "up"]
+        return targets if len(healthy) == len(targets) == 3 + 2 + 4 + 1 else None
+
+    targets = wait_for("Prometheus to scrape every target", all_up, 30)
+    assert {t["labels"]["job"] for t in targets} == {"api", "web", "worker", "scheduler"}
