@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -55,6 +56,22 @@ def alive(pid: int) -> bool:
     return True
 
 
+def page(path: str) -> str:
+    """A distinct article per path: its words are drawn from a seed of the path, so two
+    paths never look like near-duplicates."""
+    rng = random.Random(path)
+    words = [
+        f"{rng.choice('bcdfghklmnprstvz')}{rng.choice('aeiou')}{rng.randint(10, 99999)}"
+        for _ in range(400)
+    ]
+    sentences = [" ".join(words[i : i + 12]).capitalize() + "." for i in range(0, 400, 12)]
+    return (
+        f"<html lang='en'><head><title>Slow {path}</title></head><body><article><p>"
+        + " ".join(sentences)
+        + "</p></article></body></html>"
+    )
+
+
 class SlowSite:
     """Pages that answer slowly on their first request, to catch a worker mid-task."""
 
@@ -70,11 +87,7 @@ class SlowSite:
                 if site.requests.count(self.path) == 1:
                     site.first_seen.set()
                     time.sleep(site.delay_s)
-                body = (
-                    f"<html lang='en'><head><title>Slow {self.path}</title></head><body>"
-                    + "<p>Patient readers find this sentence rewarding. " * 30
-                    + "</p></body></html>"
-                ).encode()
+                body = page(self.path).encode()
                 self.send_response(200)
                 self.send_header("content-type", "text/html; charset=utf-8")
                 self.send_header("content-length", str(len(body)))

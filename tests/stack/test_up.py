@@ -118,3 +118,35 @@ def test_up_prometheus_scrapes_every_instance_and_worker(stack: Stack) -> None:
 
     targets = wait_for("Prometheus to scrape every target", all_up, 30)
     assert {t["labels"]["job"] for t in targets} == {"api", "web", "worker", "scheduler"}
+
+
+def test_up_sigterm_mid_run_then_next_up_finishes_every_document(
+    stack: Stack, slow_site: SlowSite
+) -> None:
+    urls = [f"{slow_site.base}/drain-{i}.html" for i in range(3)]
+    with stack.client() as client:
+        run_id = start_run(client, {"name": "drained", "kind": "urls", "urls": urls})
+        assert slow_site.first_seen.wait(30)
+        wait_for(
+            "the extraction worker to start on the slow pages",
+            lambda: any(p.startswith("/drain-") for p in slow_site.requests),
+            30,
+        )
+    stack.terminate()  # drains: in-flight work finishes, unread messages stay queued
+    assert stack.proc is not None
+    assert stack.proc.returncode == 0
+    stack.up()  # the same data directories and ports: pending work resumes
+    with stack.client() as client:
+        run = final_run(client, run_id, 60)
+        docs = client.get("/api/v1/documents", params={"run_id": run_id}).json()["items"]
+        details = [
+            (d["url"], d["id"], (x := client.get(f"/api/v1/documents/{d['id']}").json())["stages"],
+             (x["text"] or "")[:60])
+            for d in docs
+        ]
+    assert run["state"] == "succeeded", details
+    stages = run["stages"]
+    assert isinstance(stages, dict)
+    assert stages["extraction"]["succeeded"] == len(urls), details
+    assert stages["intelligence"]["succeeded"] == len(urls)
+    print(f"quarry up took {stack.started_s[0]:.1f} s fresh, {stack.started_s[-1]:.1f} s again")
