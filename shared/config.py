@@ -29,6 +29,12 @@ class Settings(BaseModel):
     database_reader_url: str | None = Field(
         None, description="SQLAlchemy URL of the read replica; unset reads from the writer."
     )
+    replica_max_lag_s: float = Field(
+        5.0,
+        ge=0,
+        description="Reads go to the primary while the read replica is further behind than "
+        "this, in seconds (a client's own writes are always read back, whatever the lag).",
+    )
     queue: Literal["memory", "redis"] = Field(
         "memory", description="Dispatch between stages: Taskiq's in-process broker or Redis."
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 INVOCATIONS = Counter(
     "quarry_function_invocations",
@@ -30,4 +30,9 @@ DOCUMENTS = Counter(
     "quarry_documents",
     "Documents leaving a pipeline stage, by outcome.",
     ["stage", "outcome"],
+)
+REPLICA_LAG = Gauge(
+    "quarry_replica_lag_seconds",
+    "How far the read replica is behind the primary, as this process last measured it "
+    "(0 when it has replayed all it received; +Inf when unreachable or not yet replaying).",
 )

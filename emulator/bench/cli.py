@@ -14,6 +14,7 @@ from rich.table import Table as RichTable
 
 from emulator.bench.registry import BENCHMARKS, run
 from emulator.bench.report import BenchOptions, Report, validate
+from emulator.bench.stack import STACK
 from shared.errors import QuarryError
 
 bench_app = typer.Typer(
@@ -88,6 +89,17 @@ def gateway(requests: Requests = 10000, concurrency: Concurrency = 16) -> None:
     """A trivial function through the Lambda-event path, direct ASGI, and bare uvicorn."""
     options = BenchOptions(requests=requests, concurrency=concurrency)
     show(_measure(["gateway"], options, quick=False))
+
+
+@bench_app.command()
+def stack(
+    requests: Requests = 10000,
+    concurrency: Concurrency = 16,
+    quick: Annotated[bool, typer.Option(help="Small N: checks the harness, not speed.")] = False,
+) -> None:
+    """nginx → N API instances against bare uvicorn (N = 1, 2), and Redis stage dispatch."""
+    options = BenchOptions.quick() if quick else BenchOptions(requests, concurrency)
+    show(_measure(list(STACK), options, quick=quick))
 
 
 @bench_app.command("all")

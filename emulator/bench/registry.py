@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 
 from emulator.bench.gateway import bench_gateway
 from emulator.bench.report import BenchFn, BenchOptions, Report
+from emulator.bench.stack import STACK
 
 BENCHMARKS: dict[str, BenchFn] = {
     "gateway": bench_gateway,
+    **STACK,
 }
 
 

@@ -27,7 +27,11 @@ def stack_runtime(settings: Settings, table: Table) -> tuple[Runtime, RedisDispa
     )
     runtime = Runtime(
         settings=settings,
-        db=Database(settings.database_url, settings.database_reader_url),
+        db=Database(
+            settings.database_url,
+            settings.database_reader_url,
+            replica_max_lag_s=settings.replica_max_lag_s,
+        ),
         dispatcher=dispatcher,
         cache=cache,
     )

@@ -12,6 +12,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
+from shared.db.routing import ReadRouter
+
+# A replica that accepts connections but does not answer must not hold reads up for long.
+REPLICA_CONNECT_TIMEOUT_S = 2
+
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
@@ -22,9 +27,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(url: str) -> AsyncEngine:
+def make_engine(url: str, **connect_args: Any) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and foreign keys on every connection."""
-    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    engine = create_async_engine(
+        url, pool_pre_ping=not url.startswith("sqlite"), connect_args=connect_args
+    )
     if make_url(url).get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
@@ -40,11 +47,23 @@ def sync_url(url: str) -> str:
 
 class Database:
     """Writer and reader engines, one pair per event loop, since async connections are
-    bound to the loop that opened them (each emulated execution environment has its own)."""
+    bound to the loop that opened them (each emulated execution environment has its own).
 
-    def __init__(self, writer_url: str, reader_url: str | None = None) -> None:
+    With a distinct Postgres reader, reads are routed (see `shared.db.routing`): to the replica
+    unless it lags more than `replica_max_lag_s`, is down, or has not yet replayed a write the
+    caller must see; otherwise to the primary.
+    """
+
+    def __init__(
+        self, writer_url: str, reader_url: str | None = None, *, replica_max_lag_s: float = 5.0
+    ) -> None:
         self.writer_url = writer_url
         self.reader_url = reader_url or writer_url
+        routed = self.reader_url != writer_url and all(
+            make_url(url).get_backend_name() == "postgresql"
+            for url in (writer_url, self.reader_url)
+        )
+        self.router = ReadRouter(replica_max_lag_s) if routed else None
         self._engines: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, tuple[AsyncEngine, AsyncEngine]
         ] = weakref.WeakKeyDictionary()
@@ -54,22 +73,40 @@ class Database:
         pair = self._engines.get(loop)
         if pair is None:
             writer = make_engine(self.writer_url)
-            reader = writer if self.reader_url == self.writer_url else make_engine(self.reader_url)
+            if self.reader_url == self.writer_url:
+                reader = writer
+            elif self.router is not None:
+                reader = make_engine(self.reader_url, connect_timeout=REPLICA_CONNECT_TIMEOUT_S)
+            else:
+                reader = make_engine(self.reader_url)
             pair = (writer, reader)
             self._engines[loop] = pair
         return pair
 
     @asynccontextmanager
     async def writer(self) -> AsyncIterator[AsyncSession]:
-        """A session on the primary in one transaction, committed when the block ends."""
+        """A session on the primary in one transaction, committed when the block ends; with
+        a replica, the commit's position is then noted so this context reads its own writes."""
         session = AsyncSession(self._pair()[0], expire_on_commit=False)
-        async with session, session.begin():
-            yield session
+        async with session:
+            async with session.begin():
+                yield session
+            if self.router is not None:
+                await self.router.after_commit(session)
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[AsyncSession]:
-        """A read-only session on the replica (the writer when no replica is configured)."""
-        async with AsyncSession(self._pair()[1], expire_on_commit=False) as session:
+        """A read-only session on the replica when it can serve this read, else the primary
+        (the writer, too, when no replica is configured)."""
+        writer, reader = self._pair()
+        routed = None if self.router is None else await self.router.replica(reader)
+        if routed is not None:
+            session = routed
+        else:
+            session = AsyncSession(
+                reader if self.router is None else writer, expire_on_commit=False
+            )
+        async with session:
             yield session
 
     async def dispose(self) -> None:

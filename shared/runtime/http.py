@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.db import routing
 from shared.errors import QuarryError, problem
 from shared.logs import get_logger, request_id_var
 from shared.runtime.deps import Runtime, current
@@ -25,6 +26,9 @@ from shared.runtime.invocation import invocation
 log = get_logger("quarry.http")
 PROBLEM = "application/problem+json"
 _RID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+LSN_HEADER = b"x-quarry-lsn"
+LSN_COOKIE = "quarry_lsn"
+LSN_MAX_AGE_S = 60
 _TITLES = {
     400: "Bad request",
     401: "Unauthorized",
@@ -58,6 +62,29 @@ def request_id_of(scope: Scope) -> str:
     return str(rid) if rid else str(uuid.uuid4())
 
 
+def lsn_token_of(scope: Scope) -> int | None:
+    """The client's read-your-writes token: the X-Quarry-Lsn header, else the quarry_lsn cookie;
+    None when absent or malformed (a bad token only costs freshness, never an error)."""
+    headers = scope.get("headers", [])
+    for name, value in headers:
+        if name == LSN_HEADER:
+            return routing.parse_lsn(bytes(value).decode("latin-1").strip())
+    for name, value in headers:
+        if name == b"cookie":
+            for pair in bytes(value).decode("latin-1").split(";"):
+                key, _, text = pair.strip().partition("=")
+                if key == LSN_COOKIE:
+                    return routing.parse_lsn(text.strip())
+    return None
+
+
+def lsn_headers(lsn: int) -> list[tuple[bytes, bytes]]:
+    """Response headers handing a write's position back, for the client's next reads."""
+    token = routing.format_lsn(lsn)
+    cookie = f"{LSN_COOKIE}={token}; Max-Age={LSN_MAX_AGE_S}; Path=/; HttpOnly; SameSite=Lax"
+    return [(LSN_HEADER, token.encode()), (b"set-cookie", cookie.encode())]
+
+
 def problem_response(
     status: int, detail: str, *, slug: str | None = None, title: str | None = None, **extra: Any
 ) -> JSONResponse:
@@ -73,7 +100,8 @@ def problem_response(
 
 
 class InvocationMiddleware:
-    """Outermost boundary: request id, metrics, and the one place an unexpected error
+    """Outermost boundary: request id, metrics, read-your-writes tokens (in: X-Quarry-Lsn or the
+    quarry_lsn cookie; out: both, when the handler wrote), and the one place an unexpected error
     is logged (once) and answered with a 500 problem carrying the request id."""
 
     def __init__(self, app: ASGIApp, function: str) -> None:
@@ -93,10 +121,16 @@ class InvocationMiddleware:
                 started = True
                 status = int(message["status"])
                 inv.outcome = "error" if status >= 500 else "success"
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+                headers = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+                if written.lsn is not None:
+                    headers += lsn_headers(written.lsn)
+                message["headers"] = headers
             await send(message)
 
-        with invocation(self.function, "http", rid) as inv:
+        with (
+            routing.request_scope(lsn_token_of(scope)) as written,
+            invocation(self.function, "http", rid) as inv,
+        ):
             try:
                 await self.app(scope, receive, send_with_id)
             except Exception:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared import outbox, runs
 from shared.cache import Cache
 from shared.config import Settings
+from shared.db import routing
 from shared.fetch import Fetcher
 from shared.logs import get_logger
 from shared.messages import Message
@@ -117,7 +118,8 @@ class StageFunction(Generic[M]):
                 log.error(error, extra={"message_id": record.get("messageId")})
                 return error
             try:
-                await self._run(message, context)
+                with routing.request_scope(None):  # each message reads its own writes only
+                    await self._run(message, context)
             except Exception as exc:  # the adapter is the boundary: log once, report it
                 inv.outcome = "error"
                 log.exception("stage failed", extra={"run_id": message.run_id})

@@ -7,6 +7,10 @@ import math
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+from emulator.bench.report import BenchOptions
+from emulator.bench.stack import DISPATCH_CONCURRENCY
 
 QUARRY = Path(sys.executable).with_name("quarry")
 
@@ -17,7 +21,7 @@ def test_bench_all_quick_writes_a_valid_report(tmp_path: Path) -> None:
         [str(QUARRY), "bench", "all", "--quick", "--out", str(out)],
         capture_output=True,
         text=True,
-        timeout=50,
+        timeout=90,
         check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -42,3 +46,35 @@ def test_bench_all_quick_writes_a_valid_report(tmp_path: Path) -> None:
         assert f"| {v['name']} | 300 | 16 | {v['rps']:.0f} |" in markdown
     for name in variants:
         assert name in done.stdout
+
+    benchmarks = {b["name"]: b for b in report["benchmarks"]}
+    quick = BenchOptions.quick()
+    for n in (1, 2):
+        bench = benchmarks[f"stack-http-x{n}"]
+        assert bench["baseline"] == f"uvicorn-workers-{n}"
+        _check_ratios(bench, [f"nginx-api-x{n}", f"uvicorn-workers-{n}"], quick.requests, 16)
+    dispatch = benchmarks["stack-dispatch"]
+    assert dispatch["baseline"] == "taskiq-redis"
+    _check_ratios(
+        dispatch, ["quarry-dispatch", "taskiq-redis"], quick.requests // 4, DISPATCH_CONCURRENCY
+    )
+    for bench in benchmarks.values():
+        assert f"## {bench['name']}" in markdown
+        for v in bench["variants"]:
+            assert v["name"] in done.stdout
+
+
+def _check_ratios(bench: dict[str, Any], names: list[str], requests: int, concurrency: int) -> None:
+    """Every variant measured in full, its figures finite, its ratio to this run's baseline."""
+    variants = {v["name"]: v for v in bench["variants"]}
+    assert sorted(variants) == sorted(names)
+    base = variants[bench["baseline"]]
+    assert base["ratio"] == 1.0
+    for v in variants.values():
+        assert (v["requests"], v["concurrency"]) == (requests, concurrency), v["name"]
+        for key in ("rps", "p50_ms", "p99_ms", "ratio"):
+            where = (bench["name"], v["name"], key, v[key])
+            assert math.isfinite(v[key]), where
+            assert v[key] > 0, where
+        assert v["p50_ms"] <= v["p99_ms"]
+        assert v["ratio"] == v["rps"] / base["rps"]

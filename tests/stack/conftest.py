@@ -8,6 +8,7 @@ import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -46,6 +47,17 @@ def wait_for(what: str, check: Callable[[], Any], deadline_s: float, every: floa
                 return last
         time.sleep(every)
     raise AssertionError(f"timed out after {deadline_s:.0f} s waiting for {what}; last: {last!r}")
+
+
+def port_free(port: int) -> bool:
+    """No listener on the port (TIME_WAIT leftovers of closed connections don't count)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def alive(pid: int) -> bool:
@@ -205,9 +217,13 @@ def stack(slow_site: SlowSite) -> Iterator[Stack]:
         try:
             yield stack
         finally:
-            pids = [s["pid"] for s in stack.state.get("services", {}).values()]
+            services = stack.state.get("services", {}).values()
+            pids = [s["pid"] for s in services]
+            ports = [s["port"] for s in services if s["port"]]
             took = stack.down()
             leftovers = [pid for pid in pids if alive(pid)]
+            bound = [port for port in ports if not port_free(port)]
             shutil.rmtree(root, ignore_errors=True)
             assert not leftovers, f"quarry down left processes behind: {leftovers}"
+            assert not bound, f"quarry down left ports bound: {bound}"
             assert took < max(TIMEOUTS.values()) + 10 + 30, f"quarry down took {took:.1f} s"

@@ -140,8 +140,12 @@ def test_up_sigterm_mid_run_then_next_up_finishes_every_document(
         run = final_run(client, run_id, 60)
         docs = client.get("/api/v1/documents", params={"run_id": run_id}).json()["items"]
         details = [
-            (d["url"], d["id"], (x := client.get(f"/api/v1/documents/{d['id']}").json())["stages"],
-             (x["text"] or "")[:60])
+            (
+                d["url"],
+                d["id"],
+                (x := client.get(f"/api/v1/documents/{d['id']}").json())["stages"],
+                (x["text"] or "")[:60],
+            )
             for d in docs
         ]
     assert run["state"] == "succeeded", details

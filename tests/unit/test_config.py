@@ -10,8 +10,9 @@ from shared.config import Settings, load_settings, redacted, secret_values
 from shared.errors import ConfigError
 
 ACCEPTED = (
-    "QUARRY_ENV, QUARRY_DATABASE_URL, QUARRY_DATABASE_READER_URL, QUARRY_QUEUE, QUARRY_REDIS_URL, "
-    "QUARRY_CACHE, QUARRY_CACHE_URL, QUARRY_LLM_PROVIDER, QUARRY_SECRET_KEY, "
+    "QUARRY_ENV, QUARRY_DATABASE_URL, QUARRY_DATABASE_READER_URL, QUARRY_REPLICA_MAX_LAG_S, "
+    "QUARRY_QUEUE, QUARRY_REDIS_URL, QUARRY_CACHE, QUARRY_CACHE_URL, QUARRY_LLM_PROVIDER, "
+    "QUARRY_SECRET_KEY, "
     "QUARRY_FETCH_ALLOW_HOSTS, QUARRY_FETCH_TIMEOUT_S, QUARRY_FETCH_MAX_BYTES, QUARRY_USER_AGENT, "
     "QUARRY_RETRY_BACKOFF_S, QUARRY_LOG_LEVEL"
 )
@@ -19,6 +20,7 @@ DEFAULTS = {
     "env": "dev",
     "database_url": "sqlite+aiosqlite:///.quarry/dev.db",
     "database_reader_url": None,
+    "replica_max_lag_s": 5.0,
     "queue": "memory",
     "redis_url": None,
     "cache": "memory",
