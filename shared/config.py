@@ -49,15 +49,27 @@ class Settings(BaseModel):
         description="Signs list cursors and CSRF tokens; set a long random value outside dev.",
     )
     fetch_allow_hosts: tuple[str, ...] = Field(
-        (), description="Hosts the fetcher may reach even on private or loopback addresses."
+        (),
+        description="Hosts (`name`, `name:port`) or CIDR networks the fetcher may reach even "
+        "on loopback, private or other non-public addresses.",
     )
-    fetch_timeout_s: float = Field(10.0, gt=0, le=120, description="Timeout of one page fetch.")
+    fetch_timeout_s: float = Field(
+        10.0, gt=0, le=120, description="Longest one page fetch may take, redirects included."
+    )
     fetch_max_bytes: int = Field(
-        5_000_000, gt=0, description="Largest response body the fetcher reads, in bytes."
+        10 * 1024 * 1024,
+        gt=0,
+        description="Largest response body the fetcher reads, in bytes once decompressed.",
     )
     user_agent: str = Field("QuarryBot/0.1 (+https://quarry.dev/bot)", description="Crawler UA.")
     retry_backoff_s: float = Field(
         0.5, ge=0, le=60, description="First retry delay of a failed stage message; doubles."
+    )
+    fetch_connect_timeout_s: float = Field(
+        5.0, gt=0, le=120, description="Longest the fetcher waits to connect to a host."
+    )
+    fetch_read_timeout_s: float = Field(
+        5.0, gt=0, le=120, description="Longest the fetcher waits for the next bytes of a page."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level."

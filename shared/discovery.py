@@ -6,12 +6,15 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urljoin
 
-from shared.fetch import Fetcher, FetchError
+from shared.fetch import PAGE_TYPES, Fetcher, FetchError
 from shared.pipeline.feeds import FeedError, parse_feed
+from shared.pipeline.robots import sitemaps as robots_sitemaps
 from shared.pipeline.sitemap import SitemapError, parse_sitemap
 from shared.pipeline.urls import normalize_url
 
 MAX_SITEMAPS = 50
+SITEMAP_MAX_BYTES = 50 * 2**20  # the sitemaps.org limit, above the fetcher's page default
+SITEMAP_TYPES = (*PAGE_TYPES, "application/gzip", "application/x-gzip", "application/octet-stream")
 MAX_URLS = 5_000
 _FEED_LINK = re.compile(
     r"<link\b[^>]*type=[\"']application/(?:rss|atom)\+xml[\"'][^>]*>", re.IGNORECASE
@@ -47,7 +50,7 @@ async def from_sitemap(fetcher: Fetcher, url: str) -> list[str]:
         if current in seen:
             continue
         seen.add(current)
-        page = await fetcher.get(current)
+        page = await fetcher.get(current, types=SITEMAP_TYPES, max_bytes=SITEMAP_MAX_BYTES)
         if page.status >= 400:
             raise DiscoveryError(f"sitemap {current} answered HTTP {page.status}")
         try:
@@ -73,13 +76,7 @@ async def from_site(fetcher: Fetcher, root: str) -> list[str]:
     """A whole site: the sitemaps robots.txt names (or /sitemap.xml), and the feeds the
     home page links to."""
     robots = await fetcher.get(urljoin(root, "/robots.txt"))
-    sitemaps = []
-    if robots.status < 400:
-        sitemaps = [
-            line.split(":", 1)[1].strip()
-            for line in robots.text.splitlines()
-            if line.lower().startswith("sitemap:")
-        ]
+    sitemaps = robots_sitemaps(robots.text) if robots.status < 400 else []
     urls: list[str] = []
     for sitemap in sitemaps or [urljoin(root, "/sitemap.xml")]:
         urls += await from_sitemap(fetcher, sitemap)

@@ -25,15 +25,16 @@ async def handler(msg: ExtractDocument, deps: StageDeps) -> AnalyseDocument | No
         return None
     try:
         page = await deps.fetcher.get(msg.url)
-    except FetchError as exc:
-        await results.record(session, msg.run_id, msg.document_id, STAGE, "failed", exc.detail)
+    except FetchError as exc:  # blocked, too_large, timeout, unreachable, ...: an outcome
+        detail = f"{exc.outcome}: {exc.detail}"
+        await results.record(session, msg.run_id, msg.document_id, STAGE, "failed", detail)
         return None
     doc = await session.get(Document, msg.document_id)
     if doc is None:
         return None
     doc.status_code, doc.fetched_at, doc.updated_at = page.status, utcnow(), utcnow()
     if page.status >= 400:
-        detail = f"HTTP {page.status} from {page.url}"
+        detail = f"http_error: HTTP {page.status} from {page.url}"
         await results.record(session, msg.run_id, doc.id, STAGE, "failed", detail)
         return None
     ex = extract(page.text, page.url)

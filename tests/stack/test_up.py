@@ -70,6 +70,48 @@ def test_up_pipeline_runs_through_nginx(stack: Stack) -> None:
     )
 
 
+def test_up_reads_your_writes_through_nginx(stack: Stack) -> None:
+    misses = 0
+    with stack.client() as client:  # keeps the quarry_lsn cookie, as a browser would
+        for i in range(40):  # 80 requests: within nginx's burst of 100 at 50 r/s
+            created = client.post(
+                "/api/v1/sources",
+                json={"name": f"ryw-{i}", "kind": "urls", "urls": ["https://example.org/x"]},
+            )
+            assert created.status_code == 201
+            assert created.headers["x-quarry-lsn"]
+            read = client.get(f"/api/v1/sources/{created.json()['id']}")
+            misses += read.status_code != 200
+    assert misses == 0
+
+
+def test_up_replica_stopped_mid_run_reads_keep_succeeding(stack: Stack) -> None:
+    with stack.client() as client:
+        run_id = start_run(
+            client, {"name": "replica-down", "kind": "site", "url": stack.demo + "/"}
+        )
+        os.kill(stack.service("pg-replica")["pid"], signal.SIGKILL)
+        failures = 0
+
+        def final() -> dict[str, object] | None:
+            nonlocal failures
+            response = client.get(f"/api/v1/runs/{run_id}")
+            failures += response.status_code != 200
+            run = response.json()
+            return run if run["state"] not in ("queued", "running") else None
+
+        run = wait_for(f"run {run_id} to finish with the replica down", final, 90)
+        listed = client.get("/api/v1/documents", params={"run_id": run_id, "limit": 200})
+    assert failures == 0
+    assert listed.status_code == 200
+    assert run["state"] == "succeeded"
+    wait_for(
+        "the supervisor to restart the replica",
+        lambda: stack.service("pg-replica")["restarts"] >= 1,
+        30,
+    )
+
+
 def test_up_worker_killed_mid_task_finishes_without_traffic(
     stack: Stack, slow_site: SlowSite
 ) -> None:

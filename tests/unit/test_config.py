@@ -14,7 +14,8 @@ ACCEPTED = (
     "QUARRY_QUEUE, QUARRY_REDIS_URL, QUARRY_CACHE, QUARRY_CACHE_URL, QUARRY_LLM_PROVIDER, "
     "QUARRY_SECRET_KEY, "
     "QUARRY_FETCH_ALLOW_HOSTS, QUARRY_FETCH_TIMEOUT_S, QUARRY_FETCH_MAX_BYTES, QUARRY_USER_AGENT, "
-    "QUARRY_RETRY_BACKOFF_S, QUARRY_LOG_LEVEL"
+    "QUARRY_RETRY_BACKOFF_S, QUARRY_FETCH_CONNECT_TIMEOUT_S, QUARRY_FETCH_READ_TIMEOUT_S, "
+    "QUARRY_LOG_LEVEL"
 )
 DEFAULTS = {
     "env": "dev",
@@ -29,9 +30,11 @@ DEFAULTS = {
     "secret_key": "**********",
     "fetch_allow_hosts": (),
     "fetch_timeout_s": 10.0,
-    "fetch_max_bytes": 5_000_000,
+    "fetch_max_bytes": 10 * 1024 * 1024,
     "user_agent": "QuarryBot/0.1 (+https://quarry.dev/bot)",
     "retry_backoff_s": 0.5,
+    "fetch_connect_timeout_s": 5.0,
+    "fetch_read_timeout_s": 5.0,
     "log_level": "INFO",
 }
 
