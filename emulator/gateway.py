@@ -10,14 +10,16 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from emulator.apigw import HttpRequest, from_result, to_event
 from emulator.openapi import DOCS_HTML, merge, render
-from emulator.routing import Router
+from emulator.routing import Match, Router
 from emulator.table import Table, load_handler
+from shared import metrics
 from shared.logs import get_logger
 from shared.runtime.context import LambdaContext
+from shared.runtime.deps import current
 from shared.runtime.loop import thread_loop
 
 log = get_logger("quarry.gateway")
@@ -82,9 +84,48 @@ class Gateway:
                 status, headers, body = _problem(404, "Not found", f"no route for {path}", rid)
             await _respond(send, status, headers, body)
             return
-        handler = self.handlers[match.function.name]
+        fn = match.function
+        token = None
+        if fn.reserved_concurrency:
+            limiter = current().limiter
+            token = await limiter.acquire(fn.name, fn.reserved_concurrency, fn.timeout + 1)
+            if token is None:
+                metrics.THROTTLES.labels(fn.name).inc()
+                status, headers, body = _problem(
+                    429,
+                    "Too many requests",
+                    f"function {fn.name} is at its reserved concurrency "
+                    f"({fn.reserved_concurrency}); retry shortly",
+                    str(uuid.uuid4()),
+                )
+                await _respond(send, status, [*headers, ("retry-after", "1")], body)
+                return
+        metrics.CONCURRENT.labels(fn.name).inc()
+        try:
+            await self._invoke(match, scope, receive, send)
+        finally:
+            metrics.CONCURRENT.labels(fn.name).dec()
+            if token is not None:
+                await current().limiter.release(fn.name, token)
+
+    async def _invoke(self, match: Match, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the function within its timeout: past it, API Gateway answers 504."""
+        fn = match.function
+        handler = self.handlers[fn.name]
         if self.mode == "asgi" and hasattr(handler, "app"):
-            await handler.app(scope, receive, send)
+            started = False
+
+            async def tracking(message: Message) -> None:
+                nonlocal started
+                started = True
+                await send(message)
+
+            try:
+                await asyncio.wait_for(handler.app(scope, receive, tracking), fn.timeout)
+            except TimeoutError:
+                metrics.TIMEOUTS.labels(fn.name).inc()
+                if not started:
+                    await _respond(send, *_timed_out(fn.name, fn.timeout, str(uuid.uuid4())))
             return
         payload = await _read_body(receive)
         if payload is None:
@@ -95,7 +136,7 @@ class Gateway:
                 ),
             )
             return
-        raw_path = scope.get("raw_path") or path.encode()
+        raw_path = scope.get("raw_path") or scope["path"].encode()
         req = HttpRequest(
             method=scope["method"],
             raw_path=bytes(raw_path).decode("latin-1"),
@@ -104,22 +145,24 @@ class Gateway:
             body=payload,
             source_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
         )
-        context = LambdaContext(
-            match.function.name,
-            timeout_s=match.function.timeout,
-            memory_limit_in_mb=match.function.memory,
-        )
+        context = LambdaContext(fn.name, timeout_s=fn.timeout, memory_limit_in_mb=fn.memory)
         event = to_event(req, match.route.key, match.params, context.aws_request_id)
         loop = asyncio.get_running_loop()
+        call = loop.run_in_executor(self.executor, handler, event, context)
         try:
-            result = await loop.run_in_executor(self.executor, handler, event, context)
-            response = from_result(result)
+            response = from_result(await asyncio.wait_for(call, fn.timeout))
+        except TimeoutError:
+            # The handler's thread runs on (a thread cannot be killed; Lambda would freeze
+            # the sandbox), but the caller gets its 504 on time, as from API Gateway.
+            metrics.TIMEOUTS.labels(fn.name).inc()
+            log.error("Task timed out after %.2f seconds", fn.timeout)
+            response = _timed_out(fn.name, fn.timeout, context.aws_request_id)
         except Exception:  # the function crashed: API Gateway answers 502, and so do we
-            log.exception("function %s failed", match.function.name)
+            log.exception("function %s failed", fn.name)
             response = _problem(
                 502,
                 "Bad gateway",
-                f"function {match.function.name} failed; see its logs",
+                f"function {fn.name} failed; see its logs",
                 context.aws_request_id,
             )
         await _respond(send, *response)
@@ -132,6 +175,12 @@ class Gateway:
         if path == "/api/docs":
             return 200, [("content-type", "text/html; charset=utf-8")], DOCS_HTML.encode()
         return None
+
+
+def _timed_out(function: str, timeout: float, rid: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    return _problem(
+        504, "Gateway timeout", f"function {function} timed out after {timeout:.2f} seconds", rid
+    )
 
 
 async def _read_body(receive: Receive) -> bytes | None:

@@ -56,6 +56,7 @@ class Function:
     batch_size: int = 10
     max_receive: int = 3
     schedules: tuple[str, ...] = ()
+    reserved_concurrency: int | None = None
 
     @property
     def module(self) -> str:
@@ -173,7 +174,15 @@ def _function(
         batch,
         max_receive,
         tuple(schedules),
+        _reserved(name, spec.get("reservedConcurrency")),
     )
+
+
+def _reserved(name: str, value: Any) -> int | None:
+    """`reservedConcurrency`: at most this many executions at once, across all instances."""
+    if value is None:
+        return None
+    return int(_number(name, "reservedConcurrency", value, 0, 1, 10000))
 
 
 def load_table(path: Path) -> Table:

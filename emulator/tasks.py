@@ -23,6 +23,7 @@ def stage_task(handler: Attempting, fn: Function, resend: Resend) -> TaskFn:
             max_receive=fn.max_receive,
             timeout_s=fn.timeout,
             resend=resend,
+            reserved=fn.reserved_concurrency,
         )
 
     task.__name__ = task.__qualname__ = f"{fn.name}_task"

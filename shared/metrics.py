@@ -36,3 +36,18 @@ REPLICA_LAG = Gauge(
     "How far the read replica is behind the primary, as this process last measured it "
     "(0 when it has replayed all it received; +Inf when unreachable or not yet replaying).",
 )
+THROTTLES = Counter(
+    "quarry_function_throttles",
+    "Invocations refused (HTTP) or delayed (stages) by reserved concurrency.",
+    ["function"],
+)
+TIMEOUTS = Counter(
+    "quarry_function_timeouts",
+    "Invocations stopped at the function's timeout.",
+    ["function"],
+)
+CONCURRENT = Gauge(
+    "quarry_function_concurrent_executions",
+    "Executions in progress in this process.",
+    ["function"],
+)

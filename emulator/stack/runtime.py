@@ -10,6 +10,7 @@ from shared.config import Settings
 from shared.db.engine import Database
 from shared.dispatch.redis import RedisDispatcher
 from shared.errors import ConfigError
+from shared.runtime.concurrency import RedisLimiter
 from shared.runtime.deps import Runtime
 
 
@@ -34,5 +35,6 @@ def stack_runtime(settings: Settings, table: Table) -> tuple[Runtime, RedisDispa
         ),
         dispatcher=dispatcher,
         cache=cache,
+        limiter=RedisLimiter(settings.redis_url),
     )
     return runtime, dispatcher

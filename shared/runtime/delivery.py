@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from shared import deadletters
+from shared.runtime.concurrency import wait_for_slot
 from shared.runtime.context import LambdaContext
 from shared.runtime.deps import Runtime
 
@@ -48,11 +49,19 @@ async def deliver(
     max_receive: int,
     timeout_s: float,
     resend: Resend,
+    reserved: int | None = None,
 ) -> str:
     """Attempt one delivery; on failure schedule the next attempt or bury the message.
     Returns "done", "retry" or "dead"."""
-    context = LambdaContext(fn.name, timeout_s=timeout_s)
-    error = await fn.attempt(record, context)
+    token = None
+    if reserved:  # a stage at its reserved concurrency waits, as SQS holds the message
+        token = await wait_for_slot(runtime.limiter, fn.name, reserved, timeout_s + 1)
+    try:
+        context = LambdaContext(fn.name, timeout_s=timeout_s)
+        error = await fn.attempt(record, context)
+    finally:
+        if token is not None:
+            await runtime.limiter.release(fn.name, token)
     if error is None:
         return "done"
     attempts = receive_count(record)

@@ -16,6 +16,7 @@ from shared.db.engine import Database
 from shared.dispatch import Dispatcher
 from shared.errors import ConfigError
 from shared.fetch import Fetcher
+from shared.runtime.concurrency import Limiter, MemoryLimiter
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Runtime:
     dispatcher: Dispatcher
     cache: Cache = field(default_factory=MemoryCache)
     fetcher: Fetcher | None = None
+    limiter: Limiter = field(default_factory=MemoryLimiter)
 
     def __post_init__(self) -> None:
         if self.fetcher is None:

@@ -7,6 +7,7 @@ the outbox in that same transaction, and after commit dispatches it and settles 
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Sequence
@@ -16,7 +17,7 @@ from typing import Any, Generic, TypeVar, get_type_hints
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import outbox, runs
+from shared import metrics, outbox, runs
 from shared.cache import Cache
 from shared.config import Settings
 from shared.db import routing
@@ -119,7 +120,14 @@ class StageFunction(Generic[M]):
                 return error
             try:
                 with routing.request_scope(None):  # each message reads its own writes only
-                    await self._run(message, context)
+                    async with asyncio.timeout(_remaining_s(context)):
+                        await self._run(message, context)
+            except TimeoutError:
+                inv.outcome = "timeout"
+                metrics.TIMEOUTS.labels(self.name).inc()
+                error = f"Task timed out after {_remaining_s(context, total=True):.2f} seconds"
+                log.error(error, extra={"run_id": message.run_id})
+                return error
             except Exception as exc:  # the adapter is the boundary: log once, report it
                 inv.outcome = "error"
                 log.exception("stage failed", extra={"run_id": message.run_id})
@@ -139,6 +147,14 @@ class StageFunction(Generic[M]):
                 ids = await outbox.add(session, message.run_id, self.next_stage, bodies)
         await outbox.flush(rt.db, rt.dispatcher, ids)
         await runs.settle(rt, message.run_id)
+
+
+def _remaining_s(context: Any, *, total: bool = False) -> float | None:
+    """Seconds the invocation may still run (a Lambda context's remaining time)."""
+    if total and hasattr(context, "timeout_s"):
+        return float(context.timeout_s)
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return remaining() / 1000 if callable(remaining) else None
 
 
 def stage(

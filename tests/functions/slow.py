@@ -1,0 +1,44 @@
+"""A slow function with a short timeout and reserved concurrency, for Lambda-limit tests."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from mangum import Mangum
+
+from shared.messages import Message
+from shared.runtime.http import create_app
+from shared.runtime.stage import StageDeps, stage
+
+app = create_app("slow", title="slow")
+_lock = threading.Lock()
+running = 0
+peak = 0
+
+
+@app.get("/slow/{ms}")
+async def sleep(ms: int) -> dict[str, int]:
+    global running, peak
+    with _lock:
+        running += 1
+        peak = max(peak, running)
+    try:
+        await asyncio.sleep(ms / 1000)
+    finally:
+        with _lock:
+            running -= 1
+    return {"slept_ms": ms}
+
+
+@app.get("/slow-stats")
+async def stats() -> dict[str, int]:
+    return {"peak": peak, "running": running}
+
+
+handler = Mangum(app, lifespan="off")
+
+
+@stage("sleeper")
+async def sleeper(msg: Message, deps: StageDeps) -> None:
+    await asyncio.sleep(5)
