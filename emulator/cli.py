@@ -48,6 +48,9 @@ def fail(exc: QuarryError) -> typer.Exit:
 def dev(
     port: Annotated[int, typer.Option(help="Port of the gateway on 127.0.0.1.")] = 8000,
     demo: Annotated[bool, typer.Option("--demo/--no-demo", help="Run the demo site.")] = True,
+    reload: Annotated[
+        bool, typer.Option("--reload/--no-reload", help="Restart when a source file changes.")
+    ] = True,
     table: TableOpt = TABLE,
 ) -> None:
     """Run the embedded platform: one process, SQLite, in-process queue and cache."""
@@ -58,7 +61,7 @@ def dev(
         Path(".quarry").mkdir(exist_ok=True)
         log = (Path(".quarry") / "dev.log").open("a")
         configure_logging(cfg.log_level, log)
-        asyncio.run(run_dev(cfg, port, demo, table))
+        asyncio.run(run_dev(cfg, port, demo, table, reload=reload))
     except QuarryError as exc:
         raise fail(exc) from None
     except KeyboardInterrupt:
@@ -137,6 +140,26 @@ def openapi(
         console.print(f"wrote {COMMITTED}")
     else:
         typer.echo(text, nl=False)
+
+
+@app.command()
+def parity(
+    table: TableOpt = TABLE,
+    mode: Annotated[str, typer.Option(help="dev (`quarry dev`) or stack (`quarry up`).")] = "dev",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
+) -> None:
+    """What serverless.yml asks that the emulator cannot honour locally, per function."""
+    from emulator import parity as report
+
+    try:
+        rows = report.rows_for(table, report.to_mode(mode))
+    except QuarryError as exc:
+        raise fail(exc) from None
+    if as_json:
+        typer.echo(json.dumps(report.to_json(rows), indent=2))
+        return
+    Console().print(report.to_rich(rows, report.to_mode(mode)))
+    console.print(report.summary(rows))
 
 
 def main() -> None:

@@ -1,10 +1,14 @@
-"""`quarry dev`: serve the embedded platform and, unless told not to, run the demo site."""
+"""`quarry dev`: serve the embedded platform and, unless told not to, run the demo site;
+restart the process when a source file it runs changes."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +19,17 @@ from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from emulator.demo import serve_site
-from emulator.platform import embedded
+from emulator.parity import startup_summary
+from emulator.platform import ROOT, embedded
+from emulator.reload import plan, project_files, scan
+from emulator.table import load_table
+from emulator.watch import changes
 from shared.config import Settings
-from shared.errors import ConfigError
+from shared.errors import ConfigError, QuarryError
 
 STAGES = ("discovery", "extraction", "intelligence", "analytics")
 console = Console()
+RELOAD_STARTED = "_QUARRY_DEV_RELOAD_STARTED"  # not QUARRY_*: settings refuse unknown keys
 
 
 def check_port(port: int) -> None:
@@ -34,7 +43,7 @@ def check_port(port: int) -> None:
             ) from exc
 
 
-async def _serve(app: Any, port: int) -> asyncio.Task[None]:
+async def _serve(app: Any, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False
     )
@@ -42,7 +51,7 @@ async def _serve(app: Any, port: int) -> asyncio.Task[None]:
     task = asyncio.create_task(server.serve())
     for _ in range(200):
         if server.started:
-            return task
+            return server, task
         if task.done():
             task.result()
         await asyncio.sleep(0.05)
@@ -86,9 +95,24 @@ async def run_demo(client: httpx.AsyncClient, site: str) -> dict[str, Any]:
             await asyncio.sleep(0.2)
 
 
-async def dev(settings: Settings, port: int, demo: bool, table: Path) -> None:
-    """Run until interrupted."""
+async def _demo(url: str, site: str) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        run = await run_demo(client, site)
+    counts = run["stages"]
+    console.print(
+        f"Demo run [bold]{run['state']}[/]: {run['discovered']} documents, "
+        f"{counts.get('intelligence', {}).get('succeeded', 0)} analysed, "
+        f"{counts.get('extraction', {}).get('skipped', 0)} skipped, "
+        f"{counts.get('extraction', {}).get('failed', 0)} refused or failed. "
+        f"See {url}/"
+    )
+
+
+async def dev(settings: Settings, port: int, demo: bool, table: Path, reload: bool = True) -> None:
+    """Run until interrupted; with `reload`, re-run this process (SQLite data kept, demo
+    not run again) when a source file it runs changes."""
     check_port(port)
+    wanted: list[str] = []
     with contextlib.ExitStack() as stack:
         site = stack.enter_context(serve_site()) if demo else None
         if site:
@@ -97,28 +121,77 @@ async def dev(settings: Settings, port: int, demo: bool, table: Path) -> None:
                 update={"fetch_allow_hosts": (*settings.fetch_allow_hosts, host)}
             )
         async with embedded(settings, table) as platform:
-            serving = await _serve(platform.gateway, port)
+            server, serving = await _serve(platform.gateway, port)
             url = f"http://127.0.0.1:{port}"
-            console.print(
-                Panel.fit(
-                    f"[bold]Quarry dev[/] is serving on [cyan]{url}[/]\n"
-                    f"  dashboard   {url}/\n  API docs    {url}/api/docs\n"
-                    f"  OpenAPI     {url}/api/openapi.json\n  metrics     {url}/metrics\n"
-                    + (f"  demo site   {site}/\n" if site else "")
-                    + f"  database    {settings.database_url}\nPress Ctrl-C to stop.",
-                    title="⛏ Quarry",
-                    border_style="cyan",
-                )
-            )
-            if site:
-                async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-                    run = await run_demo(client, site)
-                    counts = run["stages"]
-                    console.print(
-                        f"Demo run [bold]{run['state']}[/]: {run['discovered']} documents, "
-                        f"{counts.get('intelligence', {}).get('succeeded', 0)} analysed, "
-                        f"{counts.get('extraction', {}).get('skipped', 0)} skipped, "
-                        f"{counts.get('extraction', {}).get('failed', 0)} refused or failed. "
-                        f"See {url}/"
+            began = os.environ.pop(RELOAD_STARTED, None)
+            if began is not None:
+                took = time.monotonic() - float(began)
+                console.print(f"[cyan]reload: serving again on {url} after {took:.1f} s[/]")
+            else:
+                console.print(
+                    Panel.fit(
+                        f"[bold]Quarry dev[/] is serving on [cyan]{url}[/]\n"
+                        f"  dashboard   {url}/\n  API docs    {url}/api/docs\n"
+                        f"  OpenAPI     {url}/api/openapi.json\n  metrics     {url}/metrics\n"
+                        + (f"  demo site   {site}/\n" if site else "")
+                        + f"  database    {settings.database_url}\n"
+                        + ("  reload      on: saving a source file restarts\n" if reload else "")
+                        + "Press Ctrl-C to stop.",
+                        title="⛏ Quarry",
+                        border_style="cyan",
                     )
-            await serving  # uvicorn returns on Ctrl-C or SIGTERM after draining requests
+                )
+                console.print(startup_summary(table, "dev"))
+            background = [asyncio.create_task(_demo(url, site))] if site else []
+            if reload:
+                background.append(asyncio.create_task(_restart_on_change(server, table, wanted)))
+            try:
+                await serving  # uvicorn returns on Ctrl-C or SIGTERM after draining requests
+            finally:
+                for task in background:
+                    task.cancel()
+                await asyncio.gather(*background, return_exceptions=True)
+    if wanted:  # everything is closed and the port is free: become a fresh process
+        _reexec(port, table, wanted[0])
+
+
+def _config_files(table: Path) -> list[Path]:
+    """A change to these reaches every function: the table and quarry.toml."""
+    return [table.resolve(), Path("quarry.toml").resolve()]
+
+
+async def _restart_on_change(server: uvicorn.Server, table: Path, wanted: list[str]) -> None:
+    """Stop the server, noting what to print, once a file this process runs has changed."""
+    config = _config_files(table)
+
+    def watched() -> list[Path]:
+        return [*project_files(ROOT), *config]
+
+    async for found in changes(watched):
+        try:
+            fns = load_table(table)
+        except QuarryError as exc:
+            console.print(f"[yellow]reload: {table} does not load ({exc.detail}); waiting[/]")
+            continue
+        roots = frozenset({"emulator.cli", *(fn.module for fn in fns.functions.values())})
+        graph = await asyncio.to_thread(scan, ROOT)
+        todo = plan(found, graph, {"quarry dev": roots}, fns, config)
+        if todo.broken or not todo.services:
+            console.print(f"[yellow]{todo.message}[/]", soft_wrap=True)
+            continue
+        functions = ", ".join(todo.functions) or "none, platform code only"
+        files = ", ".join(todo.files)
+        wanted.append(f"reload: {files} changed → restarting (functions: {functions})")
+        server.should_exit = True
+        return
+
+
+def _reexec(port: int, table: Path, message: str) -> None:
+    console.print(f"[cyan]{message}[/]", soft_wrap=True)
+    os.environ[RELOAD_STARTED] = str(time.monotonic())
+    path = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), *([path] if path else [])])
+    args = ["dev", "--port", str(port), "--table", str(table), "--no-demo"]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "emulator.cli", *args])

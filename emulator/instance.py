@@ -17,6 +17,7 @@ from emulator.table import Table, load_table
 from shared.config import load_settings
 from shared.logs import configure_logging
 from shared.runtime import deps
+from shared.runtime.invocation import declare_memory
 from shared.runtime.loop import close_idle_loops
 
 ROLES = ("api", "web")
@@ -39,7 +40,10 @@ async def serve(role: str, port: int, table_path: Path) -> None:
     runtime, dispatcher = stack_runtime(settings, table)
     deps.install(runtime)
     await dispatcher.broker.startup()
-    gateway = Gateway(functions_for(table, role))
+    hosted = functions_for(table, role)
+    for fn in hosted.functions.values():
+        declare_memory(fn.name, fn.memory)
+    gateway = Gateway(hosted)
     config = uvicorn.Config(
         gateway,
         host="127.0.0.1",

@@ -23,7 +23,7 @@ from shared.db.engine import Database
 from shared.dispatch.taskiq import TaskiqDispatcher
 from shared.logs import get_logger
 from shared.runtime import deps
-from shared.runtime.invocation import record_init
+from shared.runtime.invocation import declare_memory, record_init
 from shared.runtime.loop import close_idle_loops
 
 log = get_logger("quarry.emulator")
@@ -61,6 +61,7 @@ async def embedded(
     for fn in table.functions.values():  # every declaration must import before start-up
         handlers[fn.name], seconds = load_handler(fn)
         record_init(fn.name, seconds)
+        declare_memory(fn.name, fn.memory)
     await asyncio.to_thread(migrate.upgrade, settings.database_url)
     broker = InMemoryBroker(max_async_tasks=16, propagate_exceptions=False)
     dispatcher = TaskiqDispatcher(broker, asyncio.get_running_loop())

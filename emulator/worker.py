@@ -25,8 +25,9 @@ from shared import deadletters
 from shared.config import load_settings
 from shared.dispatch.redis import RedisDispatcher, stage_broker, stream_of
 from shared.logs import configure_logging, get_logger
-from shared.runtime import deps
+from shared.runtime import deps, memory
 from shared.runtime.delivery import next_delivery, receive_count
+from shared.runtime.invocation import declare_memory
 
 log = get_logger("quarry.worker")
 RECLAIM_MARGIN_S = 5.0
@@ -84,12 +85,14 @@ async def work(stage: str, metrics_port: int, table_path: Path) -> None:
     table = load_table(table_path)
     fn = table.functions[stage]
     handler, _ = load_handler(fn)
+    declare_memory(fn.name, fn.memory)
     runtime, dispatcher = stack_runtime(settings, table)
     deps.install(runtime)
     assert settings.redis_url is not None
     consumer = f"{stage}-{socket.gethostname()}-{os.getpid()}"
     broker = stage_broker(settings.redis_url, stage, consumer=consumer, idle_ms=86_400_000)
-    broker.register_task(stage_task(handler, fn, dispatcher.resend), task_name=stage)
+    task = stage_task(handler, fn, dispatcher.resend)
+    broker.register_task(memory.limited(task, fn.memory), task_name=stage)
     await dispatcher.broker.startup()
     start_http_server(metrics_port, addr="127.0.0.1")
     finish = asyncio.Event()

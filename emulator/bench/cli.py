@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from pathlib import Path
 from typing import Annotated
@@ -12,8 +13,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table as RichTable
 
+from emulator.bench.coldstart import over_budget
 from emulator.bench.registry import BENCHMARKS, run
-from emulator.bench.report import BenchOptions, Report, validate
+from emulator.bench.report import Benchmark, BenchOptions, Report, validate, verdict
 from emulator.bench.stack import STACK
 from shared.errors import QuarryError
 
@@ -44,7 +46,7 @@ def _measure(names: list[str], options: BenchOptions, quick: bool) -> Report:
     try:
         with Progress(*columns, console=console, transient=True) as progress:
             meter = ProgressMeter(progress)
-            opts = BenchOptions(options.requests, options.concurrency, options.warmup, meter)
+            opts = dataclasses.replace(options, meter=meter)
             return asyncio.run(run(names, opts, quick=quick))
     except QuarryError as exc:
         console.print(f"[bold red]error:[/] {exc.detail}")
@@ -54,9 +56,38 @@ def _measure(names: list[str], options: BenchOptions, quick: bool) -> Report:
         raise typer.Exit(130) from None
 
 
+def show_coldstart(bench: Benchmark) -> RichTable:
+    table = RichTable(
+        "function",
+        "runs",
+        "median ms",
+        "slowest ms",
+        "ratio",
+        "budget ms",
+        "budget",
+        title=f"{bench.name} (fresh process → first response; ratio = {bench.baseline} ÷ it)",
+    )
+    for v in bench.variants:
+        shown = "baseline" if v.name == bench.baseline else verdict(v)
+        style = {"within": "green", "over": "bold red", "no budget": "bold red"}.get(shown, "")
+        table.add_row(
+            v.name,
+            str(v.requests),
+            f"{v.p50_ms:.0f}",
+            f"{v.p99_ms:.0f}",
+            f"{v.ratio:.3f}",
+            "" if v.budget_ms is None else f"{v.budget_ms:.0f}",
+            f"[{style}]{shown}[/]" if style else shown,
+        )
+    return table
+
+
 def show(report: Report) -> None:
     out = Console()
     for bench in report.benchmarks:
+        if bench.kind == "coldstart":
+            out.print(show_coldstart(bench))
+            continue
         table = RichTable(
             "variant",
             "requests",
@@ -102,6 +133,23 @@ def stack(
     show(_measure(list(STACK), options, quick=quick))
 
 
+@bench_app.command()
+def coldstart(
+    runs: Annotated[int, typer.Option(min=1, help="Fresh processes per function.")] = 5,
+    quick: Annotated[bool, typer.Option(help="Two runs per function.")] = False,
+) -> None:
+    """Each function's cold start (fresh process → first response) against its budget in
+    infra/coldstart-budgets.toml; exits 1 when a function is over its budget."""
+    options = BenchOptions(cold_runs=2 if quick else runs)
+    report = _measure(["coldstart"], options, quick=quick)
+    show(report)
+    over = over_budget(report.benchmarks[0])
+    for line in over:
+        console.print(f"[bold red]over budget:[/] {line}")
+    if over:
+        raise typer.Exit(1)
+
+
 @bench_app.command("all")
 def run_all(
     quick: Annotated[
@@ -125,4 +173,7 @@ def run_all(
     except ValueError as exc:
         console.print(f"[bold red]the report is not valid:[/] {exc}")
         raise typer.Exit(1) from None
+    for bench in report.benchmarks:  # a noisy quick run only warns; `bench coldstart` fails
+        for line in over_budget(bench) if bench.kind == "coldstart" else []:
+            console.print(f"[yellow]cold start over budget:[/] {line}")
     console.print(f"wrote {md_path} and {json_path}")

@@ -6,6 +6,7 @@ import os
 import platform
 from datetime import UTC, datetime
 
+from emulator.bench.coldstart import bench_coldstart
 from emulator.bench.gateway import bench_gateway
 from emulator.bench.report import BenchFn, BenchOptions, Report
 from emulator.bench.stack import STACK
@@ -13,6 +14,7 @@ from emulator.bench.stack import STACK
 BENCHMARKS: dict[str, BenchFn] = {
     "gateway": bench_gateway,
     **STACK,
+    "coldstart": bench_coldstart,
 }
 
 

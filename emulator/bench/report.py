@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ValidationError
 
@@ -28,16 +28,20 @@ class SilentMeter:
 
 @dataclass(frozen=True)
 class BenchOptions:
-    """How much load each variant gets: measured requests after a warm-up, at a concurrency."""
+    """How much load each variant gets: measured requests after a warm-up, at a concurrency;
+    and how many fresh processes each function gets in the cold-start benchmark."""
 
     requests: int = 10000
     concurrency: int = 16
     warmup: int = 500
     meter: Meter = field(default_factory=SilentMeter)
+    cold_runs: int = 5
 
     @classmethod
     def quick(cls, meter: Meter | None = None) -> BenchOptions:
-        return cls(requests=300, concurrency=16, warmup=50, meter=meter or SilentMeter())
+        return cls(
+            requests=300, concurrency=16, warmup=50, meter=meter or SilentMeter(), cold_runs=1
+        )
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class Measurement:
     rps: float
     p50_ms: float
     p99_ms: float
+    budget_ms: float | None = None
 
 
 class Variant(BaseModel):
@@ -60,6 +65,7 @@ class Variant(BaseModel):
     p50_ms: float
     p99_ms: float
     ratio: float
+    budget_ms: float | None = None
 
 
 class Benchmark(BaseModel):
@@ -67,6 +73,8 @@ class Benchmark(BaseModel):
     description: str
     baseline: str
     variants: list[Variant]
+    # coldstart: requests are runs, p50/p99 the median and slowest start, rps starts per second
+    kind: Literal["throughput", "coldstart"] = "throughput"
 
 
 class Report(BaseModel):
@@ -86,6 +94,9 @@ class Report(BaseModel):
             "",
         ]
         for bench in self.benchmarks:
+            if bench.kind == "coldstart":
+                lines += _coldstart_markdown(bench)
+                continue
             lines += [
                 f"## {bench.name}",
                 "",
@@ -107,11 +118,42 @@ class Report(BaseModel):
         return "\n".join(lines)
 
 
+def verdict(v: Variant) -> str:
+    """A cold start against its budget: within, over, or no budget (the baseline has none)."""
+    if v.budget_ms is None:
+        return "no budget"
+    return "within" if v.p50_ms <= v.budget_ms else "over"
+
+
+def _coldstart_markdown(bench: Benchmark) -> list[str]:
+    lines = [
+        f"## {bench.name}",
+        "",
+        bench.description,
+        "",
+        "| function | runs | median ms | slowest ms | ratio | budget ms | budget |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for v in bench.variants:
+        budget = "" if v.budget_ms is None else f"{v.budget_ms:.0f}"
+        shown = "baseline" if v.name == bench.baseline else verdict(v)
+        lines.append(
+            f"| {v.name} | {v.requests} | {v.p50_ms:.0f} | {v.p99_ms:.0f} | {v.ratio:.3f} "
+            f"| {budget} | {shown} |"
+        )
+    return [*lines, ""]
+
+
 BenchFn = Callable[[BenchOptions], Awaitable[Benchmark]]
 
 
 def to_benchmark(
-    name: str, description: str, baseline: str, measured: list[Measurement]
+    name: str,
+    description: str,
+    baseline: str,
+    measured: list[Measurement],
+    *,
+    kind: Literal["throughput", "coldstart"] = "throughput",
 ) -> Benchmark:
     """Set every measured variant against the baseline's requests per second."""
     base = next((m for m in measured if m.name == baseline), None)
@@ -126,10 +168,13 @@ def to_benchmark(
             p50_ms=m.p50_ms,
             p99_ms=m.p99_ms,
             ratio=1.0 if m is base else m.rps / base.rps,
+            budget_ms=m.budget_ms,
         )
         for m in measured
     ]
-    return Benchmark(name=name, description=description, baseline=baseline, variants=variants)
+    return Benchmark(
+        name=name, description=description, baseline=baseline, variants=variants, kind=kind
+    )
 
 
 def _positive(where: str, key: str, value: float) -> None:
@@ -157,6 +202,8 @@ def validate(report: Report | Mapping[str, Any]) -> Report:
             where = f"benchmark {bench.name!r}, variant {v.name!r}"
             for key in ("rps", "p50_ms", "p99_ms", "ratio"):
                 _positive(where, key, getattr(v, key))
+            if v.budget_ms is not None:
+                _positive(where, "budget_ms", v.budget_ms)
             if v.requests <= 0 or v.concurrency <= 0:
                 raise ValueError(f"{where}: requests and concurrency must be above 0")
             if v.name == bench.baseline and v.ratio != 1.0:

@@ -15,6 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from emulator.parity import startup_summary
+from emulator.stack.reloader import reload_on_change
 from emulator.stack.supervisor import Supervisor
 from emulator.stack.topology import Shape, services
 from emulator.table import load_table
@@ -42,7 +44,7 @@ def _alive(pid: int | None) -> bool:
     return True
 
 
-async def _up(shape: Shape, table_path: Path) -> int:
+async def _up(shape: Shape, table_path: Path, reload: bool = True) -> int:
     running = _state().get("supervisor_pid")
     if _alive(running) and running != os.getpid():
         console.print(
@@ -68,8 +70,15 @@ async def _up(shape: Shape, table_path: Path) -> int:
     code = 0
     if start.done() and start.exception() is None:
         supervisor.save(ready=True)
-        _print_table(supervisor, entry, time.monotonic() - started)
+        _print_table(supervisor, entry, time.monotonic() - started, reload)
+        console.print(startup_summary(table_path, "stack"))
+        watcher = None
+        if reload:
+            watcher = asyncio.create_task(reload_on_change(supervisor, table_path, _say))
         await stopper
+        if watcher is not None:
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
     elif start.done():
         exc = start.exception()
         console.print(f"[bold red]error:[/] {getattr(exc, 'detail', exc)}")
@@ -85,7 +94,11 @@ async def _up(shape: Shape, table_path: Path) -> int:
     return code
 
 
-def _print_table(supervisor: Supervisor, entry: str, took: float) -> None:
+def _say(line: str) -> None:
+    console.print(f"[cyan]{line}[/]", soft_wrap=True)
+
+
+def _print_table(supervisor: Supervisor, entry: str, took: float, reload: bool) -> None:
     out = RichTable("service", "pid", "port", "url", title=f"Quarry stack ({took:.1f} s)")
     for run in supervisor.running.values():
         svc = run.service
@@ -95,17 +108,29 @@ def _print_table(supervisor: Supervisor, entry: str, took: float) -> None:
         f"[bold green]ready:[/] {entry}/  ·  API docs {entry}/api/docs  ·  "
         "Ctrl-C or `quarry down` stops it"
     )
+    if reload:
+        console.print(
+            "hot reload is on: a saved source file restarts, one at a time, only the "
+            "processes that import it (--no-reload turns it off)"
+        )
 
 
 def up(
     api: Annotated[int, typer.Option(min=1, max=16, help="API gateway instances.")] = 3,
     web: Annotated[int, typer.Option(min=1, max=16, help="Dashboard instances.")] = 2,
     table: TableOpt = Path("serverless.yml"),
+    reload: Annotated[
+        bool,
+        typer.Option(
+            "--reload/--no-reload",
+            help="Restart the processes a changed source file reaches, one at a time.",
+        ),
+    ] = True,
 ) -> None:
     """Run the full topology: nginx, API and dashboard instances, a worker per stage, a
     scheduler, Redis (queue and cache), Postgres primary + replica, Prometheus."""
     try:
-        code = asyncio.run(_up(Shape(api, web), table.resolve()))
+        code = asyncio.run(_up(Shape(api, web), table.resolve(), reload))
     except QuarryError as exc:
         console.print(f"[bold red]error:[/] {exc.detail}")
         code = 2
@@ -118,10 +143,11 @@ def ps() -> None:
     if not _alive(state.get("supervisor_pid")):
         console.print("no stack is running (start one with `quarry up`)")
         raise typer.Exit(1)
-    out = RichTable("service", "state", "pid", "restarts", "url")
+    out = RichTable("service", "state", "pid", "restarts", "reloads", "url")
     for name, svc in state.get("services", {}).items():
         status = "running" if _alive(svc["pid"]) else "[red]exited[/]"
-        out.add_row(name, status, str(svc["pid"]), str(svc["restarts"]), svc["url"] or "")
+        reloads = str(svc.get("reloads", 0))
+        out.add_row(name, status, str(svc["pid"]), str(svc["restarts"]), reloads, svc["url"] or "")
     Console().print(out)
 
 

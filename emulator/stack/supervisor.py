@@ -1,5 +1,6 @@
 """The stack's supervisor: starts services in dependency order, waits until each is
-healthy, restarts crashed ones with backoff, and stops them in reverse order."""
+healthy, restarts crashed ones with backoff, restarts changed ones one at a time (hot
+reload), and stops them in reverse order."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import time
 from collections.abc import Awaitable, Callable
@@ -18,6 +20,9 @@ from shared.logs import get_logger
 
 log = get_logger("quarry.supervisor")
 Report = Callable[[str], None]
+# nginx's fail_timeout (emulator/services/nginx.py): an instance that refused a connection is
+# left out for this long, so the next instance of its pool waits until it is back in.
+POOL_COOLDOWN_S = 5.0
 
 
 @dataclass
@@ -45,6 +50,7 @@ class Running:
     log_path: Path
     started: float = field(default_factory=time.monotonic)
     restarts: int = 0
+    reloads: int = 0
 
 
 class Supervisor:
@@ -55,7 +61,8 @@ class Supervisor:
         self.report = report
         self.running: dict[str, Running] = {}
         self.stopping = False
-        self._watchers: list[asyncio.Task[None]] = []
+        self._watchers: dict[str, asyncio.Task[None]] = {}
+        self.reloading = False
 
     async def _spawn(self, svc: Service) -> asyncio.subprocess.Process:
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -117,7 +124,7 @@ class Supervisor:
                 if svc.oneshot:
                     self.running.pop(svc.name)
                 else:
-                    self._watchers.append(asyncio.create_task(self._watch(svc.name)))
+                    self._watch_again(svc.name)
             self.save()
 
     async def _watch(self, name: str) -> None:
@@ -137,13 +144,70 @@ class Supervisor:
             if self.stopping:
                 return
             proc = await self._spawn(run.service)
-            self.running[name] = Running(run.service, proc, run.log_path, restarts=run.restarts + 1)
+            self.running[name] = Running(
+                run.service, proc, run.log_path, restarts=run.restarts + 1, reloads=run.reloads
+            )
             self.save()
+
+    def _watch_again(self, name: str) -> None:
+        self._watchers[name] = asyncio.create_task(self._watch(name))
+
+    async def rolling_restart(
+        self, names: list[str], deadline_s: float = 60.0, cooldown_s: float = POOL_COOLDOWN_S
+    ) -> None:
+        """Restart `names` one at a time, each stopped with its drain and started anew only
+        once the previous one passes its health probe. An instance of a pool (api-1, api-2,
+        …) stops only when another of its pool is up and out of nginx's `cooldown_s`, so the
+        pool always has one instance that nginx sends requests to; other services are
+        interleaved into that wait. Raises ConfigError, leaving the rest on their old code,
+        when a new process does not become healthy."""
+        self.reloading = True
+        self.save()
+        try:
+            ready_at: dict[str, list[float]] = {}
+            for name in interleave(names):
+                if self.stopping:
+                    return
+                pool = pool_of(name)
+                others = sum(pool_of(n) == pool for n in self.running) - 1
+                recent = ready_at.setdefault(pool, [])
+                if others and len(recent) >= others:
+                    wait = recent[-others] + cooldown_s - time.monotonic()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                await self._restart(name, deadline_s)
+                recent.append(time.monotonic())
+        finally:
+            self.reloading = False
+            self.save()
+
+    async def _restart(self, name: str, deadline_s: float) -> None:
+        watcher = self._watchers.pop(name, None)
+        if watcher is not None:  # a deliberate stop is not a crash to report and restart
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
+        run = self.running[name]
+        if run.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                run.process.send_signal(run.service.stop_signal)
+        await self._reap(run)
+        if self.stopping:
+            return
+        proc = await self._spawn(run.service)
+        fresh = Running(
+            run.service, proc, run.log_path, restarts=run.restarts, reloads=run.reloads + 1
+        )
+        self.running[name] = fresh
+        self.save()
+        try:
+            await self._await_ready(fresh, deadline_s)
+        finally:
+            self._watch_again(name)  # from here on an exit is a crash again
 
     async def stop(self) -> None:
         """Stop groups in reverse order: each gets its stop signal and its drain time."""
         self.stopping = True
-        for task in self._watchers:
+        for task in self._watchers.values():
             task.cancel()
         for group in sorted({s.group for s in self.services}, reverse=True):
             members = [r for r in self.running.values() if r.service.group == group]
@@ -177,6 +241,7 @@ class Supervisor:
                         "port": r.service.port,
                         "url": r.service.url,
                         "restarts": r.restarts,
+                        "reloads": r.reloads,
                         "log": str(r.log_path),
                     }
                     for r in self.running.values()
@@ -184,6 +249,22 @@ class Supervisor:
                 "drain_s": max((s.drain_s for s in self.services), default=10.0),
             }
         )
+        state["reloading"] = self.reloading
         if ready is not None:
             state["ready"] = ready
         path.write_text(json.dumps(state, indent=2))
+
+
+def pool_of(name: str) -> str:
+    """api-2 → api: the instances nginx balances over; other services are pools of one."""
+    return re.sub(r"-[0-9]+$", "", name)
+
+
+def interleave(names: list[str]) -> list[str]:
+    """api-1, api-2, web-1, web-2, worker-x → api-1, web-1, worker-x, api-2, web-2: each
+    pool's cooldown is spent restarting other pools."""
+    pools: dict[str, list[str]] = {}
+    for name in names:
+        pools.setdefault(pool_of(name), []).append(name)
+    rounds = max((len(members) for members in pools.values()), default=0)
+    return [m[i] for i in range(rounds) for m in pools.values() if i < len(m)]

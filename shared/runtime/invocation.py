@@ -1,7 +1,8 @@
-"""The one invocation wrapper: metrics, cold starts, request id and a REPORT log line."""
+"""The one invocation wrapper: metrics, cold starts, request id and Lambda's REPORT log line."""
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -10,10 +11,12 @@ from dataclasses import dataclass
 
 from shared import metrics
 from shared.logs import function_var, get_logger, request_id_var
+from shared.runtime.memory import peak_rss_mb
 
 log = get_logger("quarry.invocation")
 _warm: set[str] = set()
 _warm_lock = threading.Lock()
+_memory_sizes: dict[str, int] = {}
 
 
 @dataclass
@@ -32,6 +35,22 @@ def record_init(function: str, seconds: float) -> None:
     metrics.INIT.labels(function).observe(seconds)
 
 
+def declare_memory(function: str, memory_size_mb: int) -> None:
+    """Record a function's memorySize, for REPORT lines of call sites that do not pass it."""
+    _memory_sizes[function] = memory_size_mb
+
+
+def report_message(
+    request_id: str, duration_ms: float, billed_ms: int, memory_size_mb: int | None, used_mb: int
+) -> str:
+    """The text of Lambda's REPORT line (Memory Size is left out when it is not known)."""
+    size = "" if memory_size_mb is None else f" Memory Size: {memory_size_mb} MB"
+    return (
+        f"REPORT RequestId: {request_id} Duration: {duration_ms:.2f} ms "
+        f"Billed Duration: {billed_ms} ms{size} Max Memory Used: {used_mb} MB"
+    )
+
+
 def reset_warm(function: str | None = None) -> None:
     """Forget warm environments (after a reload), so the next invocation is a cold start."""
     with _warm_lock:
@@ -42,7 +61,9 @@ def reset_warm(function: str | None = None) -> None:
 
 
 @contextmanager
-def invocation(function: str, trigger: str, request_id: str) -> Iterator[Invocation]:
+def invocation(
+    function: str, trigger: str, request_id: str, memory_size_mb: int | None = None
+) -> Iterator[Invocation]:
     """Wrap one invocation of `function`; exceptions count as errors and propagate."""
     with _warm_lock:
         cold = function not in _warm
@@ -62,12 +83,19 @@ def invocation(function: str, trigger: str, request_id: str) -> Iterator[Invocat
         elapsed = time.perf_counter() - start
         metrics.INVOCATIONS.labels(function, trigger, inv.outcome).inc()
         metrics.DURATION.labels(function, trigger).observe(elapsed)
+        size = _memory_sizes.get(function) if memory_size_mb is None else memory_size_mb
+        duration_ms = round(elapsed * 1000, 2)
+        billed_ms = max(1, math.ceil(elapsed * 1000))  # Lambda bills each started millisecond
+        used_mb = peak_rss_mb()
         log.info(
-            "REPORT",
+            report_message(request_id, duration_ms, billed_ms, size, used_mb),
             extra={
                 "trigger": trigger,
                 "outcome": inv.outcome,
-                "duration_ms": round(elapsed * 1000, 2),
+                "duration_ms": duration_ms,
+                "billed_duration_ms": billed_ms,
+                "memory_size_mb": size,
+                "max_memory_used_mb": used_mb,
                 "cold_start": cold,
             },
         )

@@ -9,8 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from emulator.bench.coldstart import BASELINE as BARE_START
+from emulator.bench.coldstart import TABLE
 from emulator.bench.report import BenchOptions
 from emulator.bench.stack import DISPATCH_CONCURRENCY
+from emulator.table import load_table
 
 QUARRY = Path(sys.executable).with_name("quarry")
 
@@ -58,6 +61,14 @@ def test_bench_all_quick_writes_a_valid_report(tmp_path: Path) -> None:
     _check_ratios(
         dispatch, ["quarry-dispatch", "taskiq-redis"], quick.requests // 4, DISPATCH_CONCURRENCY
     )
+    cold = benchmarks["coldstart"]
+    assert (cold["baseline"], cold["kind"]) == (BARE_START, "coldstart")
+    functions = sorted(load_table(TABLE).functions)
+    _check_ratios(cold, [BARE_START, *functions], quick.cold_runs, 1)
+    budgets = {v["name"]: v["budget_ms"] for v in cold["variants"]}
+    assert budgets.pop(BARE_START) is None
+    assert sorted(budgets) == functions
+    assert all(b > 0 for b in budgets.values())
     for bench in benchmarks.values():
         assert f"## {bench['name']}" in markdown
         for v in bench["variants"]:

@@ -164,6 +164,7 @@ def test_cli_dev_serves_api_docs_dashboard_and_metrics(tmp_path: Path) -> None:
     log = (tmp_path / ".quarry" / "dev.log").read_text()
     assert SECRET not in log
     lines = [json.loads(line) for line in log.splitlines()]
-    reports = [e for e in lines if e["message"] == "REPORT"]
+    reports = [e for e in lines if e["message"].startswith("REPORT RequestId: ")]
     assert reports
     assert all(e["request_id"] and e["function"] for e in reports)
+    assert all(e["max_memory_used_mb"] > 0 and e["billed_duration_ms"] >= 1 for e in reports)
