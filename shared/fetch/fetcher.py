@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -51,6 +51,8 @@ class Page:
     status: int
     content_type: str
     body: bytes
+    etag: str | None = None
+    last_modified: str | None = None
 
     @property
     def text(self) -> str:
@@ -123,11 +125,14 @@ class Fetcher:
         *,
         types: Collection[str] | None = PAGE_TYPES,
         max_bytes: int | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Page:
         """GET `url`, following up to 5 redirects, each hop checked again.
 
         A 2xx response whose media type is not in `types` (None accepts any) is refused
-        before its body is read; a missing Content-Type is accepted. The body is decoded
+        before its body is read; a missing Content-Type is accepted. `headers` are sent with
+        the first hop only (If-None-Match / If-Modified-Since for a conditional GET; a 304
+        comes back as a Page with an empty body). The body is decoded
         (gzip, deflate) under `max_bytes` (default: the fetch_max_bytes setting). Every
         failure is a FetchError whose `outcome` names it; no other exception escapes.
         """
@@ -135,16 +140,19 @@ class Fetcher:
         cap = max_bytes if max_bytes is not None else self.settings.fetch_max_bytes
         try:
             async with asyncio.timeout(total):
-                return await self._follow(url, types, cap)
+                return await self._follow(url, types, cap, headers or {})
         except TimeoutError as exc:
             raise FetchTimeoutError(f"{url}: no complete response within {total:g} s") from exc
 
-    async def _follow(self, url: str, types: Collection[str] | None, cap: int) -> Page:
+    async def _follow(
+        self, url: str, types: Collection[str] | None, cap: int, headers: Mapping[str, str]
+    ) -> Page:
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             target(current)
             try:
-                async with self._client().stream("GET", current) as resp:
+                sent = headers if current == url else {}
+                async with self._client().stream("GET", current, headers=sent) as resp:
                     location = resp.headers.get("location")
                     if resp.status_code in REDIRECT_STATUSES and location:
                         current = _join(str(resp.url), location)
@@ -185,4 +193,11 @@ async def _read(resp: httpx.Response, types: Collection[str] | None, cap: int) -
         raise TooLargeError(f"{url}: declares {declared} bytes, more than the {cap} allowed")
     async for chunk in resp.aiter_raw():
         body.feed(chunk)
-    return Page(url, resp.status_code, content_type, body.finish())
+    return Page(
+        url,
+        resp.status_code,
+        content_type,
+        body.finish(),
+        resp.headers.get("etag"),
+        resp.headers.get("last-modified"),
+    )
