@@ -8,10 +8,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from rich.table import Table as RichTable
 
-from emulator.table import _CfnLoader
+from emulator.table import read_document
 from shared.errors import ConfigError
 
 Mode = Literal["dev", "stack"]
@@ -34,15 +33,7 @@ class Row:
 
 def read(path: Path) -> dict[str, Any]:
     """serverless.yml as written, CloudFormation tags kept as plain values."""
-    try:
-        doc = yaml.load(path.read_text(), Loader=_CfnLoader)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the function table: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("functions"), dict):
-        raise ConfigError(f"{path}: expected a `functions:` mapping")
-    return doc
+    return read_document(path)
 
 
 def _map(value: Any) -> dict[str, Any]:

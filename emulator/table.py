@@ -185,8 +185,9 @@ def _reserved(name: str, value: Any) -> int | None:
     return int(_number(name, "reservedConcurrency", value, 0, 1, 10000))
 
 
-def load_table(path: Path) -> Table:
-    """Read serverless.yml; a malformed file stops start-up naming the function and problem."""
+def read_document(path: Path) -> dict[str, Any]:
+    """serverless.yml as written (CloudFormation tags kept as plain values), checked to have
+    a `functions:` mapping; ConfigError names the file and the problem."""
     try:
         doc = yaml.load(path.read_text(), Loader=_CfnLoader)
     except OSError as exc:
@@ -195,6 +196,12 @@ def load_table(path: Path) -> Table:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("functions"), dict):
         raise ConfigError(f"{path}: expected a `functions:` mapping")
+    return doc
+
+
+def load_table(path: Path) -> Table:
+    """Read serverless.yml; a malformed file stops start-up naming the function and problem."""
+    doc = read_document(path)
     provider = doc.get("provider") or {}
     if not isinstance(provider, dict):
         raise ConfigError(f"{path}: `provider:` must be a mapping")

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 
@@ -79,6 +80,64 @@ def _python(module: str, *args: str) -> list[str]:
     return [sys.executable, "-m", module, *args]
 
 
+class Binary(Protocol):
+    """What every service class of emulator/services offers the supervisor."""
+
+    @property
+    def port(self) -> int: ...
+
+    @property
+    def stop_signal(self) -> int: ...
+
+    @property
+    def url(self) -> str: ...
+
+    def argv(self) -> list[str]: ...
+
+    def prepare(self) -> None: ...
+
+    async def ready(self) -> bool: ...
+
+
+def binary(
+    name: str,
+    group: int,
+    server: Binary,
+    *,
+    ready: Callable[[], Awaitable[bool]] | None = None,
+    drain_s: float = 10.0,
+) -> Service:
+    """A service run from one of the machine's binaries (Redis, Postgres, nginx, ...)."""
+    return Service(
+        name,
+        group,
+        server.argv(),
+        ready or server.ready,
+        server.prepare,
+        server.stop_signal,
+        port=server.port,
+        url=server.url,
+        drain_s=drain_s,
+    )
+
+
+def python(
+    name: str, port: int, args: tuple[str, ...], env: dict[str, str], drain_s: float
+) -> Service:
+    """One of Quarry's own processes, healthy once its /metrics answers."""
+    url = f"http://127.0.0.1:{port}"
+    return Service(
+        name,
+        APP,
+        _python(*args),
+        probe(url + "/metrics"),
+        env=env,
+        port=port,
+        url=url,
+        drain_s=drain_s,
+    )
+
+
 def _dir(path: Path) -> Path:
     """A folder the unprivileged Postgres and nginx users can traverse."""
     path.mkdir(parents=True, exist_ok=True)
@@ -115,48 +174,10 @@ def services(
         return True
 
     out = [
-        Service(
-            "redis-queue",
-            DATA,
-            queue.argv(),
-            queue_ready,
-            queue.prepare,
-            queue.stop_signal,
-            port=queue.port,
-            url=queue.url,
-        ),
-        Service(
-            "redis-cache",
-            DATA,
-            cache.argv(),
-            cache.ready,
-            cache.prepare,
-            cache.stop_signal,
-            port=cache.port,
-            url=cache.url,
-        ),
-        Service(
-            "pg-primary",
-            DATA,
-            primary.argv(),
-            primary.ready,
-            primary.prepare,
-            primary.stop_signal,
-            port=primary.port,
-            url=primary.url,
-            drain_s=30,
-        ),
-        Service(
-            "pg-replica",
-            REPLICA,
-            replica.argv(),
-            replica.ready,
-            replica.prepare,
-            replica.stop_signal,
-            port=replica.port,
-            url=replica.url,
-            drain_s=30,
-        ),
+        binary("redis-queue", DATA, queue, ready=queue_ready),
+        binary("redis-cache", DATA, cache),
+        binary("pg-primary", DATA, primary, drain_s=30),
+        binary("pg-replica", REPLICA, replica, drain_s=30),
         Service(
             "migrate",
             MIGRATE,
@@ -170,79 +191,30 @@ def services(
     api_ports = [ports(f"api-{i}") for i in range(1, shape.api + 1)]
     web_ports = [ports(f"web-{i}") for i in range(1, shape.web + 1)]
     scrape: dict[str, list[str]] = {"api": [], "web": [], "worker": [], "scheduler": []}
+    drain = max(timeouts) + 5
     for role, role_ports in (("api", api_ports), ("web", web_ports)):
         for i, port in enumerate(role_ports, 1):
-            url = f"http://127.0.0.1:{port}"
-            out.append(
-                Service(
-                    f"{role}-{i}",
-                    APP,
-                    _python("emulator.instance", role, str(port), str(table_path)),
-                    probe(url + "/metrics"),
-                    env=env,
-                    port=port,
-                    url=url,
-                    drain_s=max(timeouts) + 5,
-                )
-            )
+            args = ("emulator.instance", role, str(port), str(table_path))
+            out.append(python(f"{role}-{i}", port, args, env, drain))
             scrape[role].append(f"127.0.0.1:{port}")
     for fn in table.stages():
         port = ports(f"worker-{fn.name}")
-        url = f"http://127.0.0.1:{port}"
-        out.append(
-            Service(
-                f"worker-{fn.name}",
-                APP,
-                _python("emulator.worker", fn.name, str(port), str(table_path)),
-                probe(url + "/metrics"),
-                env=env,
-                port=port,
-                url=url,
-                drain_s=fn.timeout + 5,
-            )
-        )
+        args = ("emulator.worker", fn.name, str(port), str(table_path))
+        out.append(python(f"worker-{fn.name}", port, args, env, fn.timeout + 5))
         scrape["worker"].append(f"127.0.0.1:{port}")
-    sched_port = ports("scheduler")
-    sched_url = f"http://127.0.0.1:{sched_port}"
+    port = ports("scheduler")
     out.append(
-        Service(
-            "scheduler",
-            APP,
-            _python("emulator.stack.schedulerd", str(sched_port), str(table_path)),
-            probe(sched_url + "/metrics"),
-            env=env,
-            port=sched_port,
-            url=sched_url,
+        python(
+            "scheduler", port, ("emulator.stack.schedulerd", str(port), str(table_path)), env, 10.0
         )
     )
-    scrape["scheduler"].append(f"127.0.0.1:{sched_port}")
+    scrape["scheduler"].append(f"127.0.0.1:{port}")
     plan = NginxPlan(
         port=ports("nginx"), api=api_ports, web=web_ports, static_dir=ROOT / "dashboard" / "static"
     )
     nginx = NginxServer(_dir(state / "nginx"), plan)
     prom = PrometheusServer(_dir(state / "prometheus"), ports("prometheus"), scrape)
-    out += [
-        Service(
-            "nginx",
-            EDGE,
-            nginx.argv(),
-            nginx.ready,
-            nginx.prepare,
-            nginx.stop_signal,
-            port=plan.port,
-            url=nginx.url,
-        ),
-        Service(
-            "prometheus",
-            EDGE,
-            prom.argv(),
-            prom.ready,
-            prom.prepare,
-            prom.stop_signal,
-            port=prom.port,
-            url=prom.url,
-        ),
-    ]
+    out += [binary("nginx", EDGE, nginx), binary("prometheus", EDGE, prom)]
     for svc in out:
         svc.cwd = ROOT
     ports.save()
