@@ -109,6 +109,58 @@ def invoke(
     typer.echo(json.dumps(result, indent=2, default=str))
 
 
+@app.command()
+def discover(
+    source_url: Annotated[str, typer.Argument(help="Site root, sitemap, feed or start URL.")],
+    kind: Annotated[str, typer.Option(help="site, sitemap, feed, crawl or auto.")] = "auto",
+    limit: Annotated[int | None, typer.Option(min=1, help="Print at most N URLs.")] = None,
+    allow_host: Annotated[
+        list[str] | None, typer.Option("--allow-host", help="Also fetch from HOST[:PORT].")
+    ] = None,
+    max_depth: Annotated[int, typer.Option(help="Crawl: links followed from a start.")] = 2,
+    max_pages: Annotated[int, typer.Option(help="Crawl: pages fetched at most.")] = 200,
+    include: Annotated[list[str] | None, typer.Option(help="Crawl: URL regex to keep.")] = None,
+    exclude: Annotated[list[str] | None, typer.Option(help="Crawl: URL regex to drop.")] = None,
+) -> None:
+    """Print the URLs discovery would queue for a source, and why others were skipped."""
+    from shared import discovery
+    from shared.fetch import Fetcher
+
+    if kind not in ("auto", *discovery.KINDS) or kind == "urls":
+        console.print(
+            f"[bold red]error:[/] --kind {kind!r}; expected site, sitemap, feed, crawl or auto"
+        )
+        raise typer.Exit(2)
+    try:
+        options = discovery.CrawlOptions(
+            max_depth, max_pages, tuple(include or ()), tuple(exclude or ())
+        )
+        cfg = settings()
+        hosts = (*cfg.fetch_allow_hosts, *(allow_host or ()))
+        fetcher = Fetcher(cfg.model_copy(update={"fetch_allow_hosts": hosts}))
+
+        async def run_discovery() -> tuple[str, discovery.Discovery]:
+            found = kind if kind != "auto" else await discovery.guess_kind(fetcher, source_url)
+            report = await discovery.discover(fetcher, found, source_url, [], options=options)
+            return found, report
+
+        found, report = asyncio.run(run_discovery())
+    except ValueError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    except QuarryError as exc:
+        raise fail(exc) from None
+    shown = report.urls[:limit] if limit else report.urls
+    typer.echo(f"{found}: {len(report.urls)} URLs to queue")
+    for number, url in enumerate(shown, 1):
+        typer.echo(f"{number:>5}  {url}")
+    if len(shown) < len(report.urls):
+        typer.echo(f"       … and {len(report.urls) - len(shown)} more")
+    typer.echo(f"skipped {len(report.skipped)}:")
+    for url, reason in report.skipped[:limit] if limit else report.skipped:
+        typer.echo(f"       {url}  ({reason})")
+
+
 @config_app.command("show")
 def config_show() -> None:
     """Print the effective settings, secrets redacted."""
@@ -160,6 +212,38 @@ def parity(
         return
     Console().print(report.to_rich(rows, report.to_mode(mode)))
     console.print(report.summary(rows))
+
+
+@app.command("extract")
+def extract_page(
+    source: Annotated[str, typer.Argument(help="An .html or .html.gz file, or an http(s) URL.")],
+    url: Annotated[
+        str | None, typer.Option(help="The file's address (resolves relative links).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="json or markdown.")] = "json",
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(help="A host the fetcher may reach although it is private (repeatable)."),
+    ] = None,
+) -> None:
+    """Extract one page and print its main text and metadata; a refused or failed fetch
+    prints its `outcome` and exits 3."""
+    from emulator import extract_one
+
+    try:
+        out = extract_one.to_format(fmt)
+        if extract_one.is_url(source):
+            cfg = settings()
+            hosts = (*cfg.fetch_allow_hosts, *(allow_host or []))
+            cfg = cfg.model_copy(update={"fetch_allow_hosts": hosts})
+            result = asyncio.run(extract_one.from_url(cfg, source, out))
+        else:
+            result = extract_one.from_file(Path(source), url, out)
+    except QuarryError as exc:
+        raise fail(exc) from None
+    typer.echo(result.output)
+    if result.code:
+        raise typer.Exit(result.code)
 
 
 def main() -> None:

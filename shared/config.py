@@ -71,6 +71,27 @@ class Settings(BaseModel):
     fetch_read_timeout_s: float = Field(
         5.0, gt=0, le=120, description="Longest the fetcher waits for the next bytes of a page."
     )
+    fetch_host_delay_s: float = Field(
+        1.0,
+        ge=0,
+        le=60,
+        description="Least time between the end of one request to a host and the start of the "
+        "next (a longer robots.txt Crawl-delay wins, up to 30 s).",
+    )
+    fetch_listed_host_delay_s: float = Field(
+        0.0,
+        ge=0,
+        le=60,
+        description="The same delay for hosts named in fetch_allow_hosts (your own dev and test "
+        "sites), so the demo runs fast; one request at a time and Crawl-delay still apply.",
+    )
+    robots_cache_s: float = Field(
+        86400.0,
+        gt=0,
+        le=86400,
+        description="How long a site's robots.txt is kept before it is fetched again "
+        "(at most 24 h).",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level."
     )

@@ -86,14 +86,14 @@ async def settle(rt: Runtime, run_id: str) -> str | None:
         )
         if (final or 0) < run.discovered:
             return None
-        done = await session.scalar(
-            select(func.count()).where(
-                StageResult.run_id == run_id,
-                StageResult.stage == LAST_DOCUMENT_STAGE,
-                StageResult.status == "succeeded",
+        # Skipped documents (unchanged since an earlier run, no main text) are not failures:
+        # a run fails only when every document it covers failed somewhere.
+        failed = await session.scalar(
+            select(func.count(func.distinct(StageResult.document_id))).where(
+                StageResult.run_id == run_id, StageResult.status == "failed"
             )
         )
-        state = "failed" if run.discovered and not done else "succeeded"
+        state = "failed" if run.discovered and (failed or 0) >= run.discovered else "succeeded"
         changed = await session.execute(
             update(Run)
             .where(Run.id == run_id, Run.state.in_(ACTIVE_STATES))

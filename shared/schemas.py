@@ -10,17 +10,23 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, mod
 from shared.schedule import ScheduleError, parse_schedule
 
 T = TypeVar("T")
-SourceKind = Literal["site", "sitemap", "feed", "urls"]
+SourceKind = Literal["site", "sitemap", "feed", "crawl", "urls"]
 
 
 class SourceIn(BaseModel):
     """A source to run: a whole site (robots.txt sitemaps and feeds), one sitemap, one
-    feed, or a list of page URLs."""
+    feed, a link crawl, or a list of page URLs.
+
+    A `crawl` starts at `url` and follows links up to depth 2 and 200 pages, on that host
+    and under that URL's directory; per-source crawl options (depth, pages, include and
+    exclude patterns, path prefix) arrive with the migration that gives sources a column
+    for them. Until then `quarry discover --kind crawl` takes them on the command line.
+    """
 
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
     kind: SourceKind
-    url: HttpUrl | None = Field(None, description="Site root, sitemap or feed URL.")
+    url: HttpUrl | None = Field(None, description="Site root, sitemap, feed or crawl start URL.")
     urls: list[HttpUrl] = Field(default_factory=list, max_length=10_000)
     schedule: str | None = Field(None, description="rate(...) or cron(...), as EventBridge.")
 
@@ -101,6 +107,7 @@ class DocumentOut(BaseModel):
     published: str | None
     language: str | None
     canonical_url: str | None
+    site_name: str | None
     content_hash: str | None
     duplicate_of: str | None
     updated_at: datetime
@@ -108,6 +115,7 @@ class DocumentOut(BaseModel):
 
 class DocumentDetail(DocumentOut):
     text: str | None
+    markdown: str | None
     insights: list[InsightOut] = Field(default_factory=list)
     stages: list[dict[str, Any]] = Field(default_factory=list)
 

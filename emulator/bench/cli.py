@@ -14,7 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table as RichTable
 
 from emulator.bench.coldstart import over_budget
-from emulator.bench.registry import BENCHMARKS, run
+from emulator.bench.extraction import DIRS, PAGES_PER_REQUEST, bench_extraction
+from emulator.bench.registry import BENCHMARKS, run, to_report
 from emulator.bench.report import Benchmark, BenchOptions, Report, validate, verdict
 from emulator.bench.stack import STACK
 from shared.errors import QuarryError
@@ -148,6 +149,33 @@ def coldstart(
         console.print(f"[bold red]over budget:[/] {line}")
     if over:
         raise typer.Exit(1)
+
+
+@bench_app.command()
+def extraction(
+    dirs: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Folders of .html / .html.gz pages (default: the test sites)."),
+    ] = None,
+    pages: Annotated[
+        int, typer.Option(min=1, help="Pages extracted per variant (cycling the set).")
+    ] = 1000,
+) -> None:
+    """Pages/s of Quarry's extraction core against bare trafilatura on the same pages."""
+    options = BenchOptions(requests=pages * PAGES_PER_REQUEST)
+    try:
+        bench = asyncio.run(bench_extraction(options, dirs or DIRS))
+    except QuarryError as exc:
+        console.print(f"[bold red]error:[/] {exc.detail}")
+        raise typer.Exit(2) from None
+    show(to_report([bench], quick=False))
+    base = next(v for v in bench.variants if v.name == bench.baseline)
+    for v in bench.variants:
+        if v is not base:
+            typer.echo(
+                f"{v.name}: {v.rps:.0f} pages/s · {base.name}: {base.rps:.0f} pages/s · "
+                f"ratio {v.ratio:.2f}"
+            )
 
 
 @bench_app.command("all")

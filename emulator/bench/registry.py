@@ -7,20 +7,26 @@ import platform
 from datetime import UTC, datetime
 
 from emulator.bench.coldstart import bench_coldstart
+from emulator.bench.extraction import bench_extraction
 from emulator.bench.gateway import bench_gateway
-from emulator.bench.report import BenchFn, BenchOptions, Report
+from emulator.bench.report import BenchFn, Benchmark, BenchOptions, Report
 from emulator.bench.stack import STACK
 
 BENCHMARKS: dict[str, BenchFn] = {
     "gateway": bench_gateway,
     **STACK,
     "coldstart": bench_coldstart,
+    "extraction": bench_extraction,
 }
 
 
 async def run(names: list[str], options: BenchOptions, *, quick: bool = False) -> Report:
     """Run the named benchmarks one after another (they would compete for the CPUs)."""
-    results = [await BENCHMARKS[name](options) for name in names]
+    return to_report([await BENCHMARKS[name](options) for name in names], quick=quick)
+
+
+def to_report(results: list[Benchmark], *, quick: bool) -> Report:
+    """Measured benchmarks with the time and machine they were measured on."""
     machine = (
         f"{platform.python_implementation()} {platform.python_version()} · "
         f"{platform.system()} {platform.machine()} · {os.cpu_count()} CPUs"

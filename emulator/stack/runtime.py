@@ -1,4 +1,8 @@
-"""The runtime of a stack process: Postgres writer and reader, Redis queue and cache."""
+"""The runtime of a stack process: Postgres writer and reader, Redis queue and cache.
+
+Per-host politeness lives in the queue Redis, which never evicts: a slot or next-allowed
+time dropped by the cache's LRU would let two workers hit one host at once.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from shared.config import Settings
 from shared.db.engine import Database
 from shared.dispatch.redis import RedisDispatcher
 from shared.errors import ConfigError
+from shared.fetch.polite import RedisPoliteness
 from shared.runtime.concurrency import RedisLimiter
 from shared.runtime.deps import Runtime
 
@@ -36,5 +41,6 @@ def stack_runtime(settings: Settings, table: Table) -> tuple[Runtime, RedisDispa
         dispatcher=dispatcher,
         cache=cache,
         limiter=RedisLimiter(settings.redis_url),
+        politeness=RedisPoliteness(settings.redis_url),
     )
     return runtime, dispatcher

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from sqlalchemy import select
 
 from shared import results, runs
@@ -24,10 +26,11 @@ async def handler(msg: DiscoverSource, deps: StageDeps) -> list[ExtractDocument]
         await runs.fail(session, msg.run_id, f"source {msg.source_id} no longer exists")
         return []
     try:
-        urls = await discover(deps.fetcher, source.kind, source.url, list(source.urls))
+        report = await discover(deps.fetcher, source.kind, source.url, list(source.urls))
     except FetchError as exc:
         await runs.fail(session, msg.run_id, exc.detail)
         return []
+    urls = report.urls
     for url in urls:
         await upsert(
             session,
@@ -41,12 +44,20 @@ async def handler(msg: DiscoverSource, deps: StageDeps) -> list[ExtractDocument]
             Document.source_id == source.id, Document.url.in_(urls)
         )
     )
-    ids = {doc_id: url for doc_id, url in rows}
-    by_url = {url: doc_id for doc_id, url in ids.items()}
+    by_url = {url: doc_id for doc_id, url in rows}
     for url in urls:
         await results.record(session, msg.run_id, by_url[url], "discovery", "succeeded")
     await runs.mark_running(session, msg.run_id, len(urls))
-    log.info("discovered", extra={"run_id": msg.run_id, "documents": len(urls)})
+    reasons = Counter(reason.split(" (", 1)[0].split(":", 1)[0] for _, reason in report.skipped)
+    log.info(
+        "discovered",
+        extra={
+            "run_id": msg.run_id,
+            "documents": len(urls),
+            "skipped": len(report.skipped),
+            "skipped_by_reason": dict(reasons.most_common(10)),
+        },
+    )
     return [
         ExtractDocument(run_id=msg.run_id, source_id=source.id, document_id=by_url[url], url=url)
         for url in urls

@@ -15,9 +15,10 @@ STEP = 256 * 1024  # most bytes one decompress call may produce, so peaks stay n
 
 class CappedBody:
     """Decodes a body chunk by chunk, never holding more than `cap` decoded bytes: each
-    decompress call may produce at most the room left plus one byte (and at most STEP)."""
+    decompress call may produce at most the room left plus one byte (and at most STEP).
+    With `truncate`, passing the cap keeps the first `cap` bytes and sets `full` instead."""
 
-    def __init__(self, content_encoding: str, cap: int, url: str) -> None:
+    def __init__(self, content_encoding: str, cap: int, url: str, truncate: bool = False) -> None:
         codings = [c.strip().lower() for c in content_encoding.split(",")]
         codings = [c for c in codings if c and c != "identity"]
         if len(codings) > 1 or (codings and codings[0] not in (*_GZIP, "deflate")):
@@ -27,6 +28,7 @@ class CappedBody:
             )
         self.coding = codings[0] if codings else None
         self.cap, self.url = cap, url
+        self.truncate, self.full = truncate, False
         self.data = bytearray()
         self._fed = 0
         self._z = self._decompressor(raw=False)
@@ -38,12 +40,18 @@ class CappedBody:
 
     def _append(self, out: bytes) -> None:
         if len(self.data) + len(out) > self.cap:
+            if self.truncate:
+                self.data += out[: self.cap - len(self.data)]
+                self.full = True
+                return
             how = " once decompressed" if self.coding else ""
             raise TooLargeError(f"{self.url}: body passes {self.cap} bytes{how}; stopped there")
         self.data += out
 
     def feed(self, chunk: bytes) -> None:
         """Add one raw chunk of the response."""
+        if self.full:
+            return
         if self.coding is None:
             self._append(chunk)
             return
@@ -63,7 +71,7 @@ class CappedBody:
             raise FetchError(f"{self.url}: body is not valid {self.coding}: {exc}") from exc
 
     def _inflate(self, data: bytes) -> None:
-        while data:
+        while data and not self.full:
             room = self.cap - len(self.data) + 1
             self._append(self._z.decompress(data, min(room, STEP)))
             if not self._z.eof:
@@ -76,6 +84,6 @@ class CappedBody:
 
     def finish(self) -> bytes:
         """The whole decoded body."""
-        if self.coding is not None:
+        if self.coding is not None and not self.full:
             self._append(self._z.flush())
         return bytes(self.data)

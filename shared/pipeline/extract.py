@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
+from trafilatura.xml import xmltotxt
 
 from shared.pipeline.language import detect_language
 from shared.pipeline.similarity import simhash
@@ -19,7 +20,8 @@ _HEAD_SCAN_LIMIT = 65_536
 
 @dataclass(frozen=True)
 class Extracted:
-    """Main text and metadata of one page; `simhash` is unsigned (see `to_signed64`)."""
+    """Main text and metadata of one page; `simhash` is unsigned (see `to_signed64`).
+    `markdown` is the same main text with headings, lists, emphasis and code kept."""
 
     title: str | None
     author: str | None
@@ -29,28 +31,39 @@ class Extracted:
     text: str
     content_hash: str
     simhash: int
+    markdown: str = ""
+    site_name: str | None = None
 
 
 def extract(html: str, url: str) -> Extracted:
     """Pull the main text and metadata out of a page, dropping navigation and boilerplate.
 
     Never raises on malformed input: a page with nothing readable gives empty text.
-    Works on the string only, so trafilatura never fetches anything.
+    Works on the string only, so trafilatura never fetches anything. One extraction keeps
+    the formatting; the plain text is rendered from the same tree (it matches a plain
+    extraction exactly, and costs a fraction of a second pass).
     """
     if not html.strip():
         return _build(text="", language=None)
     head = _read_head(html, url)
     try:
         doc = trafilatura.bare_extraction(
-            html, url=url, with_metadata=True, include_comments=False, include_tables=True
+            html,
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=True,
+            include_formatting=True,
         )
     except ValueError:  # undecodable or unparsable markup: treat as a page without text
         doc = None
     if doc is None or isinstance(doc, dict):
         return _build(text="", language=head.language, canonical_url=head.canonical_url)
-    text = (doc.text or "").strip()
+    text = xmltotxt(doc.body, False).strip() if doc.body is not None else ""
     return _build(
         text=text,
+        markdown=(doc.text or "").strip() if text else "",
+        site_name=_clean(doc.sitename),
         language=head.language or detect_language(text),
         title=_clean(doc.title),
         author=_clean(doc.author),
@@ -77,6 +90,8 @@ def _build(
     author: str | None = None,
     published: str | None = None,
     canonical_url: str | None = None,
+    markdown: str = "",
+    site_name: str | None = None,
 ) -> Extracted:
     return Extracted(
         title=title,
@@ -87,6 +102,8 @@ def _build(
         text=text,
         content_hash=content_hash(text),
         simhash=simhash(text),
+        markdown=markdown,
+        site_name=site_name,
     )
 
 

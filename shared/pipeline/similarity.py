@@ -23,12 +23,15 @@ def _hash64(shingle: str) -> int:
 
 def simhash(text: str) -> int:
     """Unsigned 64-bit simhash of `text`; similar texts differ in few bits. Empty text gives 0."""
-    weights = [0] * BITS
-    for shingle in _shingles(tokenize(text)):
-        h = _hash64(shingle)
-        for bit in range(BITS):
-            weights[bit] += 1 if (h >> bit) & 1 else -1
-    return sum(1 << bit for bit, weight in enumerate(weights) if weight > 0)
+    hashes = [format(_hash64(shingle), "064b") for shingle in _shingles(tokenize(text))]
+    # A bit is set when more shingles have it set than not. Counting the columns of the
+    # binary strings runs in C: ~10x faster than shifting each hash 64 times in Python.
+    # Column 0 of a "064b" string is bit 63.
+    return sum(
+        1 << (BITS - 1 - column)
+        for column, bits in enumerate(zip(*hashes, strict=True))
+        if 2 * bits.count("1") > len(hashes)
+    )
 
 
 def hamming(a: int, b: int) -> int:

@@ -16,6 +16,7 @@ from shared.db.engine import Database
 from shared.dispatch import Dispatcher
 from shared.errors import ConfigError
 from shared.fetch import Fetcher
+from shared.fetch.polite import MemoryPoliteness, Politeness
 from shared.runtime.concurrency import Limiter, MemoryLimiter
 
 
@@ -27,10 +28,11 @@ class Runtime:
     cache: Cache = field(default_factory=MemoryCache)
     fetcher: Fetcher | None = None
     limiter: Limiter = field(default_factory=MemoryLimiter)
+    politeness: Politeness = field(default_factory=MemoryPoliteness)
 
     def __post_init__(self) -> None:
-        if self.fetcher is None:
-            self.fetcher = Fetcher(self.settings)
+        if self.fetcher is None:  # polite, and obeying robots.txt cached in the cache port
+            self.fetcher = Fetcher(self.settings, politeness=self.politeness, cache=self.cache)
 
     @property
     def fetch(self) -> Fetcher:

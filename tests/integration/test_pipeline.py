@@ -84,7 +84,24 @@ async def test_pipeline_second_run_reuses_documents(
     source_id = await create_source(client, demo_site)
     first = await run_demo(client, demo_site, source_id)
     second = await run_demo(client, demo_site, source_id)
+    # Nothing changed on the site: every analysed page is skipped as unchanged, none is
+    # analysed again, and a run of unchanged documents still succeeds.
     assert second["state"] == "succeeded"
+    analysed = first["stages"]["intelligence"]["succeeded"]
+    assert second["stages"]["extraction"] == {
+        "succeeded": 0,
+        "failed": first["stages"]["extraction"]["failed"],
+        "skipped": first["stages"]["extraction"]["skipped"] + analysed,
+    }
+    assert second["stages"].get("intelligence", {}).get("succeeded", 0) == 0
     async with platform.runtime.db.reader() as s:
         documents = await s.scalar(select(func.count()).select_from(Document))
+        insights = await s.scalar(select(func.count()).select_from(Insight))
+        unchanged = await s.scalar(
+            select(func.count()).where(
+                StageResult.run_id == second["id"],
+                StageResult.detail == f"unchanged since run {first['id']}",
+            )
+        )
     assert documents == first["discovered"] == second["discovered"]
+    assert insights == unchanged == analysed

@@ -15,6 +15,7 @@ ACCEPTED = (
     "QUARRY_SECRET_KEY, "
     "QUARRY_FETCH_ALLOW_HOSTS, QUARRY_FETCH_TIMEOUT_S, QUARRY_FETCH_MAX_BYTES, QUARRY_USER_AGENT, "
     "QUARRY_RETRY_BACKOFF_S, QUARRY_FETCH_CONNECT_TIMEOUT_S, QUARRY_FETCH_READ_TIMEOUT_S, "
+    "QUARRY_FETCH_HOST_DELAY_S, QUARRY_FETCH_LISTED_HOST_DELAY_S, QUARRY_ROBOTS_CACHE_S, "
     "QUARRY_LOG_LEVEL"
 )
 DEFAULTS = {
@@ -35,6 +36,9 @@ DEFAULTS = {
     "retry_backoff_s": 0.5,
     "fetch_connect_timeout_s": 5.0,
     "fetch_read_timeout_s": 5.0,
+    "fetch_host_delay_s": 1.0,
+    "fetch_listed_host_delay_s": 0.0,
+    "robots_cache_s": 86400.0,
     "log_level": "INFO",
 }
 
