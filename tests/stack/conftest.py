@@ -95,6 +95,11 @@ class SlowSite:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                if self.path == "/robots.txt":  # no robots.txt: everything allowed, at once
+                    self.send_response(404)
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                    return
                 site.requests.append(self.path)
                 if site.requests.count(self.path) == 1:
                     site.first_seen.set()
