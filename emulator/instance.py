@@ -6,14 +6,13 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import uvicorn
 
 from emulator.gateway import Gateway
 from emulator.stack.runtime import stack_runtime
-from emulator.table import Table, load_table
+from emulator.table import functions_for, load_table
 from shared.config import load_settings
 from shared.logs import configure_logging
 from shared.runtime import deps
@@ -21,16 +20,6 @@ from shared.runtime.invocation import declare_memory
 from shared.runtime.loop import close_idle_loops
 
 ROLES = ("api", "web")
-
-
-def functions_for(table: Table, role: str) -> Table:
-    """API instances host every HTTP function but the dashboard; web instances only it."""
-    keep = {
-        name: fn
-        for name, fn in table.functions.items()
-        if fn.routes and ((name == "dashboard") == (role == "web"))
-    }
-    return replace(table, functions=keep)
 
 
 async def serve(role: str, port: int, table_path: Path) -> None:

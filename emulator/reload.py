@@ -15,8 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from emulator.instance import functions_for
-from emulator.table import Function, Table
+from emulator.table import Function, Table, functions_for
 
 PACKAGES = ("functions", "shared", "dashboard", "emulator")
 SUFFIXES = frozenset({".py", ".html", ".css", ".js", ".jinja", ".j2"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -226,3 +226,13 @@ def load_handler(fn: Function) -> tuple[Any, float]:
     if not callable(handler):
         raise ConfigError(f"function {fn.name!r}: module {fn.module} has no callable {fn.attr!r}")
     return handler, time.perf_counter() - start
+
+
+def functions_for(table: Table, role: str) -> Table:
+    """API instances host every HTTP function but the dashboard; web instances only it."""
+    keep = {
+        name: fn
+        for name, fn in table.functions.items()
+        if fn.routes and ((name == "dashboard") == (role == "web"))
+    }
+    return replace(table, functions=keep)

@@ -13,11 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table as RichTable
 
-from emulator.bench.coldstart import over_budget
-from emulator.bench.extraction import DIRS, PAGES_PER_REQUEST, bench_extraction
-from emulator.bench.registry import BENCHMARKS, run, to_report
 from emulator.bench.report import Benchmark, BenchOptions, Report, validate, verdict
-from emulator.bench.stack import STACK
 from shared.errors import QuarryError
 
 bench_app = typer.Typer(
@@ -43,6 +39,8 @@ class ProgressMeter:
 
 
 def _measure(names: list[str], options: BenchOptions, quick: bool) -> Report:
+    from emulator.bench.registry import run  # benchmarks import heavy modules: only when run
+
     columns = (TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn())
     try:
         with Progress(*columns, console=console, transient=True) as progress:
@@ -130,6 +128,8 @@ def stack(
     quick: Annotated[bool, typer.Option(help="Small N: checks the harness, not speed.")] = False,
 ) -> None:
     """nginx → N API instances against bare uvicorn (N = 1, 2), and Redis stage dispatch."""
+    from emulator.bench.stack import STACK
+
     options = BenchOptions.quick() if quick else BenchOptions(requests, concurrency)
     show(_measure(list(STACK), options, quick=quick))
 
@@ -141,6 +141,8 @@ def coldstart(
 ) -> None:
     """Each function's cold start (fresh process → first response) against its budget in
     infra/coldstart-budgets.toml; exits 1 when a function is over its budget."""
+    from emulator.bench.coldstart import over_budget
+
     options = BenchOptions(cold_runs=2 if quick else runs)
     report = _measure(["coldstart"], options, quick=quick)
     show(report)
@@ -162,6 +164,9 @@ def extraction(
     ] = 1000,
 ) -> None:
     """Pages/s of Quarry's extraction core against bare trafilatura on the same pages."""
+    from emulator.bench.extraction import DIRS, PAGES_PER_REQUEST, bench_extraction
+    from emulator.bench.registry import to_report
+
     options = BenchOptions(requests=pages * PAGES_PER_REQUEST)
     try:
         bench = asyncio.run(bench_extraction(options, dirs or DIRS))
@@ -188,6 +193,9 @@ def run_all(
     ] = Path("bench-report"),
 ) -> None:
     """Run every benchmark, print the ratios, write and validate the report."""
+    from emulator.bench.coldstart import over_budget
+    from emulator.bench.registry import BENCHMARKS
+
     options = BenchOptions.quick() if quick else BenchOptions()
     report = _measure(list(BENCHMARKS), options, quick=quick)
     show(report)

@@ -9,18 +9,16 @@ import os
 import signal
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from emulator.parity import startup_summary
-from emulator.stack.reloader import reload_on_change
-from emulator.stack.supervisor import Supervisor
-from emulator.stack.topology import Shape, services
-from emulator.table import load_table
 from shared.errors import QuarryError
+
+if TYPE_CHECKING:
+    from emulator.stack.supervisor import Supervisor
 
 STATE = Path(".quarry") / "stack"
 console = Console(stderr=True)
@@ -44,7 +42,14 @@ def _alive(pid: int | None) -> bool:
     return True
 
 
-async def _up(shape: Shape, table_path: Path, reload: bool = True) -> int:
+async def _up(api: int, web: int, table_path: Path, reload: bool = True) -> int:
+    # The stack's machinery is imported here, so `quarry --help` and `ps` stay quick.
+    from emulator.parity import startup_summary
+    from emulator.stack.reloader import reload_on_change
+    from emulator.stack.supervisor import Supervisor
+    from emulator.stack.topology import Shape, services
+    from emulator.table import load_table
+
     running = _state().get("supervisor_pid")
     if _alive(running) and running != os.getpid():
         console.print(
@@ -52,7 +57,7 @@ async def _up(shape: Shape, table_path: Path, reload: bool = True) -> int:
         )
         return 2
     table = load_table(table_path)
-    specs, entry = services(STATE, table, shape, table_path)
+    specs, entry = services(STATE, table, Shape(api, web), table_path)
     supervisor = Supervisor(specs, STATE, lambda line: console.print(f"[yellow]{line}[/]"))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -130,7 +135,7 @@ def up(
     """Run the full topology: nginx, API and dashboard instances, a worker per stage, a
     scheduler, Redis (queue and cache), Postgres primary + replica, Prometheus."""
     try:
-        code = asyncio.run(_up(Shape(api, web), table.resolve(), reload))
+        code = asyncio.run(_up(api, web, table.resolve(), reload))
     except QuarryError as exc:
         console.print(f"[bold red]error:[/] {exc.detail}")
         code = 2
