@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import results, runs
-from shared.db.models import Document, Source, new_id, utcnow
+from shared.db.models import Document, Run, Source, new_id, utcnow
 from shared.db.upsert import upsert
 from shared.discovery import discover
 from shared.fetch import FetchError
@@ -25,8 +27,11 @@ async def handler(msg: DiscoverSource, deps: StageDeps) -> list[ExtractDocument]
     if source is None:
         await runs.fail(session, msg.run_id, f"source {msg.source_id} no longer exists")
         return []
+    since = await _last_success(session, source.id, msg.run_id)
     try:
-        report = await discover(deps.fetcher, source.kind, source.url, list(source.urls))
+        report = await discover(
+            deps.fetcher, source.kind, source.url, list(source.urls), since=since
+        )
     except FetchError as exc:
         await runs.fail(session, msg.run_id, exc.detail)
         return []
@@ -48,7 +53,7 @@ async def handler(msg: DiscoverSource, deps: StageDeps) -> list[ExtractDocument]
     for url in urls:
         await results.record(session, msg.run_id, by_url[url], "discovery", "succeeded")
     await runs.mark_running(session, msg.run_id, len(urls))
-    reasons = Counter(reason.split(" (", 1)[0].split(":", 1)[0] for _, reason in report.skipped)
+    reasons = Counter(reason.split(" (", 1)[0].split(": ", 1)[0] for _, reason in report.skipped)
     log.info(
         "discovered",
         extra={
@@ -62,3 +67,14 @@ async def handler(msg: DiscoverSource, deps: StageDeps) -> list[ExtractDocument]
         ExtractDocument(run_id=msg.run_id, source_id=source.id, document_id=by_url[url], url=url)
         for url in urls
     ]
+
+
+async def _last_success(session: AsyncSession, source_id: str, run_id: str) -> datetime | None:
+    """When the source's latest succeeded run (other than this one) began: sitemap entries
+    not modified since then are left out as unchanged."""
+    return await session.scalar(
+        select(Run.created_at)
+        .where(Run.source_id == source_id, Run.state == "succeeded", Run.id != run_id)
+        .order_by(Run.created_at.desc())
+        .limit(1)
+    )

@@ -4,6 +4,8 @@ The port has an in-process twin for `quarry dev` (the gateway runs handlers on s
 threads, each with its own loop, so state sits behind a threading lock and waits are asyncio
 sleeps) and a Redis twin for the stack, where every worker process shares the slot and the
 next-allowed time. A slot is a lease: a process that dies holding one frees it when it expires.
+When Redis is unreachable the Redis twin falls back to an in-process one until it answers
+again: politeness coordinates workers, it is not a reason to stop fetching.
 """
 
 from __future__ import annotations
@@ -17,11 +19,18 @@ from email.utils import parsedate_to_datetime
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from shared.logs import get_logger
+
+log = get_logger("quarry.fetch")
 
 MAX_CRAWL_DELAY_S = 30.0
 MAX_RETRY_AFTER_S = 120.0
 RETRY_STATUSES = frozenset({429, 503})
 POLL_S = 0.01
+REDIS_RETRY_S = 5.0  # while Redis is down, how long the in-process fallback is used untried
+_LOCAL = "local:"  # marks the tokens the in-process fallback handed out
 
 
 class Politeness(Protocol):
@@ -132,24 +141,62 @@ return 1
 
 class RedisPoliteness:
     """The slot is a key taken with SET NX PX (by script, with the next-allowed check), the
-    next-allowed time a millisecond timestamp; waiters poll with short sleeps."""
+    next-allowed time a millisecond timestamp; waiters poll with short sleeps.
+
+    When Redis fails, this process keeps to an in-process MemoryPoliteness (one warning per
+    outage) and tries Redis again after REDIS_RETRY_S, so a Redis outage never fails a fetch.
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Redis]
         self._clients = weakref.WeakKeyDictionary()
+        self._local = MemoryPoliteness()
+        self._lock = threading.Lock()
+        self._down = False
+        self._retry_at = 0.0
 
     def _client(self) -> Redis:
         loop = asyncio.get_running_loop()
         if loop not in self._clients:
-            self._clients[loop] = Redis.from_url(self.url)
+            self._clients[loop] = Redis.from_url(
+                self.url, socket_timeout=0.5, socket_connect_timeout=0.5
+            )
         return self._clients[loop]
 
     @staticmethod
     def _keys(key: str) -> tuple[str, str]:
         return f"quarry:polite:{key}:slot", f"quarry:polite:{key}:next"
 
+    def _use_redis(self) -> bool:
+        with self._lock:
+            return not self._down or time.monotonic() >= self._retry_at
+
+    def _failed(self, exc: RedisError) -> None:
+        with self._lock:
+            first = not self._down
+            self._down, self._retry_at = True, time.monotonic() + REDIS_RETRY_S
+        if first:
+            log.warning("politeness falls back to this process while Redis is unreachable: %s", exc)
+
+    def _answered(self) -> None:
+        with self._lock:
+            recovered, self._down = self._down, False
+        if recovered:
+            log.info("politeness is shared through Redis again")
+
     async def acquire(self, key: str, lease_s: float) -> str:
+        if self._use_redis():
+            try:
+                token = await self._acquire_redis(key, lease_s)
+            except RedisError as exc:
+                self._failed(exc)
+            else:
+                self._answered()
+                return token
+        return _LOCAL + await self._local.acquire(key, lease_s)
+
+    async def _acquire_redis(self, key: str, lease_s: float) -> str:
         token = uuid.uuid4().hex
         lease_ms = max(1, int(lease_s * 1000))
         while True:
@@ -159,8 +206,16 @@ class RedisPoliteness:
             await asyncio.sleep(POLL_S if answer < 0 else min(answer / 1000, 1.0))
 
     async def release(self, key: str, token: str, wait_s: float) -> None:
+        if token.startswith(_LOCAL):
+            await self._local.release(key, token.removeprefix(_LOCAL), wait_s)
+            return
         wait_ms = max(0, int(wait_s * 1000))
-        await self._client().eval(_RELEASE, 2, *self._keys(key), token, wait_ms)
+        try:
+            await self._client().eval(_RELEASE, 2, *self._keys(key), token, wait_ms)
+        except RedisError as exc:
+            # The Redis slot frees itself when its lease runs out; the pause is kept here.
+            self._failed(exc)
+            await self._local.release(key, token, wait_s)
 
     async def close(self) -> None:
         """Close this loop's connection."""

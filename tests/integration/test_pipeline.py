@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from emulator.platform import Embedded
-from shared.db.models import Document, Insight, Rollup, StageResult
+from shared.db.models import Document, Insight, Rollup, Run, StageResult
+from shared.pipeline.feeds import parse_feed
+from shared.pipeline.sitemap import parse_sitemap
+from shared.pipeline.urls import normalize_url
 from tests.conftest import ROOT
 from tests.integration.conftest import poll
 
@@ -78,23 +84,49 @@ async def test_pipeline_demo_site_end_to_end(
     assert agree / len(insights) >= 0.6, f"sentiment agrees on {agree}/{len(insights)}"
 
 
+def demo_rediscovered(since: datetime, site: str) -> tuple[list[str], list[str]]:
+    """What a run of the demo site after `since` queues and what it skips as unchanged:
+    sitemap entries without a usable lastmod come back, so do feed entries, unless the
+    sitemap already left them out as unchanged (sitemaps are read before feeds)."""
+    demo = ROOT / "tests/sites/demo"
+    entries = parse_sitemap((demo / "sitemap.xml").read_bytes()).urls
+    feed = [entry.url for entry in parse_feed((demo / "feed.xml").read_bytes())]
+
+    def local(url: str) -> str:
+        return normalize_url(url.replace(LABELS["base"], site))
+
+    stale = [local(e.loc) for e in entries if e.lastmod is not None and e.lastmod < since]
+    fresh = [local(e.loc) for e in entries if e.lastmod is None or e.lastmod >= since]
+    queued = dict.fromkeys(url for url in [*fresh, *map(local, feed)] if url not in stale)
+    return list(queued), stale
+
+
 async def test_pipeline_second_run_reuses_documents(
-    platform: Embedded, client: httpx.AsyncClient, demo_site: str
+    platform: Embedded,
+    client: httpx.AsyncClient,
+    demo_site: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="quarry.discovery")
     source_id = await create_source(client, demo_site)
     first = await run_demo(client, demo_site, source_id)
     second = await run_demo(client, demo_site, source_id)
-    # Nothing changed on the site: every analysed page is skipped as unchanged, none is
-    # analysed again, and a run of unchanged documents still succeeds.
-    assert second["state"] == "succeeded"
-    analysed = first["stages"]["intelligence"]["succeeded"]
-    assert second["stages"]["extraction"] == {
-        "succeeded": 0,
-        "failed": first["stages"]["extraction"]["failed"],
-        "skipped": first["stages"]["extraction"]["skipped"] + analysed,
-    }
-    assert second["stages"].get("intelligence", {}).get("succeeded", 0) == 0
     async with platform.runtime.db.reader() as s:
+        since = await s.scalar(select(Run.created_at).where(Run.id == first["id"]))
+        rediscovered = (
+            await s.scalars(
+                select(Document.url)
+                .join(StageResult, StageResult.document_id == Document.id)
+                .where(StageResult.run_id == second["id"], StageResult.stage == "discovery")
+            )
+        ).all()
+        analysed_urls = set(
+            (
+                await s.scalars(
+                    select(Document.url).join(Insight, Insight.document_id == Document.id)
+                )
+            ).all()
+        )
         documents = await s.scalar(select(func.count()).select_from(Document))
         insights = await s.scalar(select(func.count()).select_from(Insight))
         unchanged = await s.scalar(
@@ -103,5 +135,33 @@ async def test_pipeline_second_run_reuses_documents(
                 StageResult.detail == f"unchanged since run {first['id']}",
             )
         )
-    assert documents == first["discovered"] == second["discovered"]
-    assert insights == unchanged == analysed
+    assert since is not None
+    since = since if since.tzinfo else since.replace(tzinfo=UTC)  # SQLite: naive UTC
+    queued, stale = demo_rediscovered(since, demo_site)
+    assert stale, "the demo sitemap's lastmods all predate the first run"
+    # Only sitemap entries without a lastmod and feed entries come back; the rest of the
+    # sitemap is left out as unchanged since the first run, and said so.
+    assert second["state"] == "succeeded"
+    assert sorted(rediscovered) == sorted(queued)
+    assert second["discovered"] == len(queued)
+    (report,) = [
+        r
+        for r in caplog.records
+        if r.name == "quarry.discovery" and getattr(r, "run_id", None) == second["id"]
+    ]
+    assert report.skipped == len(stale)  # type: ignore[attr-defined]
+    assert report.skipped_by_reason == {  # type: ignore[attr-defined]
+        f"unchanged since {since:%Y-%m-%d %H:%M} UTC": len(stale)
+    }
+    # What is re-fetched is still deduplicated by content: nothing is analysed again.
+    refused = [url for url in queued if url in map(normalize_url, LABELS["refused"])]
+    reused = [url for url in queued if url in analysed_urls]
+    assert second["stages"]["extraction"] == {
+        "succeeded": 0,
+        "failed": len(refused),
+        "skipped": len(queued) - len(refused),
+    }
+    assert second["stages"].get("intelligence", {}).get("succeeded", 0) == 0
+    assert documents == first["discovered"]
+    assert insights == first["stages"]["intelligence"]["succeeded"]
+    assert unchanged == len(reused) > 0

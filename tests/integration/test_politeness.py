@@ -4,6 +4,7 @@ when each request started and ended."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -14,10 +15,11 @@ from typing import Any
 
 import pytest
 
-from shared.cache import MemoryCache
+from emulator.services.ports import free_port
+from shared.cache import MemoryCache, RedisCache
 from shared.config import Settings
 from shared.fetch import Fetcher, Page, RobotsDisallowedError
-from shared.fetch.polite import MemoryPoliteness
+from shared.fetch.polite import MemoryPoliteness, RedisPoliteness
 from shared.pipeline.robots import MAX_BYTES
 
 SLACK_S = 0.005  # clocks read in two threads: allow a few milliseconds
@@ -160,6 +162,28 @@ async def test_politeness_holds_across_the_gateway_threads(serve: Any) -> None:
         thread.join()
     assert len(site.log) == 6
     assert min(site.gaps()) >= 0.05 - SLACK_S
+
+
+async def test_politeness_falls_back_to_the_process_while_redis_is_down(
+    serve: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    site = serve(Site(serve_s=0.05))
+    down = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    polite = RedisPoliteness(down)
+    settings = Settings(fetch_allow_hosts=(site.host,), fetch_listed_host_delay_s=0.1)
+    OPEN.append(Fetcher(settings, politeness=polite, cache=RedisCache(down)))
+    with caplog.at_level(logging.WARNING, logger="quarry.fetch"):
+        pages = await fetch_all(OPEN[-1], [f"http://{site.host}/page/{i}" for i in range(2)])
+    await polite.close()
+    assert [(p.status, p.text) for p in pages] == [
+        (200, f"<html><body>/page/{i}</body></html>") for i in range(2)
+    ]
+    assert sorted(p for p in site.paths() if p != "/robots.txt") == ["/page/0", "/page/1"]
+    assert min(site.gaps()) >= 0.1 - SLACK_S, f"requests overlapped or crowded: {site.gaps()}"
+    warnings = [r for r in caplog.records if r.name == "quarry.fetch"]
+    assert [(r.levelname, r.getMessage().split(":", 1)[0]) for r in warnings] == [
+        ("WARNING", "politeness falls back to this process while Redis is unreachable")
+    ]
 
 
 async def test_robots_disallowed_path_is_never_requested(serve: Any) -> None:
