@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from shared.errors import QuarryError
+from shared.errors import ConfigError, QuarryError
 
 if TYPE_CHECKING:
     from emulator.stack.supervisor import Supervisor
@@ -42,7 +42,9 @@ def _alive(pid: int | None) -> bool:
     return True
 
 
-async def _up(api: int, web: int, table_path: Path, reload: bool = True) -> int:
+async def _up(
+    api: int, web: int, table_path: Path, reload: bool = True, workers: list[str] | None = None
+) -> int:
     # The stack's machinery is imported here, so `quarry --help` and `ps` stay quick.
     from emulator.parity import startup_summary
     from emulator.stack.reloader import reload_on_change
@@ -57,7 +59,8 @@ async def _up(api: int, web: int, table_path: Path, reload: bool = True) -> int:
         )
         return 2
     table = load_table(table_path)
-    specs, entry = services(STATE, table, Shape(api, web), table_path)
+    shape = Shape(api, web, parse_workers(workers or [], [f.name for f in table.stages()]))
+    specs, entry = services(STATE, table, shape, table_path)
     supervisor = Supervisor(specs, STATE, lambda line: console.print(f"[yellow]{line}[/]"))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -103,6 +106,20 @@ def _say(line: str) -> None:
     console.print(f"[cyan]{line}[/]", soft_wrap=True)
 
 
+def parse_workers(specs: list[str], stages: list[str]) -> tuple[tuple[str, int], ...]:
+    """`extraction=2` → (("extraction", 2),); a bad spec names what is accepted."""
+    out: dict[str, int] = {}
+    for spec in specs:
+        stage, _, count = spec.partition("=")
+        if stage not in stages or not count.isdigit() or not 1 <= int(count) <= 16:
+            raise ConfigError(
+                f"--workers {spec!r}: expected STAGE=N with N from 1 to 16 and STAGE one of "
+                f"{', '.join(stages)}"
+            )
+        out[stage] = int(count)
+    return tuple(out.items())
+
+
 def _print_table(supervisor: Supervisor, entry: str, took: float, reload: bool) -> None:
     out = RichTable("service", "pid", "port", "url", title=f"Quarry stack ({took:.1f} s)")
     for run in supervisor.running.values():
@@ -131,11 +148,15 @@ def up(
             help="Restart the processes a changed source file reaches, one at a time.",
         ),
     ] = True,
+    workers: Annotated[
+        list[str] | None,
+        typer.Option("--workers", help="Worker processes of a stage, as STAGE=N (repeatable)."),
+    ] = None,
 ) -> None:
     """Run the full topology: nginx, API and dashboard instances, a worker per stage, a
     scheduler, Redis (queue and cache), Postgres primary + replica, Prometheus."""
     try:
-        code = asyncio.run(_up(api, web, table.resolve(), reload))
+        code = asyncio.run(_up(api, web, table.resolve(), reload, workers))
     except QuarryError as exc:
         console.print(f"[bold red]error:[/] {exc.detail}")
         code = 2

@@ -31,6 +31,10 @@ DATA, REPLICA, MIGRATE, APP, EDGE = range(5)
 class Shape:
     api: int = 3
     web: int = 2
+    workers: tuple[tuple[str, int], ...] = ()  # (stage, processes); 1 for stages not named
+
+    def workers_of(self, stage: str) -> int:
+        return dict(self.workers).get(stage, 1)
 
 
 def _port_free(port: int) -> bool:
@@ -198,10 +202,12 @@ def services(
             out.append(python(f"{role}-{i}", port, args, env, drain))
             scrape[role].append(f"127.0.0.1:{port}")
     for fn in table.stages():
-        port = ports(f"worker-{fn.name}")
-        args = ("emulator.worker", fn.name, str(port), str(table_path))
-        out.append(python(f"worker-{fn.name}", port, args, env, fn.timeout + 5))
-        scrape["worker"].append(f"127.0.0.1:{port}")
+        for i in range(1, shape.workers_of(fn.name) + 1):
+            name = f"worker-{fn.name}" if i == 1 else f"worker-{fn.name}-{i}"
+            port = ports(name)
+            args = ("emulator.worker", fn.name, str(port), str(table_path))
+            out.append(python(name, port, args, env, fn.timeout + 5))
+            scrape["worker"].append(f"127.0.0.1:{port}")
     port = ports("scheduler")
     out.append(
         python(

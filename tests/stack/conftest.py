@@ -90,6 +90,7 @@ class SlowSite:
     def __init__(self, delay_s: float) -> None:
         self.delay_s = delay_s
         self.requests: list[str] = []
+        self.spans: list[tuple[str, float, float]] = []
         self.first_seen = threading.Event()
         site = self
 
@@ -101,15 +102,20 @@ class SlowSite:
                     self.end_headers()
                     return
                 site.requests.append(self.path)
-                if site.requests.count(self.path) == 1:
-                    site.first_seen.set()
-                    time.sleep(site.delay_s)
+                began = time.monotonic()
+                if self.path.startswith(("/killed", "/drain")):
+                    if site.requests.count(self.path) == 1:  # slow only the first time
+                        site.first_seen.set()
+                        time.sleep(site.delay_s)
+                else:
+                    time.sleep(0.3)  # long enough that two workers would overlap if allowed
                 body = page(self.path).encode()
                 self.send_response(200)
                 self.send_header("content-type", "text/html; charset=utf-8")
                 self.send_header("content-length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+                site.spans.append((self.path, began, time.monotonic()))
 
             def log_message(self, format: str, *args: Any) -> None:
                 return
@@ -155,7 +161,16 @@ class Stack:
         began = time.monotonic()
         log = (self.root / "up.out").open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "emulator.cli", "up", "--table", str(self.table)],
+            [
+                sys.executable,
+                "-m",
+                "emulator.cli",
+                "up",
+                "--table",
+                str(self.table),
+                "--workers",
+                "extraction=2",
+            ],
             cwd=self.root,
             env=self.env,
             stdout=log,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -120,15 +121,18 @@ def test_up_worker_killed_mid_task_finishes_without_traffic(
             client, {"name": "slow", "kind": "urls", "urls": [slow_site.base + "/killed.html"]}
         )
         assert slow_site.first_seen.wait(30), "the extraction worker never fetched the page"
-        worker = stack.service("worker-extraction")["pid"]
-        os.kill(worker, signal.SIGKILL)  # mid-task: the page answers only after 4 s
+        for name in ("worker-extraction", "worker-extraction-2"):  # whichever holds it
+            os.kill(stack.service(name)["pid"], signal.SIGKILL)  # mid-task: 4 s page
         # no further traffic: only the reclaim loop can bring the message back
         run = final_run(client, run_id, TIMEOUTS["extraction"] + 5 + 10)
     assert run["state"] == "succeeded"
     assert slow_site.requests.count("/killed.html") == 2
     assert stack.service("worker-extraction")["restarts"] >= 1
-    logs = stack.quarry("logs", "worker-extraction", "-n", "200")
-    assert "reclaimed a message" in logs.stdout
+    logs = [
+        stack.quarry("logs", name, "-n", "300").stdout
+        for name in ("worker-extraction", "worker-extraction-2")
+    ]
+    assert any("reclaimed a message" in text for text in logs)
 
 
 def test_up_ps_and_logs_work_from_another_terminal(stack: Stack) -> None:
@@ -156,7 +160,7 @@ def test_up_prometheus_scrapes_every_instance_and_worker(stack: Stack) -> None:
     def all_up() -> list[dict[str, object]] | None:
         targets = httpx.get(prom + "/api/v1/targets").json()["data"]["activeTargets"]
         healthy = [t for t in targets if t["health"] == "up"]
-        return targets if len(healthy) == len(targets) == 3 + 2 + 4 + 1 else None
+        return targets if len(healthy) == len(targets) == 3 + 2 + (4 + 1) + 1 else None
 
     targets = wait_for("Prometheus to scrape every target", all_up, 30)
     assert {t["labels"]["job"] for t in targets} == {"api", "web", "worker", "scheduler"}
@@ -196,3 +200,26 @@ def test_up_sigterm_mid_run_then_next_up_finishes_every_document(
     assert stages["extraction"]["succeeded"] == len(urls), details
     assert stages["intelligence"]["succeeded"] == len(urls)
     print(f"quarry up took {stack.started_s[0]:.1f} s fresh, {stack.started_s[-1]:.1f} s again")
+
+
+def test_up_two_extraction_workers_never_overlap_on_one_host(
+    stack: Stack, slow_site: SlowSite
+) -> None:
+    urls = [f"{slow_site.base}/polite-{i}.html" for i in range(6)]
+    with stack.client() as client:
+        run_id = start_run(client, {"name": "polite", "kind": "urls", "urls": urls})
+        run = final_run(client, run_id, 60)
+    assert run["state"] == "succeeded"
+    spans = sorted((b, e) for path, b, e in slow_site.spans if path.startswith("/polite-"))
+    assert len(spans) == len(urls)
+    overlaps = [(a, b) for a, b in itertools.pairwise(spans) if b[0] < a[1]]
+    assert overlaps == [], "two workers fetched from one host at the same time"
+    handled = 0.0
+    for name in ("worker-extraction", "worker-extraction-2"):
+        text = httpx.get(stack.service(name)["url"] + "/metrics").text
+        handled += sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith('quarry_function_invocations_total{function="extraction"')
+        )
+    assert handled >= len(urls)

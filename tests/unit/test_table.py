@@ -301,3 +301,15 @@ def test_table_unloadable_handler_names_function_and_problem(
     with pytest.raises(ConfigError) as info:
         load_handler(fn)
     assert str(info.value) == message
+
+
+def test_table_workers_option_parses_and_names_the_stages() -> None:
+    from emulator.stack.commands import parse_workers
+    from shared.errors import ConfigError
+
+    stages = ["discovery", "extraction"]
+    assert parse_workers(["extraction=2"], stages) == (("extraction", 2),)
+    assert parse_workers([], stages) == ()
+    for bad in ("extraction", "extraction=0", "nope=2", "extraction=x"):
+        with pytest.raises(ConfigError, match="expected STAGE=N"):
+            parse_workers([bad], stages)
