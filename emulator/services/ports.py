@@ -19,3 +19,14 @@ def free_port(attempts: int = 20) -> int:
         if port not in RESERVED:
             return port
     raise ConfigError(f"no free port on 127.0.0.1 outside {sorted(RESERVED)} in {attempts} tries")
+
+
+def is_free(port: int) -> bool:
+    """No listener on 127.0.0.1:`port` (TIME_WAIT leftovers of closed connections don't count)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from typing import Protocol
 import httpx
 
 from emulator.services.nginx import NginxPlan, NginxServer
-from emulator.services.ports import free_port
+from emulator.services.ports import free_port, is_free
 from emulator.services.postgres import PostgresServer
 from emulator.services.prometheus import PrometheusServer
 from emulator.services.redis import RedisServer, check_queue_server
@@ -37,16 +36,6 @@ class Shape:
         return dict(self.workers).get(stage, 1)
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 class Ports:
     """Ports by service name, kept in the state folder so a second `quarry up` reuses them
     (and its data directories) when they are still free."""
@@ -58,7 +47,7 @@ class Ports:
 
     def __call__(self, name: str) -> int:
         port = self.known.get(name)
-        if port is None or port in RESERVED or port in self.taken or not _port_free(port):
+        if port is None or port in RESERVED or port in self.taken or not is_free(port):
             port = free_port()
             while port in self.taken:
                 port = free_port()

@@ -8,7 +8,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ import pytest
 import yaml
 
 from emulator.demo import serve_site
+from emulator.services.ports import is_free
 from emulator.table import _CfnLoader as CfnLoader
 from tests.conftest import ROOT
 
@@ -47,17 +47,6 @@ def wait_for(what: str, check: Callable[[], Any], deadline_s: float, every: floa
                 return last
         time.sleep(every)
     raise AssertionError(f"timed out after {deadline_s:.0f} s waiting for {what}; last: {last!r}")
-
-
-def port_free(port: int) -> bool:
-    """No listener on the port (TIME_WAIT leftovers of closed connections don't count)."""
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def alive(pid: int) -> bool:
@@ -242,7 +231,7 @@ def stack(slow_site: SlowSite) -> Iterator[Stack]:
             ports = [s["port"] for s in services if s["port"]]
             took = stack.down()
             leftovers = [pid for pid in pids if alive(pid)]
-            bound = [port for port in ports if not port_free(port)]
+            bound = [port for port in ports if not is_free(port)]
             shutil.rmtree(root, ignore_errors=True)
             assert not leftovers, f"quarry down left processes behind: {leftovers}"
             assert not bound, f"quarry down left ports bound: {bound}"
