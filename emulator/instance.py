@@ -35,7 +35,7 @@ async def serve(role: str, port: int, table_path: Path) -> None:
     gateway = Gateway(hosted)
     config = uvicorn.Config(
         gateway,
-        host="127.0.0.1",
+        host=settings.bind_host,
         port=port,
         log_level="warning",
         lifespan="off",

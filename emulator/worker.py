@@ -94,7 +94,7 @@ async def work(stage: str, metrics_port: int, table_path: Path) -> None:
     task = stage_task(handler, fn, dispatcher.resend)
     broker.register_task(memory.limited(task, fn.memory), task_name=stage)
     await dispatcher.broker.startup()
-    start_http_server(metrics_port, addr="127.0.0.1")
+    start_http_server(metrics_port, addr=settings.bind_host)
     finish = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -92,6 +92,11 @@ class Settings(BaseModel):
         description="How long a site's robots.txt is kept before it is fetched again "
         "(at most 24 h).",
     )
+    bind_host: str = Field(
+        "127.0.0.1",
+        pattern=r"^[0-9A-Za-z.:]+$",
+        description="Address stack processes listen on; 0.0.0.0 in containers, loopback otherwise.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level."
     )

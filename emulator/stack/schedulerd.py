@@ -30,7 +30,7 @@ async def run(port: int, table_path: Path) -> None:
     runtime, dispatcher = stack_runtime(settings, table)
     deps.install(runtime)
     await dispatcher.broker.startup()
-    start_http_server(port, addr="127.0.0.1")
+    start_http_server(port, addr=settings.bind_host)
     targets = scheduler.targets_of([table.functions[n] for n in handlers], handlers)
     me = f"scheduler-{socket.gethostname()}-{os.getpid()}"
     task = asyncio.create_task(scheduler.run(runtime, targets, me))

@@ -16,7 +16,7 @@ ACCEPTED = (
     "QUARRY_FETCH_ALLOW_HOSTS, QUARRY_FETCH_TIMEOUT_S, QUARRY_FETCH_MAX_BYTES, QUARRY_USER_AGENT, "
     "QUARRY_RETRY_BACKOFF_S, QUARRY_FETCH_CONNECT_TIMEOUT_S, QUARRY_FETCH_READ_TIMEOUT_S, "
     "QUARRY_FETCH_HOST_DELAY_S, QUARRY_FETCH_LISTED_HOST_DELAY_S, QUARRY_ROBOTS_CACHE_S, "
-    "QUARRY_LOG_LEVEL"
+    "QUARRY_BIND_HOST, QUARRY_LOG_LEVEL"
 )
 DEFAULTS = {
     "env": "dev",
@@ -39,6 +39,7 @@ DEFAULTS = {
     "fetch_host_delay_s": 1.0,
     "fetch_listed_host_delay_s": 0.0,
     "robots_cache_s": 86400.0,
+    "bind_host": "127.0.0.1",
     "log_level": "INFO",
 }
 
