@@ -51,3 +51,58 @@ CONCURRENT = Gauge(
     "Executions in progress in this process.",
     ["function"],
 )
+RETRIES = Counter(
+    "quarry_queue_retries",
+    "Stage messages sent again after a failed attempt (or reclaimed from a dead worker).",
+    ["stage"],
+)
+DEAD_LETTERS = Counter(
+    "quarry_queue_dead_letters",
+    "Stage messages dead-lettered after their last allowed attempt.",
+    ["stage"],
+)
+CACHE_REQUESTS = Counter(
+    "quarry_cache_requests",
+    "Cache reads by result (hit or miss).",
+    ["result"],
+)
+HTTP_REQUESTS = Counter(
+    "quarry_http_requests",
+    "HTTP requests answered by a function, by route template and status code.",
+    ["function", "method", "route", "status"],
+)
+HTTP_DURATION = Histogram(
+    "quarry_http_request_duration_seconds",
+    "Time from a request's arrival at the function to its response's start.",
+    ["function", "method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+ALERTS_RECEIVED = Counter(
+    "quarry_alerts_received",
+    "Alerts received from Alertmanager, by status (firing or resolved).",
+    ["status"],
+)
+LLM_TOKENS = Counter(
+    "quarry_llm_tokens",
+    "LLM tokens by provider, model and kind (prompt or completion).",
+    ["provider", "model", "kind"],
+)
+LLM_COST = Counter(
+    "quarry_llm_cost_usd",
+    "Estimated LLM spend in US dollars, by provider and model.",
+    ["provider", "model"],
+)
+LLM_REQUESTS = Counter(
+    "quarry_llm_requests",
+    "LLM calls by provider, model and outcome.",
+    ["provider", "model", "outcome"],
+)
+LLM_CACHE = Counter(
+    "quarry_llm_cache",
+    "LLM answers looked up in the cache, by result (hit or miss).",
+    ["result"],
+)
+LLM_BUDGET_EXCEEDED = Counter(
+    "quarry_llm_budget_exceeded",
+    "LLM calls refused because the spending budget was used up.",
+)
