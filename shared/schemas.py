@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
@@ -13,14 +14,35 @@ T = TypeVar("T")
 SourceKind = Literal["site", "sitemap", "feed", "crawl", "urls"]
 
 
+class CrawlIn(BaseModel):
+    """How far a `crawl` source goes: depth and page caps, a path prefix on the start URL's
+    host, and regular expressions a URL must match (`include`) or must not (`exclude`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_depth: int = Field(2, ge=0, le=10)
+    max_pages: int = Field(200, ge=1, le=5_000)
+    include: list[str] = Field(default_factory=list, max_length=50)
+    exclude: list[str] = Field(default_factory=list, max_length=50)
+    path_prefix: str | None = Field(None, max_length=2_000, pattern=r"^/")
+    follow_nofollow: bool = False
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _patterns(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from exc
+        return value
+
+
 class SourceIn(BaseModel):
     """A source to run: a whole site (robots.txt sitemaps and feeds), one sitemap, one
     feed, a link crawl, or a list of page URLs.
 
-    A `crawl` starts at `url` and follows links up to depth 2 and 200 pages, on that host
-    and under that URL's directory; per-source crawl options (depth, pages, include and
-    exclude patterns, path prefix) arrive with the migration that gives sources a column
-    for them. Until then `quarry discover --kind crawl` takes them on the command line.
+    A `crawl` starts at `url` and follows links within `crawl` (default: depth 2, 200
+    pages, that host, under that URL's directory); `crawl` is refused for other kinds.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -29,6 +51,7 @@ class SourceIn(BaseModel):
     url: HttpUrl | None = Field(None, description="Site root, sitemap, feed or crawl start URL.")
     urls: list[HttpUrl] = Field(default_factory=list, max_length=10_000)
     schedule: str | None = Field(None, description="rate(...) or cron(...), as EventBridge.")
+    crawl: CrawlIn | None = Field(None, description="Crawl scope; only for `crawl` sources.")
 
     @field_validator("schedule")
     @classmethod
@@ -46,6 +69,8 @@ class SourceIn(BaseModel):
             raise ValueError("a `urls` source needs at least one URL in `urls`")
         if self.kind != "urls" and self.url is None:
             raise ValueError(f"a `{self.kind}` source needs `url`")
+        if self.crawl is not None and self.kind != "crawl":
+            raise ValueError(f"`crawl` options apply to `crawl` sources, not `{self.kind}`")
         return self
 
 
@@ -57,6 +82,7 @@ class SourceOut(BaseModel):
     url: str | None
     urls: list[str]
     schedule: str | None
+    crawl: CrawlIn | None = None
     created_at: datetime
 
 

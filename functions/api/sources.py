@@ -31,6 +31,13 @@ async def get_source(source_id: str, rt: Runtime = Depends(runtime)) -> SourceOu
     return await sources.get(rt, source_id)
 
 
+@app.put("/api/v1/sources/{source_id}")
+async def replace_source(
+    source_id: str, body: SourceIn, rt: Runtime = Depends(runtime)
+) -> SourceOut:
+    return await sources.update(rt, source_id, body)
+
+
 @app.delete("/api/v1/sources/{source_id}", status_code=204, response_class=Response)
 async def delete_source(source_id: str, rt: Runtime = Depends(runtime)) -> Response:
     await sources.delete(rt, source_id)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared import results, runs
 from shared.db.models import Document, Run, Source, new_id, utcnow
 from shared.db.upsert import upsert
-from shared.discovery import discover
+from shared.discovery import crawl_options, discover
 from shared.fetch import FetchError
 from shared.logs import get_logger
 from shared.messages import DiscoverSource, ExtractDocument
@@ -30,7 +30,12 @@ async def handler(msg: DiscoverSource, deps: StageDeps) -> list[ExtractDocument]
     since = await _last_success(session, source.id, msg.run_id)
     try:
         report = await discover(
-            deps.fetcher, source.kind, source.url, list(source.urls), since=since
+            deps.fetcher,
+            source.kind,
+            source.url,
+            list(source.urls),
+            since=since,
+            options=crawl_options(source.crawl),
         )
     except FetchError as exc:
         await runs.fail(session, msg.run_id, exc.detail)

@@ -76,6 +76,8 @@ class Source(Base):
     url: Mapped[str | None] = mapped_column(Text)
     urls: Mapped[list[str]] = mapped_column(JSON, default=list)
     schedule: Mapped[str | None] = mapped_column(String(200))
+    # Crawl options of a `crawl` source (CrawlIn as a dict); None means the defaults.
+    crawl: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     next_run_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,7 +1,7 @@
 """Discovery's I/O shell: a source's sitemaps, feeds, link crawl or URL list into page URLs,
 with every URL left out and why."""
 
-from shared.discovery.crawl import CrawlOptions
+from shared.discovery.crawl import CrawlOptions, crawl_options
 from shared.discovery.report import MAX_URLS, Discovery, DiscoveryError
 from shared.discovery.sources import KINDS, discover, guess_kind
 
@@ -11,6 +11,7 @@ __all__ = [
     "CrawlOptions",
     "Discovery",
     "DiscoveryError",
+    "crawl_options",
     "discover",
     "guess_kind",
 ]

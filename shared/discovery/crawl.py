@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from shared.discovery.report import Discovery
@@ -43,6 +45,20 @@ class CrawlOptions:
         first = Scope.around(starts[0], self.path_prefix, self.include, self.exclude)
         hosts = frozenset(urlsplit(url).netloc for url in starts) | first.hosts
         return Scope(hosts, first.path_prefix, first.include, first.exclude)
+
+
+def crawl_options(stored: Mapping[str, Any] | None) -> CrawlOptions | None:
+    """A source's stored `crawl` column as options; None (the defaults) when it has none."""
+    if not stored:
+        return None
+    return CrawlOptions(
+        max_depth=int(stored.get("max_depth", 2)),
+        max_pages=int(stored.get("max_pages", 200)),
+        include=tuple(stored.get("include") or ()),
+        exclude=tuple(stored.get("exclude") or ()),
+        path_prefix=stored.get("path_prefix"),
+        follow_nofollow=bool(stored.get("follow_nofollow", False)),
+    )
 
 
 class RobotsCache:

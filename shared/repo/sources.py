@@ -23,8 +23,27 @@ async def create(rt: Runtime, body: SourceIn) -> SourceOut:
             url=str(body.url) if body.url else None,
             urls=[str(u) for u in body.urls],
             schedule=body.schedule,
+            crawl=body.crawl.model_dump() if body.crawl else None,
         )
         session.add(source)
+        await session.flush()
+        return SourceOut.model_validate(source)
+
+
+async def update(rt: Runtime, source_id: str, body: SourceIn) -> SourceOut:
+    """Replace a source's definition; runs already started keep what they read."""
+    async with rt.db.writer() as session:
+        source = await session.get(Source, source_id)
+        if source is None:
+            raise NotFoundError(f"source {source_id} does not exist")
+        if body.schedule != source.schedule:
+            source.next_run_at = None  # the scheduler plans the new schedule from now
+        source.name = body.name
+        source.kind = body.kind
+        source.url = str(body.url) if body.url else None
+        source.urls = [str(u) for u in body.urls]
+        source.schedule = body.schedule
+        source.crawl = body.crawl.model_dump() if body.crawl else None
         await session.flush()
         return SourceOut.model_validate(source)
 
