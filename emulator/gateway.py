@@ -100,11 +100,9 @@ class Gateway:
                 )
                 await _respond(send, status, [*headers, ("retry-after", "1")], body)
                 return
-        metrics.CONCURRENT.labels(fn.name).inc()
-        try:
+        try:  # concurrent executions are counted by the invocation wrapper, on every path
             await self._invoke(match, scope, receive, send)
         finally:
-            metrics.CONCURRENT.labels(fn.name).dec()
             if token is not None:
                 await current().limiter.release(fn.name, token)
 

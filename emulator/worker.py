@@ -21,10 +21,11 @@ from taskiq_redis import RedisStreamBroker
 from emulator.stack.runtime import stack_runtime
 from emulator.table import Function, load_handler, load_table
 from emulator.tasks import stage_task
-from shared import deadletters
+from shared import deadletters, metrics
 from shared.config import load_settings
 from shared.dispatch.redis import RedisDispatcher, stage_broker, stream_of
 from shared.logs import configure_logging, get_logger
+from shared.observability.queues import RedisQueueSource
 from shared.runtime import deps, memory
 from shared.runtime.delivery import next_delivery, receive_count
 from shared.runtime.invocation import declare_memory
@@ -94,6 +95,8 @@ async def work(stage: str, metrics_port: int, table_path: Path) -> None:
     task = stage_task(handler, fn, dispatcher.resend)
     broker.register_task(memory.limited(task, fn.memory), task_name=stage)
     await dispatcher.broker.startup()
+    queue_gauges = RedisQueueSource(settings.redis_url, {stage: stream_of(stage)})
+    metrics.QUEUES.watch(queue_gauges)  # depth and oldest age of this stage, at scrape time
     start_http_server(metrics_port, addr=settings.bind_host)
     finish = asyncio.Event()
     loop = asyncio.get_running_loop()

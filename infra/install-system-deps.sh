@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Install the machine binaries the stack runs (nginx, Prometheus), once. Services are not
+# Install the machine binaries the stack runs (nginx, Prometheus, Alertmanager), once. Services are not
 # started by the packages: Quarry starts its own instances on free ports.
 set -euo pipefail
 need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "error: missing ${need[*]}; install them (Debian: apt-get install ${need[*]})" >&2

@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from shared.logs import get_logger
+from shared.metrics import CACHE_REQUESTS
 
 log = get_logger("quarry.cache")
 
@@ -32,13 +33,11 @@ class MemoryCache:
 
     async def get(self, key: str) -> bytes | None:
         item = self._items.get(key)
-        if item is None:
-            return None
-        expires, value = item
-        if expires < time.monotonic():
+        if item is not None and item[0] < time.monotonic():
             self._items.pop(key, None)
-            return None
-        return value
+            item = None
+        CACHE_REQUESTS.labels("miss" if item is None else "hit").inc()
+        return None if item is None else item[1]
 
     async def set(self, key: str, value: bytes, ttl_s: float) -> None:
         if len(self._items) >= self.max_items and key not in self._items:
@@ -68,8 +67,10 @@ class RedisCache:
             value = await self._client().get(key)
         except RedisError as exc:
             log.warning("cache read failed, treated as a miss: %s", exc)
-            return None
-        return value if isinstance(value, bytes) else None
+            value = None
+        found = value if isinstance(value, bytes) else None
+        CACHE_REQUESTS.labels("miss" if found is None else "hit").inc()
+        return found
 
     async def set(self, key: str, value: bytes, ttl_s: float) -> None:
         try:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from shared.db.models import DeadLetter, utcnow
 from shared.errors import ConflictError, NotFoundError
 from shared.logs import get_logger
+from shared.metrics import DEAD_LETTERS
 from shared.repo.paging import keyset, page_of
 from shared.runtime.deps import Runtime
 from shared.schemas import DeadLetterOut, Page
@@ -34,6 +35,7 @@ async def bury(rt: Runtime, stage: str, record: dict[str, Any], error: str, atte
             stage=stage, run_id=body.get("run_id"), body=body, error=error[:4000], attempts=attempts
         )
         session.add(letter)
+    DEAD_LETTERS.labels(stage).inc()
     log.error(
         "dead-lettered after %d attempts: %s",
         attempts,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+
+from shared.observability.queues import QueueCollector
 
 INVOCATIONS = Counter(
     "quarry_function_invocations",
@@ -82,27 +84,30 @@ ALERTS_RECEIVED = Counter(
     "Alerts received from Alertmanager, by status (firing or resolved).",
     ["status"],
 )
+QUEUES = QueueCollector()
+REGISTRY.register(QUEUES)
 LLM_TOKENS = Counter(
     "quarry_llm_tokens",
-    "LLM tokens by provider, model and kind (prompt or completion).",
+    "LLM tokens spent, by provider, model and kind (input or output).",
     ["provider", "model", "kind"],
 )
 LLM_COST = Counter(
     "quarry_llm_cost_usd",
-    "Estimated LLM spend in US dollars, by provider and model.",
+    "Estimated LLM cost in USD from the price table (unpriced models count 0).",
     ["provider", "model"],
 )
 LLM_REQUESTS = Counter(
     "quarry_llm_requests",
-    "LLM calls by provider, model and outcome.",
+    "LLM provider calls by outcome (ok, rate_limited, unavailable, timeout, truncated, "
+    "refused, error).",
     ["provider", "model", "outcome"],
 )
 LLM_CACHE = Counter(
     "quarry_llm_cache",
-    "LLM answers looked up in the cache, by result (hit or miss).",
+    "LLM completion cache lookups by result (hit or miss).",
     ["result"],
 )
 LLM_BUDGET_EXCEEDED = Counter(
     "quarry_llm_budget_exceeded",
-    "LLM calls refused because the spending budget was used up.",
+    "LLM calls refused because they would pass the run's budget.",
 )

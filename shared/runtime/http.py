@@ -15,11 +15,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.db import routing
 from shared.errors import QuarryError, problem
 from shared.logs import get_logger, request_id_var
+from shared.observability.emf import HttpOutcome
 from shared.runtime.deps import Runtime, current
 from shared.runtime.invocation import invocation
 
@@ -104,9 +106,10 @@ class InvocationMiddleware:
     quarry_lsn cookie; out: both, when the handler wrote), and the one place an unexpected error
     is logged (once) and answered with a 500 problem carrying the request id."""
 
-    def __init__(self, app: ASGIApp, function: str) -> None:
+    def __init__(self, app: ASGIApp, function: str, routes: list[BaseRoute] | None = None) -> None:
         self.app = app
         self.function = function
+        self.routes = routes or []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -121,6 +124,7 @@ class InvocationMiddleware:
                 started = True
                 status = int(message["status"])
                 inv.outcome = "error" if status >= 500 else "success"
+                inv.http = HttpOutcome(scope["method"], route_of(self.routes, scope), status)
                 headers = [*message.get("headers", []), (b"x-request-id", rid.encode())]
                 if written.lsn is not None:
                     headers += lsn_headers(written.lsn)
@@ -143,6 +147,16 @@ class InvocationMiddleware:
                     slug="internal",
                 )
                 await response(scope, receive, send_with_id)
+
+
+def route_of(routes: list[BaseRoute], scope: Scope) -> str:
+    """The template of the route a request matched (`/api/v1/runs/{run_id}`), so metrics get
+    one series per route rather than one per id; "unmatched" for anything else."""
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match == Match.FULL:
+            return str(getattr(route, "path", "unmatched"))
+    return "unmatched"
 
 
 async def _quarry_error(_: Request, exc: Exception) -> JSONResponse:
@@ -177,5 +191,5 @@ def create_app(function: str, *, title: str, description: str = "") -> FastAPI:
     app.add_exception_handler(QuarryError, _quarry_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
-    app.add_middleware(InvocationMiddleware, function=function)
+    app.add_middleware(InvocationMiddleware, function=function, routes=app.router.routes)
     return app

@@ -1,8 +1,11 @@
-"""The one invocation wrapper: metrics, cold starts, request id and Lambda's REPORT log line."""
+"""The one invocation wrapper: metrics, cold starts, request id and Lambda's REPORT log line
+(and, in Lambda, the invocation's metrics as one CloudWatch EMF line on stdout)."""
 
 from __future__ import annotations
 
 import math
+import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -11,6 +14,7 @@ from dataclasses import dataclass
 
 from shared import metrics
 from shared.logs import function_var, get_logger, request_id_var
+from shared.observability.emf import HttpOutcome, emf_line, is_lambda
 from shared.runtime.memory import peak_rss_mb
 
 log = get_logger("quarry.invocation")
@@ -28,6 +32,7 @@ class Invocation:
     request_id: str
     cold: bool
     outcome: str = "success"
+    http: HttpOutcome | None = None
 
 
 def record_init(function: str, seconds: float) -> None:
@@ -73,6 +78,7 @@ def invocation(
     inv = Invocation(function, trigger, request_id, cold)
     rid_token = request_id_var.set(request_id)
     fn_token = function_var.set(function)
+    metrics.CONCURRENT.labels(function).inc()
     start = time.perf_counter()
     try:
         yield inv
@@ -81,8 +87,15 @@ def invocation(
         raise
     finally:
         elapsed = time.perf_counter() - start
+        metrics.CONCURRENT.labels(function).dec()
         metrics.INVOCATIONS.labels(function, trigger, inv.outcome).inc()
         metrics.DURATION.labels(function, trigger).observe(elapsed)
+        if inv.http is not None:
+            http = inv.http
+            metrics.HTTP_REQUESTS.labels(function, http.method, http.route, http.status).inc()
+            metrics.HTTP_DURATION.labels(function, http.method, http.route).observe(elapsed)
+        if is_lambda(os.environ):
+            _write_emf(inv, elapsed)
         size = _memory_sizes.get(function) if memory_size_mb is None else memory_size_mb
         duration_ms = round(elapsed * 1000, 2)
         billed_ms = max(1, math.ceil(elapsed * 1000))  # Lambda bills each started millisecond
@@ -101,3 +114,18 @@ def invocation(
         )
         request_id_var.reset(rid_token)
         function_var.reset(fn_token)
+
+
+def _write_emf(inv: Invocation, elapsed: float) -> None:
+    line = emf_line(
+        function=inv.function,
+        trigger=inv.trigger,
+        outcome=inv.outcome,
+        request_id=inv.request_id,
+        duration_s=elapsed,
+        cold=inv.cold,
+        timestamp_ms=int(time.time() * 1000),
+        http=inv.http,
+    )
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()

@@ -21,6 +21,7 @@ from shared import metrics, outbox, runs
 from shared.cache import Cache
 from shared.config import Settings
 from shared.db import routing
+from shared.dispatch import request_id_of_record
 from shared.fetch import Fetcher
 from shared.logs import get_logger
 from shared.messages import Message
@@ -107,7 +108,9 @@ class StageFunction(Generic[M]):
         return await self._record(record, context)
 
     async def _record(self, record: dict[str, Any], context: Any) -> str | None:
-        rid = str(getattr(context, "aws_request_id", "") or record.get("messageId", ""))
+        rid = request_id_of_record(record) or str(  # the request that caused the message
+            getattr(context, "aws_request_id", "") or record.get("messageId", "")
+        )
         with invocation(self.name, "sqs", rid) as inv:
             try:
                 message = record.get("message") or self.message_type.model_validate(

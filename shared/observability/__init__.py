@@ -1,0 +1,1 @@
+"""Observability: queue gauges computed at scrape time, CloudWatch EMF lines, statement logs."""
