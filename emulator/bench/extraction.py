@@ -17,15 +17,19 @@ from shared.pipeline.extract import extract
 
 ROOT = Path(__file__).resolve().parents[2]
 DIRS = (ROOT / "tests/sites/extraction", ROOT / "tests/sites/demo/articles")
-BASELINE = "trafilatura"
+BASELINE = "trafilatura-full"
+TEXT_ONLY = "trafilatura-text"
 VARIANT = "quarry-extract"
 # Quick runs (300 requests) make one pass over the pages; full runs ~1,000 extractions.
 PAGES_PER_REQUEST = 10
 DESCRIPTION = (
     "Pages per second (shown as req/s) of `shared.pipeline.extract.extract()`: main text, "
     "Markdown, metadata, language, canonical URL, content hash and simhash "
-    f"(`{VARIANT}`), against `trafilatura.extract(html, url=url)` with its default settings "
-    f"(`{BASELINE}`), on the same pages in one process (concurrency 1)."
+    f"(`{VARIANT}`), against bare trafilatura doing the same job, "
+    "`bare_extraction(html, url=url, with_metadata=True, include_formatting=True, "
+    f"include_tables=True)` (`{BASELINE}`, the baseline), and against "
+    f"`trafilatura.extract(html, url=url)` with its default settings, plain text only "
+    f"(`{TEXT_ONLY}`), on the same pages in one process (concurrency 1)."
 )
 
 Page = tuple[str, str]  # (url, html)
@@ -56,11 +60,21 @@ def _quarry(url: str, html: str) -> object:
     return extract(html, url)
 
 
-def _bare(url: str, html: str) -> object:
+def _bare_full(url: str, html: str) -> object:
+    return trafilatura.bare_extraction(
+        html, url=url, with_metadata=True, include_formatting=True, include_tables=True
+    )
+
+
+def _bare_text(url: str, html: str) -> object:
     return trafilatura.extract(html, url=url)
 
 
-VARIANTS: dict[str, Callable[[str, str], object]] = {VARIANT: _quarry, BASELINE: _bare}
+VARIANTS: dict[str, Callable[[str, str], object]] = {
+    VARIANT: _quarry,
+    BASELINE: _bare_full,
+    TEXT_ONLY: _bare_text,
+}
 
 
 def measure(pages: list[Page], total: int, options: BenchOptions) -> list[Measurement]:

@@ -3,10 +3,10 @@
 import hashlib
 import re
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
+from lxml.html import HtmlElement
 from trafilatura.xml import xmltotxt
 
 from shared.pipeline.language import detect_language
@@ -14,8 +14,6 @@ from shared.pipeline.similarity import simhash
 
 MIN_MAIN_TEXT = 200
 _LANG_SUBTAG = re.compile(r"[a-z]{2,3}")
-_BODY_START = re.compile(r"<body[\s>]", re.IGNORECASE)
-_HEAD_SCAN_LIMIT = 65_536
 
 
 @dataclass(frozen=True)
@@ -45,17 +43,24 @@ def extract(html: str, url: str) -> Extracted:
     """
     if not html.strip():
         return _build(text="", language=None)
-    head = _read_head(html, url)
+    try:
+        # One parse serves both the head scan and trafilatura (which copies the tree).
+        tree = trafilatura.load_html(html)
+    except ValueError:  # undecodable markup: a page without text
+        tree = None
+    if tree is None:
+        return _build(text="", language=None)
+    head = _read_head(tree, url)
     try:
         doc = trafilatura.bare_extraction(
-            html,
+            tree,
             url=url,
             with_metadata=True,
             include_comments=False,
             include_tables=True,
             include_formatting=True,
         )
-    except ValueError:  # undecodable or unparsable markup: treat as a page without text
+    except ValueError:  # unparsable markup: treat as a page without text
         doc = None
     if doc is None or isinstance(doc, dict):
         return _build(text="", language=head.language, canonical_url=head.canonical_url)
@@ -113,34 +118,22 @@ class _Head:
     canonical_url: str | None
 
 
-class _HeadParser(HTMLParser):
-    """Collects `<html lang>`, rel=canonical and og:url, which trafilatura does not report."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.lang: str | None = None
-        self.canonical: list[str] = []
-        self.og_url: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = {name: value or "" for name, value in attrs}
-        if tag == "html" and self.lang is None:
-            self.lang = values.get("lang") or values.get("xml:lang")
-        elif tag == "link" and "canonical" in values.get("rel", "").lower().split():
-            self.canonical.append(values.get("href", ""))
-        elif tag == "meta" and values.get("property", "").lower() == "og:url":
-            self.og_url.append(values.get("content", ""))
-
-
-def _read_head(html: str, url: str) -> _Head:
-    # Everything wanted sits before <body>; stopping there keeps this pass cheap.
-    body = _BODY_START.search(html)
-    parser = _HeadParser()
-    parser.feed(html[: body.start()] if body else html[:_HEAD_SCAN_LIMIT])
-    parser.close()
+def _read_head(tree: HtmlElement, url: str) -> _Head:
+    """`<html lang>`, rel=canonical and og:url, which trafilatura does not report."""
+    root = tree.getroottree().getroot()
+    declared = root.get("lang") or root.get("xml:lang") if root.tag == "html" else None
+    canonical = [
+        link.get("href") or ""
+        for link in root.iter("link")
+        if "canonical" in (link.get("rel") or "").lower().split()
+    ]
+    og_url = [
+        meta.get("content") or ""
+        for meta in root.iter("meta")
+        if (meta.get("property") or "").lower() == "og:url"
+    ]
     return _Head(
-        language=_primary_subtag(parser.lang),
-        canonical_url=_absolute(parser.canonical + parser.og_url, url),
+        language=_primary_subtag(declared), canonical_url=_absolute(canonical + og_url, url)
     )
 
 

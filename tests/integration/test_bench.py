@@ -69,6 +69,11 @@ def test_bench_all_quick_writes_a_valid_report(tmp_path: Path) -> None:
     assert budgets.pop(BARE_START) is None
     assert sorted(budgets) == functions
     assert all(b > 0 for b in budgets.values())
+    extraction = benchmarks["extraction"]
+    assert extraction["baseline"] == "trafilatura-full"
+    pages = {v["name"]: v["requests"] for v in extraction["variants"]}
+    assert sorted(pages) == ["quarry-extract", "trafilatura-full", "trafilatura-text"]
+    assert len(set(pages.values())) == 1  # the same pages for every variant
     for bench in benchmarks.values():
         assert f"## {bench['name']}" in markdown
         for v in bench["variants"]:

@@ -5,6 +5,7 @@ import hashlib
 import pytest
 
 from shared.pipeline.extract import Extracted, extract, has_main_text
+from shared.pipeline.lexicon import tokenize
 from shared.pipeline.similarity import (
     hamming,
     is_near_duplicate,
@@ -166,3 +167,30 @@ def test_simhash_signed_round_trip_fits_bigint() -> None:
         assert to_unsigned64(signed) == value
     assert to_signed64(2**64 - 1) == -1
     assert hamming(to_signed64(2**64 - 1), 0) == 64
+
+
+def _simhash_by_definition(text: str) -> int:
+    """Simhash as defined: per bit, set when most shingle hashes have it set."""
+    words = tokenize(text)
+    shingles = (
+        [" ".join(words[i : i + 3]) for i in range(len(words) - 2)] if len(words) >= 3 else []
+    ) or ([" ".join(words)] if words else [])
+    hashes = [
+        int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "big") for s in shingles
+    ]
+    return sum(
+        1 << bit for bit in range(64) if 2 * sum((h >> bit) & 1 for h in hashes) > len(hashes)
+    )
+
+
+def test_simhash_matches_the_per_bit_definition() -> None:
+    texts = [
+        "one",
+        "two words",
+        "exactly three words",
+        "The quick brown fox jumps over the lazy dog, again and again, near the river bank.",
+        " ".join(f"word{i % 37} filler{i % 11}" for i in range(400)),
+        "Größere Städte und Flüsse: Köln, München, Zürich. Ça va? ¿Qué tal? 東京 大阪",
+    ]
+    for text in texts:
+        assert simhash(text) == _simhash_by_definition(text), text
