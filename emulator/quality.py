@@ -3,7 +3,8 @@
 Each page in `labels.json` names key sentences of its main text (they must appear in the
 extracted text) and boilerplate sentences (they must not). A page scores its recall of key
 sentences and the share of boilerplate left out; a set scores the mean of both.
-Run `python -m emulator.quality DIR` to print the figures.
+Run `python -m emulator.quality DIR` to print the figures; `python -m emulator.quality
+intelligence [DIR]` prints the offline intelligence figures instead.
 """
 
 from __future__ import annotations
@@ -96,6 +97,11 @@ def score(pages: list[LabelledPage], extractor: Extractor) -> Score:
 
 
 def main(argv: list[str]) -> None:
+    if argv[:1] == ["intelligence"]:
+        from emulator import intelligence_quality
+
+        intelligence_quality.main(argv[1:])
+        return
     pages = load(Path(argv[0]) if argv else Path("tests/sites/extraction"))
     print(f"{'extractor':<24}{'pages':>6}{'key recall':>12}{'boilerplate out':>17}")
     for name, extractor in EXTRACTORS.items():

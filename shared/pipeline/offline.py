@@ -2,22 +2,21 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from shared.pipeline.insights import analyse
+from shared.pipeline import sentiment
+from shared.pipeline.classify import classify
+from shared.pipeline.entities import Entity, EntityType, find_entities
+from shared.pipeline.insights import keywords as find_keywords
 from shared.pipeline.language import detect_language
+from shared.pipeline.lexicon import tokenize
+from shared.pipeline.structured import extract_structured
+from shared.pipeline.summary import summarise
 
-EntityType = Literal["person", "organisation", "place", "other"]
+__all__ = ["Entity", "EntityType", "OfflineAnalysis", "analyse_offline"]
 
-
-@dataclass(frozen=True)
-class Entity:
-    """A span of the analysed text naming something; `start`/`end` index into that text."""
-
-    text: str
-    type: EntityType
-    start: int
-    end: int
+SUMMARY_SENTENCES = 3
+MAX_KEYWORDS = 8
 
 
 @dataclass(frozen=True)
@@ -26,7 +25,7 @@ class OfflineAnalysis:
 
     `label` is None when no label clears the threshold or none were given; `structured`
     is None when no schema was given, and `missing_fields` names the schema's fields
-    that could not be found in the text.
+    (dotted for nested objects) that could not be found in the text.
     """
 
     summary: str
@@ -51,27 +50,38 @@ def analyse_offline(
 ) -> OfflineAnalysis:
     """Analyse `text` with the pure offline cores: no I/O, deterministic, any input accepted.
 
-    `language_hint` (e.g. the page's declared language) wins over detection; `labels` maps
-    label names to descriptions; `schema` is a JSON Schema whose fields are filled from the text.
+    `language_hint` (e.g. the page's declared language, "de-AT" is fine) wins over
+    detection; `labels` maps label names to descriptions; `schema` is a JSON Schema
+    whose properties are filled from the text.
     """
-    language = language_hint or detect_language(text)
-    base = analyse(text, language)
+    language = _language(language_hint) or detect_language(text)
+    words = tokenize(text)
+    score = sentiment.score(text, language)
+    entities = find_entities(text, language)
+    ranked = classify(text, labels or {})
     structured: Mapping[str, Any] | None = None
     missing: tuple[str, ...] = ()
     if schema is not None:
-        props = schema.get("properties")
-        structured = {}
-        missing = tuple(str(k) for k in props) if isinstance(props, Mapping) else ()
+        found = extract_structured(text, schema, entities=entities, language=language)
+        structured, missing = found.values, found.missing
     return OfflineAnalysis(
-        summary=base.summary,
-        keywords=base.keywords,
-        sentiment=base.sentiment,
-        sentiment_label=base.sentiment_label,
+        summary=summarise(text, language, SUMMARY_SENTENCES),
+        keywords=find_keywords(words, language, MAX_KEYWORDS),
+        sentiment=score,
+        sentiment_label=sentiment.label(score),
         language=language,
-        entities=(),
-        label_scores={name: 0.0 for name in labels or {}},
-        label=None,
+        entities=entities,
+        label_scores=ranked.scores,
+        label=ranked.label,
         structured=structured,
         missing_fields=missing,
-        word_count=base.word_count,
+        word_count=len(words),
     )
+
+
+def _language(hint: str | None) -> str | None:
+    # Pages declare "en-GB", "DE", "fr_CA"; the cores know the primary subtag.
+    if not hint:
+        return None
+    primary = hint.strip().replace("_", "-").split("-", 1)[0].lower()
+    return primary if primary.isalpha() and 2 <= len(primary) <= 3 else None

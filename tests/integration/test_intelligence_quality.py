@@ -1,0 +1,26 @@
+"""Offline intelligence quality on the labelled set in tests/sites/intelligence/.
+
+The bar from issue #6: language accuracy 0.95, sentiment accuracy 0.70, label macro-F1 0.70.
+The figures are printed (pytest -s, or -rP) and are in every failure message.
+"""
+
+from pathlib import Path
+
+from emulator.intelligence_quality import figures, load, misses, predict, report
+
+SET = Path(__file__).parent.parent / "sites" / "intelligence"
+
+
+def test_intelligence_quality_meets_the_bar() -> None:
+    labels, docs = load(SET)
+    assert len(docs) >= 60
+    assert {d.language for d in docs} == {"en", "de", "fr", "es"}
+    assert {d.label for d in docs} == set(labels)
+    assert {d.sentiment for d in docs} == {"positive", "neutral", "negative"}
+    predictions = predict(docs, labels)
+    result = figures(docs, predictions, list(labels))
+    shown = report(result) + "\n" + "\n".join(misses(docs, predictions))
+    print(shown)
+    assert result.language_accuracy >= 0.95, shown
+    assert result.sentiment_accuracy >= 0.70, shown
+    assert result.label_macro_f1 >= 0.70, shown
