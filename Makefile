@@ -5,7 +5,7 @@ STAMP := $(VENV)/.synced
 UV    := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PORT  ?= 8000
 
-.PHONY: dev test lint typecheck unit integration stack system-deps up bench clean
+.PHONY: dev test lint typecheck unit integration stack system-deps up bench clean serverless-cli
 
 $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -28,7 +28,21 @@ typecheck: $(STAMP)
 system-deps:
 	@bash infra/install-system-deps.sh
 
-test: lint typecheck system-deps
+# The Serverless Framework CLI (v3, pinned by infra/serverless/package-lock.json) that the
+# integration tests run `serverless package` with; reinstalled when the lock file changes.
+SLS_DIR   := infra/serverless
+SLS_STAMP := $(SLS_DIR)/node_modules/.installed
+
+$(SLS_STAMP): $(SLS_DIR)/package.json $(SLS_DIR)/package-lock.json
+	@command -v node >/dev/null && command -v npm >/dev/null || bash infra/install-system-deps.sh
+	@node --version >/dev/null && npm --version >/dev/null
+	cd $(SLS_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(SLS_STAMP)
+
+serverless-cli: $(SLS_STAMP)
+integration: serverless-cli
+
+test: lint typecheck system-deps serverless-cli
 	$(BIN)/python -m tests.tiers
 
 up: $(STAMP) system-deps

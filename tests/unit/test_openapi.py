@@ -19,7 +19,7 @@ def test_openapi_covers_every_http_route_of_the_table() -> None:
     table = load_table(ROOT / "serverless.yml")
     doc = json.loads((ROOT / "openapi.json").read_text())
     for fn in table.http():
-        if fn.name == "dashboard":
+        if fn.name in ("dashboard", "docs"):  # docs serves this document itself
             continue
         for route in fn.routes:
             assert route.method.lower() in doc["paths"][route.path], route.key

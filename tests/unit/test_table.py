@@ -25,6 +25,7 @@ def test_table_real_file_loads() -> None:
     assert table.service == "quarry"
     assert list(table.functions) == [
         "health",
+        "docs",
         "sources",
         "runs",
         "documents",
@@ -60,6 +61,7 @@ def test_table_real_file_loads() -> None:
     )
     assert [f.name for f in table.http()] == [
         "health",
+        "docs",
         "sources",
         "runs",
         "documents",

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Build the dependencies layer: infra/serverless/layer/python/ from the committed requirements
+# (infra/serverless/export-requirements.sh > infra/serverless/layer/requirements.txt), as
+# Linux x86_64 CPython 3.11 wheels whatever machine builds it. Run before `serverless deploy`;
+# `serverless package` in the tests runs without it and the layer then holds the manifest only.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+UV=$(command -v uv || echo "$HOME/.local/bin/uv")
+rm -rf "$here/layer/python"
+"$UV" pip install --quiet --target "$here/layer/python" \
+  --python-platform x86_64-manylinux_2_17 --python-version 3.11 \
+  --no-compile -r "$here/layer/requirements.txt"
+find "$here/layer/python" -depth -name "__pycache__" -type d -exec rm -rf {} +
+du -sh "$here/layer/python"
