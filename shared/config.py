@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from shared.errors import ConfigError
 
 PREFIX = "QUARRY_"
+PASSWORD_HASH = re.compile(
+    r"^scrypt\$[0-9]{1,8}\$[0-9]{1,3}\$[0-9]{1,3}\$[A-Za-z0-9_-]{8,}\$[A-Za-z0-9_-]{16,}$"
+)
 
 
 class Settings(BaseModel):
@@ -100,6 +104,21 @@ class Settings(BaseModel):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level."
     )
+    dashboard_password_hash: SecretStr | None = Field(
+        None,
+        description="scrypt hash of the dashboard password (make one with `quarry hash-password`); "
+        "unset leaves the dashboard open, with a banner saying so.",
+    )
+
+    @field_validator("dashboard_password_hash")
+    @classmethod
+    def _password_hash(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not PASSWORD_HASH.match(value.get_secret_value()):
+            raise ValueError(
+                "not a password hash; expected scrypt$N$r$p$salt$hash as printed by "
+                "`quarry hash-password`"
+            )
+        return value
 
 
 def _coerce(name: str, raw: str) -> Any:

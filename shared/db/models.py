@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -78,6 +79,8 @@ class Source(Base):
     schedule: Mapped[str | None] = mapped_column(String(200))
     # Crawl options of a `crawl` source (CrawlIn as a dict); None means the defaults.
     crawl: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Intelligence options: {"labels": {name: description}, "schema": JSON Schema}.
+    intelligence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     next_run_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -95,6 +98,11 @@ class Run(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # The run's LLM budget (None: unlimited) and what its calls reserved and spent.
+    budget_tokens: Mapped[int | None] = mapped_column(Integer)
+    budget_usd: Mapped[float | None] = mapped_column(Float)
+    spent_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    spent_usd: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
 
 
 class Outbox(Base):
@@ -168,6 +176,33 @@ class Insight(Base):
     language: Mapped[str | None] = mapped_column(String(16))
     provider: Mapped[str] = mapped_column(String(32))
     model: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    entities: Mapped[list[Any] | None] = mapped_column(JSON)
+    label: Mapped[str | None] = mapped_column(String(200))
+    label_scores: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    structured: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    missing_fields: Mapped[list[str] | None] = mapped_column(JSON)
+    # ok | invalid_output (structured extraction failed validation) | budget_exceeded | failed
+    status: Mapped[str] = mapped_column(String(16), default="ok", server_default="ok")
+    tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+
+
+class LlmCall(Base):
+    """One LLM call of the intelligence stage: who answered, what it cost, how it ended."""
+
+    __tablename__ = "llm_calls"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    document_id: Mapped[str | None] = mapped_column(String(32))
+    provider: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(200))
+    task: Mapped[str] = mapped_column(String(32))
+    input_tokens: Mapped[int] = mapped_column(Integer)
+    output_tokens: Mapped[int] = mapped_column(Integer)
+    cost_usd: Mapped[float] = mapped_column(Float)
+    cached: Mapped[bool] = mapped_column(Boolean)
+    outcome: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -39,7 +39,8 @@ def test_table_real_file_loads() -> None:
     assert table.functions["health"] == Function(
         "health", "functions/api/health.handler", 5.0, 256, (Route("GET", "/api/v1/health"),)
     )
-    assert table.functions["dashboard"].routes == (Route("GET", "/"), Route("GET", "/{proxy+}"))
+    assert table.functions["dashboard"].routes[:2] == (Route("GET", "/"), Route("GET", "/{proxy+}"))
+    assert Route("POST", "/sources/{proxy+}") in table.functions["dashboard"].routes
     assert table.functions["extraction"] == Function(
         "extraction",
         "functions/stages/extraction.handler",
