@@ -45,8 +45,48 @@ class Settings(BaseModel):
     redis_url: str | None = Field(None, description="Redis URL of the queue (stack only).")
     cache: Literal["memory", "redis"] = Field("memory", description="Cache backend.")
     cache_url: str | None = Field(None, description="Redis URL of the cache (stack only).")
-    llm_provider: Literal["local"] = Field(
+    llm_provider: Literal["local", "ollama", "openai", "groq", "huggingface"] = Field(
         "local", description="LLM provider for the intelligence stage; `local` needs no network."
+    )
+    llm_model: str | None = Field(
+        None, description="Model of llm_provider; unset uses the provider's default model."
+    )
+    llm_base_url: str | None = Field(
+        None, description="Base URL of llm_provider's API; unset uses the provider's own."
+    )
+    llm_api_key: SecretStr = Field(SecretStr(""), description="API key of llm_provider.")
+    llm_fallback: tuple[str, ...] = Field(
+        (),
+        description="Providers tried in order when llm_provider fails, each "
+        "`name[:model][@base_url]`, e.g. `openai:gpt-4o-mini,local`.",
+    )
+    llm_fallback_api_keys: SecretStr = Field(
+        SecretStr(""),
+        description="API keys of the fallback providers, `name=key` comma-separated; "
+        "a key is only ever sent to the provider it is named for.",
+    )
+    llm_timeout_s: float = Field(
+        60.0, gt=0, le=600, description="Longest one LLM call may take before it counts as failed."
+    )
+    llm_max_retries: int = Field(
+        2, ge=0, le=10, description="Retries of a failed LLM call (429 and 5xx, with backoff)."
+    )
+    llm_concurrency: int = Field(
+        4, ge=1, le=256, description="LLM calls in flight at once per provider, per process."
+    )
+    llm_context_tokens: int = Field(
+        8192,
+        ge=512,
+        le=2_000_000,
+        description="Context size of the model; longer documents are chunked and the parts merged.",
+    )
+    llm_run_budget_tokens: int | None = Field(
+        None, gt=0, description="Most LLM tokens one run may spend; unset is unlimited."
+    )
+    llm_run_budget_usd: float | None = Field(
+        None,
+        gt=0,
+        description="Most estimated LLM cost in USD one run may spend; unset is unlimited.",
     )
     secret_key: SecretStr = Field(
         SecretStr("quarry-dev-secret-change-me"),

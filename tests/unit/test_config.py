@@ -12,6 +12,10 @@ from shared.errors import ConfigError
 ACCEPTED = (
     "QUARRY_ENV, QUARRY_DATABASE_URL, QUARRY_DATABASE_READER_URL, QUARRY_REPLICA_MAX_LAG_S, "
     "QUARRY_QUEUE, QUARRY_REDIS_URL, QUARRY_CACHE, QUARRY_CACHE_URL, QUARRY_LLM_PROVIDER, "
+    "QUARRY_LLM_MODEL, QUARRY_LLM_BASE_URL, QUARRY_LLM_API_KEY, QUARRY_LLM_FALLBACK, "
+    "QUARRY_LLM_FALLBACK_API_KEYS, QUARRY_LLM_TIMEOUT_S, QUARRY_LLM_MAX_RETRIES, "
+    "QUARRY_LLM_CONCURRENCY, QUARRY_LLM_CONTEXT_TOKENS, QUARRY_LLM_RUN_BUDGET_TOKENS, "
+    "QUARRY_LLM_RUN_BUDGET_USD, "
     "QUARRY_SECRET_KEY, "
     "QUARRY_FETCH_ALLOW_HOSTS, QUARRY_FETCH_TIMEOUT_S, QUARRY_FETCH_MAX_BYTES, QUARRY_USER_AGENT, "
     "QUARRY_RETRY_BACKOFF_S, QUARRY_FETCH_CONNECT_TIMEOUT_S, QUARRY_FETCH_READ_TIMEOUT_S, "
@@ -28,6 +32,17 @@ DEFAULTS = {
     "cache": "memory",
     "cache_url": None,
     "llm_provider": "local",
+    "llm_model": None,
+    "llm_base_url": None,
+    "llm_api_key": "",
+    "llm_fallback": (),
+    "llm_fallback_api_keys": "",
+    "llm_timeout_s": 60.0,
+    "llm_max_retries": 2,
+    "llm_concurrency": 4,
+    "llm_context_tokens": 8192,
+    "llm_run_budget_tokens": None,
+    "llm_run_budget_usd": None,
     "secret_key": "**********",
     "fetch_allow_hosts": (),
     "fetch_timeout_s": 10.0,
