@@ -1,46 +1,42 @@
-"""Dashboard function: server-rendered pages over the runs and documents."""
+"""Dashboard function: server-rendered pages to watch and steer the platform.
+
+The pages live in dashboard/pages/ (how to add one is in its docstring), the navigation in
+dashboard/nav.py, templates in dashboard/templates/ and static files in dashboard/static/,
+served here under content-hashed names (nginx serves them itself in the stack).
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, Response
-from fastapi.templating import Jinja2Templates
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
 from mangum import Mangum
+from starlette.exceptions import HTTPException
 
-from shared.errors import NotFoundError
-from shared.repo import documents, runs
-from shared.runtime.deps import Runtime
-from shared.runtime.http import create_app, runtime
-
-HERE = Path(__file__).parent
-STATIC = HERE / "static"
-TYPES = {".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".js": "text/javascript"}
+from dashboard import web
+from dashboard.assets import IMMUTABLE, lookup
+from dashboard.pages import ROUTERS
+from shared.errors import NotFoundError, QuarryError
+from shared.runtime.http import create_app
 
 app = create_app("dashboard", title="dashboard")
-templates = Jinja2Templates(directory=HERE / "templates")
-
-
-@app.get("/", response_class=HTMLResponse, include_in_schema=False)
-async def overview(request: Request, rt: Runtime = Depends(runtime)) -> HTMLResponse:
-    recent_runs = await runs.list_(rt, 20, None)
-    detailed = [await runs.get(rt, r.id) for r in recent_runs.items]
-    docs = await documents.list_(rt, 25, None)
-    return templates.TemplateResponse(
-        request, "overview.html", {"runs": detailed, "documents": docs.items}
-    )
+app.add_exception_handler(QuarryError, web.quarry_error)
+app.add_exception_handler(HTTPException, web.http_error)
+app.add_exception_handler(RequestValidationError, web.validation_error)
+app.add_middleware(web.SecurityHeaders)
+for router in ROUTERS:
+    app.include_router(router)
 
 
 @app.get("/static/{name}", include_in_schema=False)
-async def static(name: str) -> Response:
-    path = STATIC / name
-    if "/" in name or name.startswith(".") or not path.is_file() or path.suffix not in TYPES:
+async def static(name: str, request: Request) -> Response:
+    found = lookup(name)
+    if found is None:
         raise NotFoundError(f"no static asset {name!r}")
+    asset, hashed = found
+    cache = IMMUTABLE if hashed else "public, max-age=300"
     return Response(
-        path.read_bytes(),
-        media_type=TYPES[path.suffix],
-        headers={"cache-control": "public, max-age=300"},
+        asset.path.read_bytes(), media_type=asset.media_type, headers={"cache-control": cache}
     )
 
 

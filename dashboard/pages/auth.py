@@ -1,0 +1,62 @@
+"""Login and logout, when a dashboard password is configured."""
+
+from __future__ import annotations
+
+from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from dashboard import sessions
+from dashboard.forms import read_form
+from dashboard.passwords import verify_password
+from dashboard.render import render, secret, set_cookie
+from dashboard.web import page_router, see_other, user_of
+from shared.runtime.deps import Runtime
+from shared.runtime.http import runtime
+
+router = page_router(login=False)
+USER = "admin"
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: never `//host`, `/\\host` or a scheme (an open redirect)."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return "/"
+    if any(c in target for c in "\r\n\\") or len(target) > 2000:
+        return "/"
+    return target
+
+
+@router.get("/login", include_in_schema=False)
+async def login_form(request: Request, rt: Runtime = Depends(runtime)) -> Response:
+    target = safe_next(request.query_params.get("next"))
+    if rt.settings.dashboard_password_hash is None or user_of(request, rt):
+        return RedirectResponse(target, status_code=303)
+    return render(request, rt.settings, "login.html", {"next": target, "error": None})
+
+
+@router.post("/login", include_in_schema=False)
+async def login(request: Request, rt: Runtime = Depends(runtime)) -> Response:
+    form = await read_form(request)
+    target = safe_next(form.get("next"))
+    stored = rt.settings.dashboard_password_hash
+    if stored is None:
+        return RedirectResponse(target, status_code=303)
+    if not verify_password(form.get("password", ""), stored.get_secret_value()):
+        return render(
+            request,
+            rt.settings,
+            "login.html",
+            {"next": target, "error": "That password is not right. Try again."},
+            status=401,
+        )
+    response = RedirectResponse(target, status_code=303)
+    value = sessions.issue_session(secret(rt.settings), USER)
+    set_cookie(response, request, sessions.SESSION_COOKIE, value, sessions.SESSION_MAX_AGE_S)
+    return response
+
+
+@router.post("/logout", include_in_schema=False)
+async def logout(request: Request) -> Response:
+    response = see_other("/login", "logged-out")
+    response.delete_cookie(sessions.SESSION_COOKIE, path="/")
+    return response

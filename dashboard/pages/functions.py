@@ -1,0 +1,53 @@
+"""Functions: each function in serverless.yml with its trigger and figures, saying where each
+figure comes from (the database for every instance, or this process's own metrics)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+
+from dashboard.figures import process_figures
+from dashboard.queries.functions import stage_records
+from dashboard.web import page, page_router
+from emulator.table import Function, load_table
+from shared.errors import ConfigError
+from shared.runtime.deps import Runtime
+from shared.runtime.http import runtime
+
+router = page_router()
+TABLE = Path(__file__).resolve().parents[2] / "serverless.yml"
+
+
+def trigger_of(fn: Function) -> str:
+    parts = [f"{r.method} {r.path}" for r in fn.routes[:3]]
+    if len(fn.routes) > 3:
+        parts.append(f"+{len(fn.routes) - 3} more")
+    if fn.queue:
+        parts.append("SQS queue")
+    parts += [f"schedule {s}" for s in fn.schedules]
+    return " · ".join(parts) or "none"
+
+
+@router.get("/functions", include_in_schema=False)
+async def show(request: Request, rt: Runtime = Depends(runtime)) -> HTMLResponse:
+    try:
+        table = load_table(TABLE)
+        functions = list(table.functions.values())
+        problem = None
+    except ConfigError as exc:
+        functions, problem = [], exc.detail
+    rows = [(fn, trigger_of(fn)) for fn in functions]
+    return page(
+        request,
+        rt,
+        "functions.html",
+        {
+            "rows": rows,
+            "problem": problem,
+            "metrics": process_figures(),
+            "records": await stage_records(rt),
+            "env": rt.settings.env,
+        },
+    )

@@ -1,0 +1,1 @@
+"""Database reads (and the few writes) behind the dashboard pages, one module per page."""
