@@ -26,6 +26,9 @@ MIME_TYPES = (
     "application/json json map; image/svg+xml svg; image/png png; image/jpeg jpg jpeg; "
     "image/x-icon ico; image/webp webp; font/woff2 woff2"
 )
+# Content-hashed asset names (dashboard/assets.py: quarry.3f2a9c1b.css) map to the plain file.
+HASHED_STATIC_RE = r"^/static/([A-Za-z0-9_-]+)\.[0-9a-f]{8}\.([a-z0-9]+)$"
+IMMUTABLE = "public, max-age=31536000, immutable"
 _SIZE = re.compile(r"^[0-9]+[kKmMgG]?$")
 _RATE = re.compile(r"^[0-9]+r/[sm]$")
 
@@ -133,6 +136,7 @@ def render_nginx_conf(plan: NginxPlan, *, user: str | None = None) -> str:
     types = "".join(f"        {t.strip()};\n" for t in MIME_TYPES.split(";"))
     user_line = f"user {user};  # the master stays root\n" if user else ""
     static = _quote(f"{str(plan.static_dir.resolve()).rstrip('/')}/")
+    hashed = static[:-1] + '$1.$2"'  # the checked folder, then the regex's name and suffix
     api_pages = "".join(
         _problem_location(s, t, d.format(max_body=plan.max_body)) for s, t, d in API_ERRORS
     )
@@ -193,6 +197,11 @@ def render_nginx_conf(plan: NginxPlan, *, user: str | None = None) -> str:
         f"        location = {HEALTH_PATH} {{ access_log off; return 204; }}\n"
         "        # Not proxied: each instance serves its own /metrics on its own port.\n"
         "        location = /metrics { return 404; }\n"
+        "        # A hashed name changes with its file's bytes: cached a year, never revalidated.\n"
+        f'        location ~ "{HASHED_STATIC_RE}" {{\n'
+        f"            alias {hashed};\n"
+        f'            add_header Cache-Control "{IMMUTABLE}";\n'
+        "        }\n"
         "        location /static/ {\n"
         f"            alias {static};\n"
         f"            expires {plan.static_max_age_s}s;\n"

@@ -236,6 +236,9 @@ async def test_nginx_serves_static_assets_itself_with_caching() -> None:
         assert response.headers["content-type"] == "text/css"
         assert response.headers["cache-control"] == "max-age=3600, public"
         assert "expires" in response.headers
+        hashed = await stack.client.get("/static/quarry.0123abcd.css")  # dashboard/assets.py names
+        assert (hashed.status_code, hashed.content) == (200, CSS)
+        assert hashed.headers["cache-control"] == "public, max-age=31536000, immutable"
         assert stack.hits() == 0
 
 

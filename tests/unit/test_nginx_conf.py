@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from emulator.services.nginx import NginxPlan, render_nginx_conf
+from emulator.services.nginx_conf import HASHED_STATIC_RE
 from shared.errors import ConfigError
 
 STATIC = Path("/srv/quarry/static")
@@ -100,6 +101,19 @@ def test_render_dashboard_static_metrics_and_health_locations() -> None:
     assert "return 404;" in block(conf, "location = /metrics")
     assert "return 204;" in block(conf, "location = /__nginx_health")
     assert "proxy_pass" not in block(conf, "location = /metrics")
+
+
+def test_render_hashed_static_names_map_to_the_file_and_are_immutable() -> None:
+    conf = render_nginx_conf(plan())
+    opening = f'location ~ "{HASHED_STATIC_RE}" {{'
+    hashed = conf[conf.index(opening) : conf.index("}\n", conf.index(opening) + len(opening))]
+    assert 'alias "/srv/quarry/static/$1.$2";' in hashed
+    assert 'add_header Cache-Control "public, max-age=31536000, immutable";' in hashed
+    pattern = re.compile(HASHED_STATIC_RE)
+    assert pattern.match("/static/quarry.3f2a9c1b.css").groups() == ("quarry", "css")
+    for plain in ("/static/quarry.css", "/static/../x.3f2a9c1b.css", "/static/a.3F2A9C1B.css"):
+        assert pattern.match(plain) is None
+    assert conf.index('location ~ "^/static/') < conf.index("location /static/ {")
 
 
 def test_render_limits_body_size_and_rate() -> None:
