@@ -246,6 +246,26 @@ def extract_page(
         raise typer.Exit(result.code)
 
 
+@app.command("hash-password")
+def hash_password(
+    stdin: Annotated[
+        bool, typer.Option("--stdin", help="Read the password from standard input (scripts).")
+    ] = False,
+) -> None:
+    """Print a hash of a dashboard password for QUARRY_DASHBOARD_PASSWORD_HASH."""
+    from dashboard.passwords import hash_password as make_hash
+
+    if stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        typer.echo(make_hash(password))
+    except QuarryError as exc:
+        raise fail(exc) from None
+    console.print("Set it as QUARRY_DASHBOARD_PASSWORD_HASH (quote it: it contains `$`).")
+
+
 def main() -> None:
     app()
 
