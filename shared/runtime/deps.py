@@ -62,6 +62,10 @@ def current() -> Runtime:
 
 def _from_environment() -> Runtime:
     settings = load_settings(os.environ)
+    if settings.env == "lambda":  # boto3 and the AWS ports are imported only here
+        from shared.aws.runtime import lambda_runtime
+
+        return lambda_runtime(settings)
     if settings.queue != "memory":
         raise ConfigError(f"QUARRY_QUEUE={settings.queue} is not available in this runtime yet")
     raise ConfigError(

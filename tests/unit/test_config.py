@@ -11,7 +11,8 @@ from shared.errors import ConfigError
 
 ACCEPTED = (
     "QUARRY_ENV, QUARRY_DATABASE_URL, QUARRY_DATABASE_READER_URL, QUARRY_REPLICA_MAX_LAG_S, "
-    "QUARRY_QUEUE, QUARRY_REDIS_URL, QUARRY_CACHE, QUARRY_CACHE_URL, QUARRY_LLM_PROVIDER, "
+    "QUARRY_QUEUE, QUARRY_REDIS_URL, QUARRY_CACHE, QUARRY_CACHE_URL, QUARRY_SQS_QUEUE_PREFIX, "
+    "QUARRY_SSM_PARAMETERS, QUARRY_AWS_ENDPOINT, QUARRY_LLM_PROVIDER, "
     "QUARRY_LLM_MODEL, QUARRY_LLM_BASE_URL, QUARRY_LLM_API_KEY, QUARRY_LLM_FALLBACK, "
     "QUARRY_LLM_FALLBACK_API_KEYS, QUARRY_LLM_TIMEOUT_S, QUARRY_LLM_MAX_RETRIES, "
     "QUARRY_LLM_CONCURRENCY, QUARRY_LLM_CONTEXT_TOKENS, QUARRY_LLM_RUN_BUDGET_TOKENS, "
@@ -31,6 +32,9 @@ DEFAULTS = {
     "redis_url": None,
     "cache": "memory",
     "cache_url": None,
+    "sqs_queue_prefix": "quarry-dev-",
+    "ssm_parameters": (),
+    "aws_endpoint": None,
     "llm_provider": "local",
     "llm_model": None,
     "llm_base_url": None,
@@ -125,7 +129,7 @@ def test_settings_read_every_kind_of_variable() -> None:
         ),
         (
             {"QUARRY_QUEUE": "kafka"},
-            "invalid settings: QUARRY_QUEUE='kafka': Input should be 'memory' or 'redis'",
+            "invalid settings: QUARRY_QUEUE='kafka': Input should be 'memory', 'redis' or 'sqs'",
         ),
         (
             {"QUARRY_LOG_LEVEL": "LOUD"},
@@ -139,7 +143,8 @@ def test_settings_read_every_kind_of_variable() -> None:
         ),
         (
             {"QUARRY_QUEUE": "kafka", "QUARRY_CACHE": "memcached"},
-            "invalid settings: QUARRY_QUEUE='kafka': Input should be 'memory' or 'redis'; "
+            "invalid settings: QUARRY_QUEUE='kafka': Input should be 'memory', 'redis' or "
+            "'sqs'; "
             "QUARRY_CACHE='memcached': Input should be 'memory' or 'redis'",
         ),
     ],
@@ -199,7 +204,7 @@ def test_settings_invalid_toml_value_names_the_variable(tmp_path: Path) -> None:
     toml = tmp_path / "quarry.toml"
     toml.write_text('[quarry]\nqueue = "kafka"\n')
     assert refusal({}, toml) == (
-        "invalid settings: QUARRY_QUEUE='kafka': Input should be 'memory' or 'redis'"
+        "invalid settings: QUARRY_QUEUE='kafka': Input should be 'memory', 'redis' or 'sqs'"
     )
 
 

@@ -36,7 +36,7 @@ def test_settings_doc_table_has_a_row_per_setting_and_hides_secrets() -> None:
     ) in lines
     assert Settings().secret_key.get_secret_value() not in settings_table()
     assert "| `QUARRY_FETCH_TIMEOUT_S` | number, > 0, ≤ 120 | `10.0` | " in settings_table()
-    assert "| `QUARRY_QUEUE` | one of `memory`, `redis` | `memory` | " in settings_table()
+    assert "| `QUARRY_QUEUE` | one of `memory`, `redis`, `sqs` | `memory` | " in settings_table()
     assert "| `QUARRY_REDIS_URL` | string, optional | unset | " in settings_table()
 
 

@@ -1,0 +1,161 @@
+"""The SQS port against moto's server: queues and dead-letter queues from serverless.yml,
+partial batch failures retried and dead-lettered after maxReceiveCount, and a pipeline run
+whose stages pass messages through SQS."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from emulator.aws.embedded import AwsEmbedded, aws_embedded
+from emulator.aws.poller import SqsPoller
+from emulator.aws.queues import create_queues, queue_specs
+from emulator.aws.server import local_aws
+from emulator.table import load_table, read_document
+from shared.aws import client
+from shared.config import Settings
+from shared.dispatch.sqs import SqsDispatcher
+from shared.errors import ConfigError
+from tests.conftest import ROOT
+from tests.integration.conftest import poll
+from tests.integration.test_pipeline import run_demo
+
+TABLE = ROOT / "serverless.yml"
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    with local_aws(prefer_localstack=False) as where:
+        yield where
+
+
+@pytest.fixture
+def sqs(endpoint: str) -> Any:
+    sqs = client("sqs", endpoint)
+    for url in sqs.list_queues().get("QueueUrls", []):  # each test starts from no queues
+        sqs.delete_queue(QueueUrl=url)
+    return sqs
+
+
+def _count(sqs: Any, url: str) -> int:
+    attrs = sqs.get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attrs["ApproximateNumberOfMessages"]) + int(
+        attrs["ApproximateNumberOfMessagesNotVisible"]
+    )
+
+
+def test_sqs_queues_are_created_from_serverless_yml(sqs: Any) -> None:
+    specs = queue_specs(read_document(TABLE))
+    urls = create_queues(sqs, specs)
+    names = sorted(url.rsplit("/", 1)[1] for url in urls.values())
+    stages = ["analytics", "discovery", "extraction", "intelligence"]
+    assert names == sorted(
+        [f"quarry-dev-{s}" for s in stages] + [f"quarry-dev-{s}-dlq" for s in stages]
+    )
+    attrs = sqs.get_queue_attributes(QueueUrl=urls["ExtractionQueue"], AttributeNames=["All"])[
+        "Attributes"
+    ]
+    assert attrs["VisibilityTimeout"] == "180"
+    policy = json.loads(attrs["RedrivePolicy"])
+    assert policy["maxReceiveCount"] == 5
+    assert policy["deadLetterTargetArn"].endswith(":quarry-dev-extraction-dlq")
+    assert create_queues(sqs, specs) == urls  # a second start finds the same queues
+
+
+def test_sqs_queue_specs_refuse_a_redrive_to_nowhere() -> None:
+    doc = {
+        "service": "q",
+        "resources": {
+            "Resources": {
+                "Q": {
+                    "Type": "AWS::SQS::Queue",
+                    "Properties": {
+                        "RedrivePolicy": {
+                            "deadLetterTargetArn": {"GetAtt": "Missing.Arn"},
+                            "maxReceiveCount": 5,
+                        }
+                    },
+                }
+            }
+        },
+    }
+    with pytest.raises(ConfigError, match="no queue Missing to redrive to"):
+        queue_specs(doc)
+
+
+async def test_sqs_failed_items_are_retried_then_dead_lettered(sqs: Any) -> None:
+    urls = create_queues(sqs, queue_specs(read_document(TABLE)))
+    fn = load_table(TABLE).functions["extraction"]
+    seen: Counter[str] = Counter()
+    batches: list[int] = []
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        batches.append(len(event["Records"]))
+        failures = []
+        for record in event["Records"]:
+            assert record["eventSource"] == "aws:sqs"
+            assert record["eventSourceARN"].endswith(":quarry-dev-extraction")
+            body = json.loads(record["body"])
+            seen[body["n"]] += 1
+            if body.get("poison"):
+                failures.append({"itemIdentifier": record["messageId"]})
+        return {"batchItemFailures": failures}
+
+    dispatcher = SqsDispatcher(sqs, "quarry-dev-")
+    await dispatcher.send("extraction", [{"n": "a"}, {"n": "b", "poison": True}, {"n": "c"}])
+    poller = SqsPoller(sqs, fn, handler, urls["ExtractionQueue"], wait_s=0, retry_delay_s=0)
+    dlq = urls["ExtractionDeadLetterQueue"]
+
+    async def dead_lettered() -> bool:
+        await poller.poll_once()
+        return _count(sqs, dlq) == 1
+
+    await poll("the poison message in the dead-letter queue", dead_lettered)
+    assert seen == {"a": 1, "b": 5, "c": 1}  # delivered maxReceiveCount times, then moved
+    assert batches[0] == 3  # one batch, as the event source mapping sends
+    assert _count(sqs, urls["ExtractionQueue"]) == 0
+    (message,) = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)["Messages"]
+    assert json.loads(message["Body"]) == {"n": "b", "poison": True}
+
+
+async def test_sqs_dispatch_to_a_missing_queue_says_which(sqs: Any) -> None:
+    with pytest.raises(ConfigError, match="SQS queue 'quarry-dev-extraction' of stage"):
+        await SqsDispatcher(sqs, "quarry-dev-").send("extraction", [{"n": 1}])
+
+
+@pytest.fixture
+async def aws_platform(
+    settings: Settings, demo_site: str, endpoint: str, sqs: Any
+) -> AsyncIterator[AwsEmbedded]:
+    host = demo_site.split("//", 1)[1]
+    cfg = settings.model_copy(
+        update={"fetch_allow_hosts": (host,), "queue": "sqs", "aws_endpoint": endpoint}
+    )
+    async with aws_embedded(cfg, TABLE) as platform:
+        yield platform
+
+
+async def test_sqs_pipeline_runs_through_the_queues(
+    aws_platform: AwsEmbedded, demo_site: str
+) -> None:
+    transport = httpx.ASGITransport(app=aws_platform.gateway)
+    async with httpx.AsyncClient(transport=transport, base_url="http://quarry.test") as c:
+        run = await run_demo(c, demo_site)
+    assert run["state"] == "succeeded"
+    assert run["stages"]["intelligence"]["succeeded"] > 0
+    queues = aws_platform.queues
+
+    async def drained() -> bool:
+        await asyncio.sleep(0)
+        return all(_count(aws_platform.sqs, url) == 0 for url in queues.values())
+
+    await poll("every queue to drain", drained)
