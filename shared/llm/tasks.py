@@ -100,7 +100,7 @@ class Analyst:
         )
         attempt = req
         error = ""
-        for _ in range(1 + REPAIRS):
+        for repair in range(1, 2 + REPAIRS):
             answer = await self.caller.complete(attempt)
             try:
                 value = parse_json(answer.text)
@@ -114,7 +114,7 @@ class Analyst:
             attempt = dataclasses.replace(
                 req,
                 user=prompts.repair_user(req.user, answer.text, error),
-                prompt_version=req.prompt_version + "+repair",
+                prompt_version=f"{req.prompt_version}+repair{repair}",  # each its own key
             )
         raise InvalidOutput(
             f"{task}: the answer was still invalid after {REPAIRS} repairs: {error}"
