@@ -163,6 +163,11 @@ class Settings(BaseModel):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level."
     )
+    alerts_token: SecretStr = Field(
+        SecretStr(""),
+        description="Bearer token Alertmanager presents to POST /api/v1/alerts; while unset, "
+        "alerts are refused.",
+    )
     dashboard_password_hash: SecretStr | None = Field(
         None,
         description="scrypt hash of the dashboard password (make one with `quarry hash-password`); "

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared import outbox
 from shared.db.models import ACTIVE_STATES, Outbox, Run, Source, StageResult, utcnow
 from shared.errors import ConflictError, NotFoundError
-from shared.logs import get_logger
+from shared.logs import get_logger, request_id_var
 from shared.messages import DiscoverSource, RollupSource
 from shared.runtime.deps import Runtime
 
@@ -39,7 +39,7 @@ async def start_run_in(
     commits the claim and the run together); the caller flushes the outbox rows."""
     if await session.get(Source, source_id) is None:
         raise NotFoundError(f"source {source_id} does not exist")
-    run = Run(source_id=source_id, trigger=trigger, state="queued")
+    run = Run(source_id=source_id, trigger=trigger, state="queued", request_id=request_id_var.get())
     session.add(run)
     await session.flush()
     body = DiscoverSource(run_id=run.id, source_id=source_id).model_dump()

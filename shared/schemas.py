@@ -108,6 +108,9 @@ class RunOut(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    request_id: str | None = Field(
+        None, description="The request that started the run; every log line it caused has it."
+    )
     stages: dict[str, StageCounts] = Field(default_factory=dict)
 
 

@@ -134,6 +134,24 @@ def stack(
     show(_measure(list(STACK), options, quick=quick))
 
 
+@bench_app.command("serverless-offline")
+def serverless_offline(requests: Requests = 10000, concurrency: Concurrency = 16) -> None:
+    """Quarry's gateway against serverless-offline (installed from npm into .quarry/cache/)
+    serving the same handler at the same concurrency; needs Node.js and npm."""
+    options = BenchOptions(requests=requests, concurrency=concurrency)
+    report = _measure(["serverless-offline"], options, quick=False)
+    show(report)
+    bench = report.benchmarks[0]
+    base = next(v for v in bench.variants if v.name == bench.baseline)
+    for v in bench.variants:
+        if v is not base:
+            typer.echo(
+                f"{v.name}: {v.rps:.0f} req/s, p99 {v.p99_ms:.1f} ms · {base.name}: "
+                f"{base.rps:.0f} req/s, p99 {base.p99_ms:.1f} ms · throughput ratio "
+                f"{v.ratio:.2f}, p99 ratio {base.p99_ms / v.p99_ms:.2f} (higher is better)"
+            )
+
+
 @bench_app.command()
 def coldstart(
     runs: Annotated[int, typer.Option(min=1, help="Fresh processes per function.")] = 5,
@@ -191,13 +209,24 @@ def run_all(
     out: Annotated[
         Path, typer.Option(help="Report path without suffix: writes OUT.md and OUT.json.")
     ] = Path("bench-report"),
+    skip: Annotated[
+        list[str] | None, typer.Option(help="Leave out this benchmark (repeatable).")
+    ] = None,
 ) -> None:
     """Run every benchmark, print the ratios, write and validate the report."""
     from emulator.bench.coldstart import over_budget
     from emulator.bench.registry import BENCHMARKS
 
+    unknown = sorted(set(skip or ()) - set(BENCHMARKS))
+    if unknown:
+        console.print(
+            f"[bold red]error:[/] no benchmark named {', '.join(unknown)}; "
+            f"expected one of {', '.join(BENCHMARKS)}"
+        )
+        raise typer.Exit(2)
     options = BenchOptions.quick() if quick else BenchOptions()
-    report = _measure(list(BENCHMARKS), options, quick=quick)
+    names = [name for name in BENCHMARKS if name not in (skip or ())]
+    report = _measure(names, options, quick=quick)
     show(report)
     json_path = out.with_name(out.name + ".json")
     md_path = out.with_name(out.name + ".md")

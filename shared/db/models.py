@@ -98,6 +98,7 @@ class Run(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    request_id: Mapped[str | None] = mapped_column(String(128), index=True)
     # The run's LLM budget (None: unlimited) and what its calls reserved and spent.
     budget_tokens: Mapped[int | None] = mapped_column(Integer)
     budget_usd: Mapped[float | None] = mapped_column(Float)
@@ -243,3 +244,23 @@ class ScheduleClaim(Base):
     due_at: Mapped[datetime] = mapped_column(primary_key=True)
     claimed_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Alert(Base):
+    """An alert Alertmanager reported, one row per alert fingerprint, updated as it fires
+    again or resolves."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_status_started", "status", "starts_at"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str | None] = mapped_column(String(32))
+    summary: Mapped[str | None] = mapped_column(Text)
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON)
+    annotations: Mapped[dict[str, Any]] = mapped_column(JSON)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+    generator_url: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
