@@ -73,6 +73,7 @@ def test_reload_roots_follow_the_table(table: Table) -> None:
         "functions.api.runs",
         "functions.api.documents",
         "functions.api.deadletters",
+        "functions.api.alerts",
     }
     assert processes["web-1"] == {"emulator.instance", "dashboard.app"}
     assert processes["worker-extraction"] == {"emulator.worker", "functions.stages.extraction"}

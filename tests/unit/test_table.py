@@ -30,6 +30,7 @@ def test_table_real_file_loads() -> None:
         "runs",
         "documents",
         "deadletters",
+        "alerts",
         "dashboard",
         "discovery",
         "extraction",
@@ -67,6 +68,7 @@ def test_table_real_file_loads() -> None:
         "runs",
         "documents",
         "deadletters",
+        "alerts",
         "dashboard",
     ]
     assert [f.name for f in table.stages()] == [
