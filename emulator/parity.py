@@ -83,19 +83,28 @@ def _provider_rows(provider: dict[str, Any], mode: Mode) -> list[Row]:
         rows += [
             Row(ALL, "database", "Postgres primary + replica", "SQLite file, one pool", "partly"),
             Row(ALL, "queue", "SQS", "Taskiq in-process broker", "partly"),
-            Row(ALL, "metrics", "Prometheus + Grafana", "/metrics on the gateway only", "no"),
+            Row(ALL, "metrics", _METRICS, "/metrics on the gateway only", "no"),
+            Row(ALL, "alerts", _ALERTS, "none: no Prometheus or Alertmanager in dev", "no"),
         ]
     else:
         rows += [
             Row(ALL, "database", "Postgres primary + replica", "local Postgres + replica", "yes"),
             Row(ALL, "queue", "SQS", "Redis Streams (Taskiq)", "partly"),
-            Row(ALL, "metrics", "Prometheus + Grafana", "Prometheus; no Grafana", "partly"),
+            Row(ALL, "metrics", _METRICS, _NO_GRAFANA, "partly"),
+            Row(
+                ALL, "alerts", _ALERTS, "Prometheus rules, Alertmanager, POST /api/v1/alerts", "yes"
+            ),
         ]
     return rows
 
 
 _LAYERS = "not mounted; code and packages come from this checkout and its virtualenv"
 _IAM = "not enforced: local processes may call anything"
+
+
+_METRICS = "Prometheus + Grafana (CloudWatch EMF lines in Lambda)"
+_ALERTS = "Prometheus rules → Alertmanager → /api/v1/alerts"
+_NO_GRAFANA = "Prometheus per instance and worker; Grafana not started (compose.yaml provisions it)"
 
 
 def _names(value: Any) -> str:

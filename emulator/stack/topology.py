@@ -12,6 +12,7 @@ from typing import Protocol
 
 import httpx
 
+from emulator.services.alertmanager import AlertmanagerServer, alerts_token
 from emulator.services.nginx import NginxPlan, NginxServer
 from emulator.services.ports import free_port, is_free
 from emulator.services.postgres import PostgresServer
@@ -22,6 +23,7 @@ from emulator.stack.supervisor import Service
 from emulator.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+ALERT_RULES = ROOT / "infra" / "prometheus" / "rules" / "quarry.yml"
 RESERVED = {80, 5432, 6379}
 DATA, REPLICA, MIGRATE, APP, EDGE = range(5)
 
@@ -158,6 +160,8 @@ def services(
         "QUARRY_CACHE": "redis",
         "QUARRY_CACHE_URL": cache.url,
         "PYTHONPATH": str(ROOT),
+        # the bearer token Alertmanager presents to POST /api/v1/alerts
+        "QUARRY_ALERTS_TOKEN": alerts_token(_dir(state / "alertmanager")),
     }
 
     async def queue_ready() -> bool:
@@ -208,8 +212,21 @@ def services(
         port=ports("nginx"), api=api_ports, web=web_ports, static_dir=ROOT / "dashboard" / "static"
     )
     nginx = NginxServer(_dir(state / "nginx"), plan)
-    prom = PrometheusServer(_dir(state / "prometheus"), ports("prometheus"), scrape)
-    out += [binary("nginx", EDGE, nginx), binary("prometheus", EDGE, prom)]
+    alerts = AlertmanagerServer(
+        state / "alertmanager", ports("alertmanager"), nginx.url + "/api/v1/alerts"
+    )
+    prom = PrometheusServer(
+        _dir(state / "prometheus"),
+        ports("prometheus"),
+        scrape,
+        rule_files=[str(ALERT_RULES)],
+        alertmanagers=[alerts.address],
+    )
+    out += [
+        binary("nginx", EDGE, nginx),
+        binary("alertmanager", EDGE, alerts),
+        binary("prometheus", EDGE, prom),
+    ]
     for svc in out:
         svc.cwd = ROOT
     ports.save()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from sqlalchemy.pool import NullPool
 
 from shared.db.routing import ReadRouter
+from shared.logs import get_logger
+
+sql_log = get_logger("quarry.sql")
 
 # A replica that accepts connections but does not answer must not hold reads up for long.
 REPLICA_CONNECT_TIMEOUT_S = 2
@@ -28,9 +32,27 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(url: str, *, pooled: bool = True, **connect_args: Any) -> AsyncEngine:
+def _statement_logger(role: str) -> Any:
+    """A before_cursor_execute hook logging each statement (at DEBUG, on `quarry.sql`) with the
+    role it ran on; the JSON formatter adds the request id and function of the invocation.
+    A log line rather than a SQL comment, so Postgres keeps reusing its prepared statements."""
+
+    def log_statement(
+        _conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, many: bool
+    ) -> None:
+        if sql_log.isEnabledFor(logging.DEBUG):
+            text = " ".join(statement.split())
+            sql_log.debug(text[:300], extra={"role": role, "executemany": many})
+
+    return log_statement
+
+
+def make_engine(
+    url: str, role: str = "primary", *, pooled: bool = True, **connect_args: Any
+) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and foreign keys on every connection.
-    `pooled=False` opens a connection per session (Lambda)."""
+    `role` (primary or replica) names the server in statement logs; `pooled=False` opens a
+    connection per session (Lambda)."""
     # Unpooled in Lambda: each execution environment is one caller, and idle pooled
     # connections of thousands of environments would exhaust Postgres (RDS Proxy pools them).
     pooling: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
@@ -39,6 +61,7 @@ def make_engine(url: str, *, pooled: bool = True, **connect_args: Any) -> AsyncE
     )
     if make_url(url).get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    event.listen(engine.sync_engine, "before_cursor_execute", _statement_logger(role))
     return engine
 
 
@@ -88,10 +111,13 @@ class Database:
                 reader = writer
             elif self.router is not None:
                 reader = make_engine(
-                    self.reader_url, pooled=self.pooled, connect_timeout=REPLICA_CONNECT_TIMEOUT_S
+                    self.reader_url,
+                    "replica",
+                    pooled=self.pooled,
+                    connect_timeout=REPLICA_CONNECT_TIMEOUT_S,
                 )
             else:
-                reader = make_engine(self.reader_url, pooled=self.pooled)
+                reader = make_engine(self.reader_url, "replica", pooled=self.pooled)
             pair = (writer, reader)
             self._engines[loop] = pair
         return pair

@@ -67,8 +67,8 @@ class QueueCollector(Collector):
             try:
                 states.extend(source.queue_states())
             except (RedisError, OSError) as exc:
-                log.warning("queue depth not measured: %s", exc)
-        return list(self._families(states))
+                log.warning("queue depth not measured: %s", str(exc))  # no traceback kept
+        return list(self._families(merge(states)))
 
     @staticmethod
     def _families(states: Sequence[QueueState]) -> Iterator[GaugeMetricFamily]:
@@ -90,6 +90,25 @@ class QueueCollector(Collector):
             inflight.add_metric([state.stage], state.inflight)
             oldest.add_metric([state.stage], state.oldest_age_s)
         yield from (depth, inflight, oldest)
+
+
+def merge(states: Sequence[QueueState]) -> list[QueueState]:
+    """One state per stage: two sources seeing one stage (two platforms in one process) add
+    their messages up, and the oldest message is the older of the two."""
+    merged: dict[str, QueueState] = {}
+    for s in states:
+        seen = merged.get(s.stage)
+        merged[s.stage] = (
+            s
+            if seen is None
+            else QueueState(
+                s.stage,
+                seen.depth + s.depth,
+                seen.inflight + s.inflight,
+                max(seen.oldest_age_s, s.oldest_age_s),
+            )
+        )
+    return [merged[stage] for stage in sorted(merged)]
 
 
 class MemoryQueueLedger:

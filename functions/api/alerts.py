@@ -1,0 +1,39 @@
+"""Alerts API: Alertmanager's webhook receiver, and the alerts firing now."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header
+from mangum import Mangum
+
+from shared.observability import alerts
+from shared.observability.alerts import AlertList, Notification, Received
+from shared.runtime.deps import Runtime
+from shared.runtime.http import create_app, runtime
+
+app = create_app("alerts", title="alerts")
+
+
+@app.post("/api/v1/alerts")
+async def receive_alerts(
+    body: Notification,
+    authorization: Annotated[str | None, Header()] = None,
+    rt: Runtime = Depends(runtime),
+) -> Received:
+    """Alertmanager's webhook: `Authorization: Bearer <QUARRY_ALERTS_TOKEN>`."""
+    alerts.check_token(rt.settings.alerts_token.get_secret_value(), authorization)
+    return await alerts.store(rt, body)
+
+
+# The API-key gate (shared.auth) lets this route through: it checks its own bearer token.
+setattr(receive_alerts, "quarry_scope", "public")  # noqa: B010
+
+
+@app.get("/api/v1/alerts")
+async def list_alerts(rt: Runtime = Depends(runtime)) -> AlertList:
+    """Alerts firing now, newest first."""
+    return await alerts.firing(rt)
+
+
+handler = Mangum(app, lifespan="off")
