@@ -1,16 +1,17 @@
-"""Analytics stage: insights → daily rollups per source, after each run and on schedule."""
+"""Analytics stage: insights → daily (UTC) rollups per source, after each run and on schedule.
+
+After a run the days its documents fall on are rewritten, for its source only; the
+schedule rewrites every source's days and drops rows whose documents are gone.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
-
-from shared.db.models import Document, Insight, Rollup, utcnow
-from shared.db.upsert import upsert
+from shared.db.models import Run
 from shared.messages import RollupSource
-from shared.pipeline.analytics import DocFacts, rollup
+from shared.pipeline.analytics import rollup
+from shared.repo import analytics_store
 from shared.runtime.stage import StageDeps, stage
 
 
@@ -18,52 +19,20 @@ def _scheduled(event: dict[str, Any]) -> RollupSource:
     return RollupSource(run_id=f"schedule-{event.get('id', 'unknown')}", source_id=None)
 
 
-def _day(published: str | None, fallback: datetime) -> date:
-    if published:
-        try:
-            return date.fromisoformat(published[:10])
-        except ValueError:
-            pass
-    return fallback.date()
-
-
 @stage("analytics", on_schedule=_scheduled)
 async def handler(msg: RollupSource, deps: StageDeps) -> None:
-    latest = (
-        select(Insight.document_id, func.max(Insight.id).label("id"))
-        .group_by(Insight.document_id)
-        .subquery()
-    )
-    stmt = (
-        select(Document, Insight)
-        .join(latest, latest.c.document_id == Document.id)
-        .join(Insight, Insight.id == latest.c.id)
-    )
-    if msg.source_id:
-        stmt = stmt.where(Document.source_id == msg.source_id)
-    rows = (await deps.session.execute(stmt)).all()
-    facts = [
-        DocFacts(
-            source_id=doc.source_id,
-            day=_day(doc.published, doc.fetched_at or doc.created_at),
-            language=insight.language or doc.language,
-            sentiment=insight.sentiment,
-            keywords=tuple(insight.keywords),
-        )
-        for doc, insight in rows
-    ]
-    for day in rollup(facts):
-        await upsert(
-            deps.session,
-            Rollup,
-            {
-                "source_id": day.source_id,
-                "day": day.day,
-                "documents": day.documents,
-                "avg_sentiment": day.avg_sentiment,
-                "languages": dict(day.languages),
-                "top_keywords": [list(pair) for pair in day.top_keywords],
-                "updated_at": utcnow(),
-            },
-            key=("source_id", "day"),
-        )
+    session = deps.session
+    run = await session.get(Run, msg.run_id)
+    if run is not None:
+        touched = {
+            (f.source_id, f.day)
+            for f in await analytics_store.facts(session, run.source_id, run_id=run.id)
+        }
+        if not touched:
+            return
+        days = rollup(await analytics_store.facts(session, run.source_id))
+        await analytics_store.store(session, [d for d in days if (d.source_id, d.day) in touched])
+        return
+    days = rollup(await analytics_store.facts(session, msg.source_id))
+    await analytics_store.store(session, days)
+    await analytics_store.drop_others(session, msg.source_id, {(d.source_id, d.day) for d in days})

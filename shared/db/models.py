@@ -217,6 +217,12 @@ class Rollup(Base):
     avg_sentiment: Mapped[float | None] = mapped_column(Float)
     languages: Mapped[dict[str, Any]] = mapped_column(JSON)
     top_keywords: Mapped[list[Any]] = mapped_column(JSON)
+    # positive/neutral/negative counts; [[text, type, documents]]; {label: documents};
+    # {keyword: documents} over every keyword of the day, which trends compare over time.
+    sentiments: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    top_entities: Mapped[list[Any] | None] = mapped_column(JSON)
+    labels: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    terms: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

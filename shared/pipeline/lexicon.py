@@ -48,25 +48,33 @@ STOPWORDS: Mapping[str, frozenset[str]] = {
 
 POSITIVE: Mapping[str, frozenset[str]] = {
     "en": _words(
-        """good great excellent amazing wonderful fantastic positive success successful happy
+        """victory celebrate celebrated celebration recovery thrilled cheer welcome welcomed
+        boost progress breakthrough relief
+        good great excellent amazing wonderful fantastic positive success successful happy
         love loved best better improve improved improvement benefit beneficial strong gain
         gains growth win wins won effective efficient impressive brilliant delighted pleased
         outstanding reliable enjoy enjoyed perfect superb praise recommend helpful"""
     ),
     "de": _words(
-        """gut gute guter gutes besser beste hervorragend ausgezeichnet toll super wunderbar
+        """gewinnt gewann gewonnen sieg siege siegt jubel feiern feierten
+        erleichtert erleichterung begrüßt lob gelobt fortschritt durchbruch stolz überzeugt
+        gut gute guter gutes besser beste hervorragend ausgezeichnet toll super wunderbar
         großartig positiv erfolg erfolgreich glücklich freude liebe lieben gewinn gewinne
         wachstum stark effizient zuverlässig begeistert zufrieden perfekt empfehlenswert
         hilfreich verbessert verbesserung schön"""
     ),
     "fr": _words(
-        """bon bonne bons bonnes bien meilleur meilleure excellent excellente formidable
+        """victoire gagne gagné remporte remporté fête célèbre salue saluent
+        progrès percée soulagement fier fière magnifique superbe
+        bon bonne bons bonnes bien meilleur meilleure excellent excellente formidable
         merveilleux génial positif positive succès réussi réussite heureux heureuse aimer aime
         adore croissance gain gains efficace fiable impressionnant parfait parfaite satisfait
         ravi utile amélioration agréable"""
     ),
     "es": _words(
-        """bueno buena buenos buenas bien mejor mejores excelente maravilloso fantástico genial
+        """victoria gana ganó gol celebra celebraron remontada histórico histórica
+        elogia avance logro alivio orgullo magnífico espectacular
+        bueno buena buenos buenas bien mejor mejores excelente maravilloso fantástico genial
         positivo positiva éxito exitoso feliz alegría amor encanta gusta crecimiento ganancia
         ganancias fuerte eficaz eficiente fiable impresionante perfecto perfecta satisfecho
         útil mejora agradable"""
@@ -75,25 +83,33 @@ POSITIVE: Mapping[str, frozenset[str]] = {
 
 NEGATIVE: Mapping[str, frozenset[str]] = {
     "en": _words(
-        """bad worse worst terrible awful horrible poor negative fail failed failure sad hate
+        """defeat killed dead death injured injury strike outage breach fire
+        flood closure layoffs shortage warning victims
+        bad worse worst terrible awful horrible poor negative fail failed failure sad hate
         hated dislike loss losses lose lost weak decline declined problem problems risk crisis
         broken disappointing disappointed angry dangerous useless wrong damage harm slow
         expensive scandal fraud attack collapse"""
     ),
     "de": _words(
-        """schlecht schlechte schlechter schlechtes schlimm schrecklich furchtbar negativ
+        """niederlage verloren tot tote verletzt verletzung streik ausfall brand feuer
+        flut schließt schließung entlassungen mangel warnung opfer insolvenz
+        schlecht schlechte schlechter schlechtes schlimm schrecklich furchtbar negativ
         fehler versagen gescheitert traurig hass hassen verlust verluste schwach rückgang
         problem probleme risiko krise kaputt enttäuschend enttäuscht wütend gefährlich nutzlos
         falsch schaden teuer skandal betrug angriff zusammenbruch katastrophe mangelhaft"""
     ),
     "fr": _words(
-        """mauvais mauvaise pire terrible horrible affreux négatif négative échec échoué triste
+        """défaite perdu mort morts blessé blessés grève panne incendie incendies
+        inondation fermeture licenciements pénurie alerte victimes dévastée dévasté
+        mauvais mauvaise pire terrible horrible affreux négatif négative échec échoué triste
         haine déteste perte pertes faible baisse déclin problème problèmes risque crise cassé
         décevant déçu colère dangereux inutile faux dommage scandale fraude attaque
         effondrement catastrophe"""
     ),
     "es": _words(
-        """malo mala malos malas peor terrible horrible negativo negativa fracaso fracasó
+        """derrota perdió muerto muertos herido heridos huelga apagón incendio inundación
+        cierre despidos escasez alerta víctimas
+        malo mala malos malas peor terrible horrible negativo negativa fracaso fracasó
         triste odio odiar pérdida pérdidas débil caída declive problema problemas riesgo crisis
         roto decepcionante decepcionado enfadado peligroso inútil falso daño caro escándalo
         fraude ataque colapso catástrofe"""

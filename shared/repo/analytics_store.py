@@ -1,0 +1,119 @@
+"""Rollup writes for the analytics stage: facts of analysed documents in, day rows out."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.db.models import Document, Insight, Rollup, utcnow
+from shared.db.upsert import upsert
+from shared.pipeline.analytics import DayRollup, DocFacts, utc_day
+
+# Insights whose summary, sentiment and entities are usable (structured output aside).
+USABLE = ("ok", "invalid_output")
+
+
+async def facts(
+    session: AsyncSession, source_id: str | None, run_id: str | None = None
+) -> list[DocFacts]:
+    """Facts of each document's latest insight: of one source (or all), or of one run.
+
+    Only light columns are read, never the documents' text.
+    """
+    latest = select(Insight.document_id, func.max(Insight.id).label("id"))
+    if run_id is not None:
+        latest = latest.where(Insight.run_id == run_id)
+    newest = latest.group_by(Insight.document_id).subquery()
+    stmt = (
+        select(
+            Document.source_id,
+            Document.published,
+            Document.fetched_at,
+            Document.created_at,
+            Document.language,
+            Insight.language,
+            Insight.sentiment,
+            Insight.sentiment_label,
+            Insight.keywords,
+            Insight.entities,
+            Insight.label,
+            Insight.status,
+        )
+        .join(newest, newest.c.document_id == Document.id)
+        .join(Insight, Insight.id == newest.c.id)
+    )
+    if source_id:
+        stmt = stmt.where(Document.source_id == source_id)
+    out: list[DocFacts] = []
+    for row in (await session.execute(stmt)).all():
+        usable = row.status in USABLE
+        out.append(
+            DocFacts(
+                source_id=row.source_id,
+                day=utc_day(row.published, row.fetched_at or row.created_at),
+                language=row[5] or row[4],
+                sentiment=row.sentiment if usable else None,
+                keywords=tuple(_strings(row.keywords)) if usable else (),
+                sentiment_label=row.sentiment_label if usable else None,
+                entities=_entities(row.entities) if usable else (),
+                label=row.label if usable else None,
+            )
+        )
+    return out
+
+
+async def store(session: AsyncSession, days: Sequence[DayRollup]) -> None:
+    """Upsert one rollup row per (source, day)."""
+    for day in days:
+        await upsert(
+            session,
+            Rollup,
+            {
+                "source_id": day.source_id,
+                "day": day.day,
+                "documents": day.documents,
+                "avg_sentiment": day.avg_sentiment,
+                "languages": dict(day.languages),
+                "top_keywords": [list(pair) for pair in day.top_keywords],
+                "sentiments": dict(day.sentiments),
+                "top_entities": [list(item) for item in day.top_entities],
+                "labels": dict(day.labels),
+                "terms": dict(day.terms),
+                "updated_at": utcnow(),
+            },
+            key=("source_id", "day"),
+        )
+
+
+async def drop_others(
+    session: AsyncSession, source_id: str | None, keep: Collection[tuple[str, date]]
+) -> int:
+    """Delete rollup rows (of one source, or all) whose (source, day) is not in `keep`:
+    days whose documents are gone or moved. Returns how many rows went."""
+    stmt = select(Rollup.id, Rollup.source_id, Rollup.day)
+    if source_id:
+        stmt = stmt.where(Rollup.source_id == source_id)
+    stale = [r.id for r in (await session.execute(stmt)).all() if (r.source_id, r.day) not in keep]
+    for chunk in range(0, len(stale), 500):
+        await session.execute(delete(Rollup).where(and_(Rollup.id.in_(stale[chunk : chunk + 500]))))
+    return len(stale)
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _entities(value: Any) -> tuple[tuple[str, str], ...]:
+    # Stored as [{"text": ..., "type": ...}]; anything else (older rows, odd providers)
+    # is skipped rather than failing the rollup.
+    if not isinstance(value, list):
+        return ()
+    return tuple(
+        (e["text"], e["type"])
+        for e in value
+        if isinstance(e, dict) and isinstance(e.get("text"), str) and isinstance(e.get("type"), str)
+    )
