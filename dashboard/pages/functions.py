@@ -21,9 +21,9 @@ TABLE = Path(__file__).resolve().parents[2] / "serverless.yml"
 
 
 def trigger_of(fn: Function) -> str:
-    parts = [f"{r.method} {r.path}" for r in fn.routes[:3]]
-    if len(fn.routes) > 3:
-        parts.append(f"+{len(fn.routes) - 3} more")
+    parts = [f"{r.method} {r.path}" for r in fn.routes[:2]]
+    if len(fn.routes) > 2:
+        parts.append(f"+{len(fn.routes) - 2} more routes")
     if fn.queue:
         parts.append("SQS queue")
     parts += [f"schedule {s}" for s in fn.schedules]
