@@ -229,7 +229,7 @@ def describe_errors(exc: ValidationError) -> str:
         name = ".".join(str(p) for p in err["loc"])
         key = PREFIX + name.upper()
         given = err.get("input")
-        if "secret" in name:
+        if "secret" in name or "password" in name:
             shown = "***"
         elif isinstance(given, str) and "://" in given and "@" in given:
             shown = repr(_redact_url(given))  # e.g. a misspelled database_url key
