@@ -7,6 +7,10 @@ MIN_HITS = 3
 # The winner must beat the runner-up by this factor, or the guess is no better than chance.
 MIN_LEAD = 1.5
 
+LETTER_WEIGHT = 0.25
+MAX_LETTER_HITS = 20
+_LETTERS = {"de": frozenset("äöüß"), "fr": frozenset("éèêëçàâîôûœ"), "es": frozenset("ñáíóú¿¡")}
+
 # Function words shared by several languages ("de", "la", "a") are weak evidence, so each
 # stopword counts 1/n towards each of the n languages that use it.
 _WEIGHTS: dict[str, dict[str, float]] = {
@@ -29,6 +33,11 @@ def detect_language(text: str) -> str | None:
     if sum(w in ALL_STOPWORDS for w in words) < MIN_HITS:
         return None
     scores = {lang: sum(_WEIGHTS[lang].get(w, 0.0) for w in words) for lang in LANGUAGES}
+    # Letters that mark one language ("è", "ñ", "ß") settle a close call between
+    # languages that share many function words (fr/es "de", "en", "la").
+    lowered = text.lower()
+    for lang, letters in _LETTERS.items():
+        scores[lang] += LETTER_WEIGHT * min(MAX_LETTER_HITS, sum(c in letters for c in lowered))
     ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
     (best, best_score), (_, second_score) = ranked[0], ranked[1]
     if best_score < MIN_LEAD * second_score:

@@ -107,3 +107,13 @@ def test_sentiment_english_uses_vader_and_others_the_lexicon() -> None:
     assert score("Ein großartiger, wunderbarer Erfolg!", "de") > 0.5
     assert score("Une crise terrible et une perte dangereuse.", "fr") < -0.5
     assert score("El tren sale a las nueve de la mañana.", "es") == 0.0
+
+
+def test_language_letters_settle_french_against_spanish() -> None:
+    # Mostly function words French and Spanish share ("de", "en", "les"/"la").
+    text = (
+        "Les coureurs traverseront les Pyrénées en deuxième semaine, puis les Alpes en "
+        "troisième semaine, avant l'arrivée de la dernière étape."
+    )
+    assert analyse_offline(text).language == "fr"
+    assert analyse_offline("La señora llegó en tren desde la estación de Málaga.").language == "es"
