@@ -37,6 +37,71 @@ class CrawlIn(BaseModel):
         return value
 
 
+MAX_SCHEMA_CHARS = 20_000
+
+
+def _local_refs_only(node: Any, where: str = "schema") -> None:
+    """Refuse `$ref`s that leave the schema: they would be fetched or fail at run time."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if ref is not None and (not isinstance(ref, str) or not ref.startswith("#")):
+            raise ValueError(f"{where}: only local `$ref`s (starting with `#`) are accepted")
+        for key, value in node.items():
+            _local_refs_only(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            _local_refs_only(value, f"{where}/{i}")
+
+
+class IntelligenceIn(BaseModel):
+    """What the intelligence stage does for this source beyond summary, entities, keywords
+    and sentiment: classify into `labels` (name → description of what belongs there), and
+    extract fields against `schema`, a JSON Schema of an object (validated answers only)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    labels: dict[str, str] = Field(default_factory=dict, max_length=50)
+    json_schema: dict[str, Any] | None = Field(
+        None, alias="schema", description="JSON Schema (draft 2020-12) of an object to extract."
+    )
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, description in value.items():
+            if not 1 <= len(name.strip()) <= 100 or len(description) > 500:
+                raise ValueError(
+                    "each label needs a name of 1 to 100 characters and a description of at "
+                    f"most 500; {name[:100]!r} has not"
+                )
+        return value
+
+    @field_validator("json_schema")
+    @classmethod
+    def _schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        import json
+
+        import jsonschema  # only when a schema arrives: it is slow to import
+
+        if len(json.dumps(value)) > MAX_SCHEMA_CHARS:
+            raise ValueError(f"the JSON Schema is longer than {MAX_SCHEMA_CHARS} characters")
+        validator = jsonschema.validators.validator_for(value, jsonschema.Draft202012Validator)
+        try:
+            validator.check_schema(value)
+        except jsonschema.SchemaError as exc:
+            at = "/".join(str(p) for p in exc.absolute_path) or "(root)"
+            raise ValueError(f"not a valid JSON Schema at {at}: {exc.message}") from exc
+        if value.get("type") != "object":
+            raise ValueError('the JSON Schema must describe an object ("type": "object")')
+        _local_refs_only(value)
+        return value
+
+    def stored(self) -> dict[str, Any]:
+        """As kept in the source's `intelligence` column."""
+        return {"labels": self.labels, "schema": self.json_schema}
+
+
 class SourceIn(BaseModel):
     """A source to run: a whole site (robots.txt sitemaps and feeds), one sitemap, one
     feed, a link crawl, or a list of page URLs.
@@ -52,6 +117,9 @@ class SourceIn(BaseModel):
     urls: list[HttpUrl] = Field(default_factory=list, max_length=10_000)
     schedule: str | None = Field(None, description="rate(...) or cron(...), as EventBridge.")
     crawl: CrawlIn | None = Field(None, description="Crawl scope; only for `crawl` sources.")
+    intelligence: IntelligenceIn | None = Field(
+        None, description="Labels to classify into and a JSON Schema to extract."
+    )
 
     @field_validator("schedule")
     @classmethod
@@ -83,6 +151,7 @@ class SourceOut(BaseModel):
     urls: list[str]
     schedule: str | None
     crawl: CrawlIn | None = None
+    intelligence: IntelligenceIn | None = None
     created_at: datetime
 
 

@@ -24,16 +24,11 @@ class Budget:
     tokens: int | None = None
     usd: float | None = None
 
-    @property
-    def unlimited(self) -> bool:
-        return self.tokens is None and self.usd is None
-
 
 async def reserve(db: Database, run_id: str, tokens: int, usd: float, budget: Budget) -> None:
     """Count `tokens` and `usd` as spent by the run, or raise BudgetExceeded and count
-    nothing when that would pass its budget."""
-    if budget.unlimited:
-        return
+    nothing when that would pass its budget (the run's own budget columns, once set, win
+    over the configured one; with neither, the reservation always succeeds)."""
     limit_tokens = func.coalesce(Run.budget_tokens, literal(budget.tokens, Integer))
     limit_usd = func.coalesce(Run.budget_usd, literal(budget.usd, Float))
     stmt = (

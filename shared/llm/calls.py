@@ -75,8 +75,7 @@ class Caller:
             await self._settle(req.task, 0, 0.0, cached, "ok")
             return cached
         metrics.LLM_CACHE.labels("miss").inc()
-        # Nothing is reserved without a budget: the settlement then adds what was spent.
-        est_tokens, est_usd = (0, 0.0) if self.budget.unlimited else self._estimate(req)
+        est_tokens, est_usd = self._estimate(req)
         assert self.db is not None
         await reserve(self.db, self.run_id, est_tokens, est_usd, self.budget)
         try:

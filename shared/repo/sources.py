@@ -24,6 +24,7 @@ async def create(rt: Runtime, body: SourceIn) -> SourceOut:
             urls=[str(u) for u in body.urls],
             schedule=body.schedule,
             crawl=body.crawl.model_dump() if body.crawl else None,
+            intelligence=body.intelligence.stored() if body.intelligence else None,
         )
         session.add(source)
         await session.flush()
@@ -44,6 +45,7 @@ async def update(rt: Runtime, source_id: str, body: SourceIn) -> SourceOut:
         source.urls = [str(u) for u in body.urls]
         source.schedule = body.schedule
         source.crawl = body.crawl.model_dump() if body.crawl else None
+        source.intelligence = body.intelligence.stored() if body.intelligence else None
         await session.flush()
         return SourceOut.model_validate(source)
 

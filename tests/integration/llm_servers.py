@@ -116,7 +116,8 @@ class LLMServer:
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("content-length", 0)))
                 body = json.loads(raw or b"{}")
-                reply = server._next(self.path, body, dict(self.headers.items()))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                reply = server._next(self.path, body, headers)
                 time.sleep(server.latency_s + reply.delay_s)
                 if self.path not in CHAT_PATHS + OLLAMA_PATHS:
                     return self._send(404, {"error": f"no route {self.path}"}, {})

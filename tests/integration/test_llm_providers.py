@@ -140,7 +140,7 @@ async def test_llm_provider_answers_every_task_over_its_wire_protocol(
         assert first["stream"] is False
     elif kind == "groq":
         assert first["response_format"] == {"type": "json_object"}
-        assert server.seen[0].headers["Authorization"] == "Bearer gsk-test"
+        assert server.seen[0].headers["authorization"] == "Bearer gsk-test"
     else:
         assert first["response_format"]["type"] == "json_schema"
         assert server.seen[1].body["response_format"]["json_schema"]["schema"] == SCHEMA
