@@ -6,14 +6,20 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import make_url, select, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from emulator.platform import Embedded
+from emulator.platform import Embedded, embedded
 from functions.stages import analytics
+from shared.config import Settings
 from shared.db.models import Document, Insight, Rollup, Run, Source, StageResult
 from shared.dispatch.taskiq import sqs_record
+from shared.repo import analytics as repo
 from shared.runtime.context import LambdaContext
 from shared.schedule import scheduled_event
+from tests.conftest import ROOT
+
+pytest_plugins = ("tests.integration.pg",)
 
 TODAY = datetime.now(UTC).date()
 ENTITY = {"text": "Moray East", "type": "organisation"}
@@ -184,3 +190,34 @@ async def test_analytics_api_refuses_bad_periods_clearly(client: httpx.AsyncClie
 def await_status(response: httpx.Response) -> int:
     assert response.headers["content-type"] == "application/problem+json"
     return response.status_code
+
+
+async def test_analytics_on_postgres_counts_stage_days_in_utc(
+    settings: Settings, postgres_url: str
+) -> None:
+    # Postgres takes a timestamp's date in the session's time zone unless told UTC; a
+    # zone twelve or more hours away puts "now" on another date there than in UTC.
+    zone = "Etc/GMT+12" if datetime.now(UTC).hour < 12 else "Etc/GMT-14"
+    engine = create_async_engine(postgres_url)
+    async with engine.begin() as conn:
+        name = make_url(postgres_url).database
+        await conn.execute(text(f"ALTER DATABASE \"{name}\" SET timezone TO '{zone}'"))
+    await engine.dispose()
+    cfg = settings.model_copy(update={"database_url": postgres_url})
+    async with embedded(cfg, ROOT / "serverless.yml", background=False) as platform:
+        async with platform.runtime.db.reader() as s:
+            assert await s.scalar(text("SHOW timezone")) == zone
+        source_id, _ = await seed(platform)
+        event = scheduled_event(
+            "arn:aws:events:us-east-1:0:rule/quarry-analytics", datetime.now(UTC)
+        )
+        assert await analytics.handler.process(event, LambdaContext("analytics")) == {
+            "batchItemFailures": []
+        }
+        found = await repo.rollups(platform.runtime, source_id, None, None)
+        assert [r.documents for r in found.items] == [2, 1, 4]
+        stages = await repo.stages(platform.runtime, None, None, None)
+        assert [(s.stage, s.totals, [d.day for d in s.days]) for s in stages.items] == [
+            ("extraction", {"succeeded": 7}, [TODAY]),
+            ("intelligence", {"succeeded": 6, "failed": 1}, [TODAY]),
+        ]
