@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from emulator.bench.cli import bench_app
+from emulator.events_cli import events_app
 from emulator.stack import commands as stack
 from shared.config import Settings, load_settings, redacted
 from shared.errors import ConfigError, QuarryError
@@ -27,6 +28,7 @@ app = typer.Typer(
 config_app = typer.Typer(help="Inspect the effective configuration.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(bench_app, name="bench")
+app.add_typer(events_app, name="events")
 for command in (stack.up, stack.ps, stack.logs, stack.down):
     app.command()(command)
 console = Console(stderr=True)
