@@ -1,4 +1,4 @@
-"""Analytics: rollups per source and day as server-rendered SVG charts."""
+"""Analytics: rollups and rising terms as server-rendered SVG charts and tables."""
 
 from __future__ import annotations
 
@@ -6,19 +6,21 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 
 from dashboard.charts import bar_chart, line_chart
-from dashboard.queries.analytics import series
+from dashboard.queries.analytics import BASELINE_DAYS, WINDOW_DAYS, analytics_page
+from dashboard.queries.documents import source_names
 from dashboard.web import page, page_router
 from shared.runtime.deps import Runtime
 from shared.runtime.http import runtime
 
 router = page_router()
-DAYS = 30
 
 
 @router.get("/analytics", include_in_schema=False)
 async def show(request: Request, rt: Runtime = Depends(runtime)) -> HTMLResponse:
+    data = await analytics_page(rt, dict(await source_names(rt)))
+    mood = data.overall.sentiments
     charts = []
-    for s in await series(rt, DAYS):
+    for s in data.sources:
         labels = [d.strftime("%m-%d") for d in s.days]
         charts.append(
             {
@@ -27,8 +29,21 @@ async def show(request: Request, rt: Runtime = Depends(runtime)) -> HTMLResponse
                 "mood": line_chart(
                     f"Average sentiment per day, {s.name}", labels, s.sentiment, -1.0, 1.0
                 ),
-                "languages": s.languages.most_common(8),
-                "keywords": s.keywords.most_common(12),
             }
         )
-    return page(request, rt, "analytics.html", {"charts": charts, "days": DAYS})
+    return page(
+        request,
+        rt,
+        "analytics.html",
+        {
+            "a": data,
+            "charts": charts,
+            "split": bar_chart(
+                "Documents per sentiment",
+                ["positive", "neutral", "negative"],
+                [mood.positive, mood.neutral, mood.negative],
+            ),
+            "window": WINDOW_DAYS,
+            "baseline": BASELINE_DAYS,
+        },
+    )

@@ -1,61 +1,66 @@
-"""Rollups per source and day, as the Analytics page charts them."""
+"""The Analytics page's figures, from the analytics repo the API uses (shared/repo/analytics):
+daily rollups per source filled out to the whole period, their overview, and rising terms."""
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
-
-from shared.db.models import Rollup, Source, utcnow
+from shared.analytics_schemas import Overview, Trends
+from shared.repo import analytics
 from shared.runtime.deps import Runtime
 
+DAYS = 30
+WINDOW_DAYS, BASELINE_DAYS, MIN_COUNT, TRENDS = 7, 28, 3, 10
 
-@dataclass
+
+@dataclass(frozen=True)
 class SourceSeries:
     source_id: str
     name: str
-    days: list[date] = field(default_factory=list)
-    documents: list[int] = field(default_factory=list)
-    sentiment: list[float | None] = field(default_factory=list)
-    languages: Counter[str] = field(default_factory=Counter)
-    keywords: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def total(self) -> int:
-        return sum(self.documents)
+    days: list[date]
+    documents: list[int]
+    sentiment: list[float | None]
+    overview: Overview
 
 
-def _keyword(item: object) -> tuple[str, int] | None:
-    match item:
-        case [str(word), int(n)] | {"keyword": str(word), "count": int(n)}:
-            return word, n
-        case str(word):
-            return word, 1
-    return None
+@dataclass(frozen=True)
+class Analytics:
+    since: date
+    until: date
+    overall: Overview
+    trends: Trends
+    sources: list[SourceSeries]
 
 
-async def series(rt: Runtime, days: int = 30) -> list[SourceSeries]:
-    since = utcnow().date() - timedelta(days=days - 1)
-    async with rt.db.reader() as session:
-        rows = await session.execute(
-            select(Rollup, Source.name)
-            .join(Source, Source.id == Rollup.source_id)
-            .where(Rollup.day >= since)
-            .order_by(Source.name, Rollup.day)
+def days_between(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+async def analytics_page(rt: Runtime, names: dict[str, str]) -> Analytics:
+    found = await analytics.rollups(rt, None, None, None)
+    days = days_between(found.since, found.until)
+    by_source: dict[str, dict[date, tuple[int, float | None]]] = {}
+    for item in found.items:
+        by_source.setdefault(item.source_id, {})[item.day] = (item.documents, item.avg_sentiment)
+    series = []
+    for source_id, per_day in sorted(by_source.items(), key=lambda kv: names.get(kv[0], kv[0])):
+        series.append(
+            SourceSeries(
+                source_id=source_id,
+                name=names.get(source_id, source_id),
+                days=days,
+                documents=[per_day.get(d, (0, None))[0] for d in days],
+                sentiment=[per_day.get(d, (0, None))[1] for d in days],
+                overview=await analytics.overview(rt, source_id, found.since, found.until),
+            )
         )
-        out: dict[str, SourceSeries] = {}
-        for rollup, name in rows:
-            s = out.setdefault(rollup.source_id, SourceSeries(rollup.source_id, str(name)))
-            s.days.append(rollup.day)
-            s.documents.append(rollup.documents)
-            s.sentiment.append(rollup.avg_sentiment)
-            for lang, n in (rollup.languages or {}).items():
-                if isinstance(n, int):
-                    s.languages[str(lang)] += n
-            for item in rollup.top_keywords or []:
-                found = _keyword(item)
-                if found:
-                    s.keywords[found[0]] += found[1]
-    return list(out.values())
+    return Analytics(
+        since=found.since,
+        until=found.until,
+        overall=await analytics.overview(rt, None, found.since, found.until),
+        trends=await analytics.trends(
+            rt, None, found.until, WINDOW_DAYS, BASELINE_DAYS, MIN_COUNT, TRENDS
+        ),
+        sources=series,
+    )

@@ -121,6 +121,10 @@ async def seed(rt: Runtime, documents: int = 3) -> Seeded:
                 avg_sentiment=0.2,
                 languages={"en": 2, "de": 1},
                 top_keywords=[["harbour", 3], ["<script>", 1]],
+                sentiments={"positive": 1, "neutral": 1, "negative": 2},
+                labels={"<script>window.pwned=16</script>": 2, "economy": 1},
+                terms={"harbour": 3, "<script>": 1},
+                top_entities=[["Ashford <b>Rovers</b>", "ORG", 2]],
             )
         )
         letter = DeadLetter(

@@ -55,7 +55,7 @@ async def test_dashboard_every_page_renders_valid_html_under_the_csp(
         "/sources": "Gazette &lt;b&gt;bold&lt;/b&gt;",
         "/sources/new": "Add a source",
         f"/sources/{seeded.source_id}": "Start a run",
-        "/analytics": "<svg",
+        "/analytics": "Ashford &lt;b&gt;Rovers&lt;/b&gt; (ORG) 2",
         "/dead-letters": "fetch failed",
     }
     for path, expected in pages.items():
