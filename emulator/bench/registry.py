@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from emulator.bench.coldstart import bench_coldstart
 from emulator.bench.extraction import bench_extraction
 from emulator.bench.gateway import bench_gateway
+from emulator.bench.intelligence import bench_intelligence
 from emulator.bench.offline import bench_offline
 from emulator.bench.report import BenchFn, Benchmark, BenchOptions, Report
 from emulator.bench.stack import STACK
@@ -18,6 +19,7 @@ BENCHMARKS: dict[str, BenchFn] = {
     **STACK,
     "coldstart": bench_coldstart,
     "extraction": bench_extraction,
+    "intelligence": bench_intelligence,
     "serverless-offline": bench_offline,
 }
 
