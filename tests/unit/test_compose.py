@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -164,3 +165,42 @@ def test_the_replica_streams_from_the_primary() -> None:
     init = _compose()["configs"]["postgres-replication"]["content"]
     assert "REPLICATION" in init
     assert "host replication replicator" in init
+
+
+def _schema_errors(doc: dict[str, Any]) -> list[str]:
+    from jsonschema import Draft201909Validator
+
+    schema = json.loads((ROOT / "infra/docker/compose-spec.json").read_text(encoding="utf-8"))
+    validator = Draft201909Validator(schema)
+    return [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(doc)
+    ]
+
+
+def test_compose_file_follows_the_compose_specification_schema() -> None:
+    assert _schema_errors(_compose()) == []
+
+
+def test_compose_schema_refuses_what_the_specification_does_not_define() -> None:
+    doc = _compose()
+    doc["services"]["api"]["replicas"] = 3  # belongs under deploy:
+    doc["services"]["web"]["depends_on"] = {"api": {"condition": "service_ready"}}
+    errors = _schema_errors(doc)
+    assert any(e.startswith("services/api:") and "'replicas'" in e for e in errors), errors
+    assert any(e.startswith("services/web/depends_on") for e in errors), errors
+
+
+def test_compose_runs_the_full_topology_with_health_checks_and_order() -> None:
+    for name in ("alertmanager", "grafana", "ollama"):
+        assert SERVICES[name]["healthcheck"]["test"], name
+        assert "build" not in SERVICES[name], name
+    intelligence = SERVICES["worker-intelligence"]
+    assert intelligence["depends_on"]["ollama"] == {"condition": "service_healthy"}
+    env = _environment(intelligence)
+    assert env["QUARRY_LLM_BASE_URL"].endswith("//ollama:11434}")
+    assert env["QUARRY_LLM_FALLBACK"] == "local"
+    assert SERVICES["grafana"]["depends_on"]["prometheus"] == {"condition": "service_healthy"}
+    assert SERVICES["nginx"]["depends_on"] == {
+        "api": {"condition": "service_healthy"},
+        "web": {"condition": "service_healthy"},
+    }
