@@ -21,8 +21,11 @@ from shared.llm.budget import Budget, reserve, settle
 from shared.llm.chain import Chain
 from shared.llm.prices import price
 from shared.llm.prompts import estimate_tokens
+from shared.logs import get_logger
 
 CACHE_TTL_S = 30 * 24 * 3600.0
+log = get_logger("quarry.llm")
+_UNPRICED: set[tuple[str, str]] = set()  # warned about once per process
 
 
 def content_hash(req: CompletionRequest) -> str:
@@ -83,7 +86,15 @@ class Caller:
         except ProviderError as exc:
             await self._settle(req.task, -est_tokens, -est_usd, None, "failed")
             raise exc
-        cost = price(answer.provider, answer.model).cost(answer.input_tokens, answer.output_tokens)
+        rate = price(answer.provider, answer.model)
+        if not rate.known and (answer.provider, answer.model) not in _UNPRICED:
+            _UNPRICED.add((answer.provider, answer.model))
+            log.warning(
+                "no price for %s/%s in shared/llm/prices.toml: its calls count as costing 0",
+                answer.provider,
+                answer.model,
+            )
+        cost = rate.cost(answer.input_tokens, answer.output_tokens)
         tokens = answer.input_tokens + answer.output_tokens
         self.usage.tokens += tokens
         self.usage.cost_usd += cost

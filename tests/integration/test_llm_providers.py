@@ -4,6 +4,7 @@ fallback, repairs, invalid output, timeouts and the completion cache."""
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -323,3 +324,22 @@ async def test_llm_provider_second_run_is_answered_from_the_cache(
         sum(c.input_tokens * 0.15 + c.output_tokens * 0.6 for c in calls) / 1e6
     )
     json.dumps([first.structured, second.structured])
+
+
+async def test_llm_provider_unpriced_model_costs_nothing_and_says_so(
+    server: LLMServer, ledger: tuple[Database, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="quarry.llm")
+    chain = Chain(
+        [OpenAIProvider(name="huggingface", model="acme/unpriced-7b", base_url=server.base + "/v1")]
+    )
+    try:
+        result = await run_once(chain, ledger)
+    finally:
+        await chain.aclose()
+    assert result.tokens > 0
+    assert result.cost_usd == 0.0
+    assert (
+        "no price for huggingface/acme/unpriced-7b in shared/llm/prices.toml: "
+        "its calls count as costing 0"
+    ) in caplog.text
