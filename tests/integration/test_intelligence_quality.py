@@ -6,6 +6,9 @@ The figures are printed (pytest -s, or -rP) and are in every failure message.
 
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from emulator.cli import app
 from emulator.intelligence_quality import figures, load, misses, predict, report
 
 SET = Path(__file__).parent.parent / "sites" / "intelligence"
@@ -24,3 +27,14 @@ def test_intelligence_quality_meets_the_bar() -> None:
     assert result.language_accuracy >= 0.95, shown
     assert result.sentiment_accuracy >= 0.70, shown
     assert result.label_macro_f1 >= 0.70, shown
+
+
+def test_quarry_quality_intelligence_prints_the_figures(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["quality", "intelligence", str(SET), "--no-misses"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == "offline intelligence on 69 labelled documents"
+    assert "label macro-F1" in result.output
+    missing = runner.invoke(app, ["quality", "intelligence", str(tmp_path)])
+    assert missing.exit_code == 2
+    assert f"cannot read the labelled set in {tmp_path}" in missing.output
