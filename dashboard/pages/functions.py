@@ -3,6 +3,7 @@ figure comes from (the database for every instance, or this process's own metric
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from fastapi import Depends, Request
@@ -20,6 +21,16 @@ router = page_router()
 TABLE = Path(__file__).resolve().parents[2] / "serverless.yml"
 
 
+@lru_cache(maxsize=4)
+def _table(path: Path, mtime_ns: int) -> list[Function]:
+    return list(load_table(path).functions.values())
+
+
+def functions_of(path: Path = TABLE) -> list[Function]:
+    """The table's functions, read again only when serverless.yml changes."""
+    return _table(path, path.stat().st_mtime_ns)
+
+
 def trigger_of(fn: Function) -> str:
     parts = [f"{r.method} {r.path}" for r in fn.routes[:2]]
     if len(fn.routes) > 2:
@@ -33,11 +44,11 @@ def trigger_of(fn: Function) -> str:
 @router.get("/functions", include_in_schema=False)
 async def show(request: Request, rt: Runtime = Depends(runtime)) -> HTMLResponse:
     try:
-        table = load_table(TABLE)
-        functions = list(table.functions.values())
-        problem = None
+        functions, problem = functions_of(), None
     except ConfigError as exc:
         functions, problem = [], exc.detail
+    except OSError as exc:
+        functions, problem = [], f"{TABLE} cannot be read: {exc.strerror}"
     rows = [(fn, trigger_of(fn)) for fn in functions]
     return page(
         request,

@@ -218,6 +218,31 @@ def intelligence(
         )
 
 
+@bench_app.command()
+def dashboard(
+    documents: Annotated[int, typer.Option(min=1, help="Documents seeded into SQLite.")] = 10_000,
+    requests: Annotated[int, typer.Option(min=1, help="Measured requests per page.")] = 30,
+) -> None:
+    """Server-side render time of each dashboard page with N documents in a throwaway SQLite
+    database, against the 404 page (the layout alone) measured in the same run."""
+    from emulator.bench.dashboard import bench_dashboard
+    from emulator.bench.registry import to_report
+
+    try:
+        bench = asyncio.run(bench_dashboard(BenchOptions(), documents, requests))
+    except QuarryError as exc:
+        console.print(f"[bold red]error:[/] {exc.detail}")
+        raise typer.Exit(2) from None
+    show(to_report([bench], quick=False))
+    base = next(v for v in bench.variants if v.name == bench.baseline)
+    for v in bench.variants:
+        if v is not base:
+            typer.echo(
+                f"{v.name}: {v.p50_ms:.1f} ms median · {base.p50_ms:.1f} ms for the baseline · "
+                f"{v.p50_ms / base.p50_ms:.1f}× its time"
+            )
+
+
 @bench_app.command("all")
 def run_all(
     quick: Annotated[
