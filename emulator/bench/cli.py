@@ -134,6 +134,27 @@ def stack(
     show(_measure(list(STACK), options, quick=quick))
 
 
+Quick = Annotated[bool, typer.Option(help="Small N: checks the harness, not speed.")]
+
+
+@bench_app.command()
+def pipeline(quick: Quick = False) -> None:
+    """Documents/s through all four stages on a generated site of 1,000 pages (100 with
+    --quick) in the embedded platform, against the pure cores alone."""
+    options = BenchOptions.quick() if quick else BenchOptions()
+    show(_measure(["pipeline"], options, quick=quick))
+
+
+@bench_app.command()
+def scaling(quick: Quick = False) -> None:
+    """Pipeline documents/s in the stack with 1, 2 and 4 workers per stage (1 and 2 on 100
+    pages with --quick), and where adding workers stops paying."""
+    options = BenchOptions.quick() if quick else BenchOptions()
+    report = _measure(["scaling"], options, quick=quick)
+    show(report)
+    typer.echo(report.benchmarks[0].description.rsplit("Finding: ", 1)[-1])
+
+
 @bench_app.command("serverless-offline")
 def serverless_offline(requests: Requests = 10000, concurrency: Concurrency = 16) -> None:
     """Quarry's gateway against serverless-offline (installed from npm into .quarry/cache/)
@@ -241,6 +262,38 @@ def dashboard(
                 f"{v.name}: {v.p50_ms:.1f} ms median · {base.p50_ms:.1f} ms for the baseline · "
                 f"{v.p50_ms / base.p50_ms:.1f}× its time"
             )
+
+
+@bench_app.command()
+def load(
+    rate: Annotated[float, typer.Option(min=0.1, help="Requests per second, held fixed.")] = 40.0,
+    duration: Annotated[float, typer.Option(min=0.1, help="Seconds of load.")] = 30.0,
+    mix: Annotated[str, typer.Option(help="Shares READS:WRITES:WEBHOOKS.")] = "70:20:10",
+    api_key: Annotated[
+        str | None, typer.Option(envvar="QUARRY_API_KEY", help="An API key with write scope.")
+    ] = None,
+    state: Annotated[Path, typer.Option(help="The stack's state folder.")] = Path(".quarry/stack"),
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the report here.")] = None,
+) -> None:
+    """The running stack (`quarry up`) through nginx: reads, writes and signed webhooks at a
+    fixed rate for a fixed time; error rate, p50/p99 latency and each process's memory growth
+    (RSS before and after, from /proc). Stays under nginx's 50 r/s limit by default."""
+    from emulator.bench.load import BenchError
+    from emulator.bench.stackload import Mix, render, run_load
+
+    path = state / "stack.json"
+    try:
+        if not path.exists():
+            raise BenchError(f"no running stack: {path} does not exist; run `quarry up` first")
+        report = run_load(json.loads(path.read_text()), api_key, Mix.parse(mix), rate, duration)
+    except QuarryError as exc:
+        console.print(f"[bold red]error:[/] {exc.detail}")
+        raise typer.Exit(2) from None
+    out = Console()
+    for part in render(report):
+        out.print(part)
+    if json_out is not None:
+        json_out.write_text(report.to_json())
 
 
 @bench_app.command("all")

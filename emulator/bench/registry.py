@@ -11,7 +11,9 @@ from emulator.bench.extraction import bench_extraction
 from emulator.bench.gateway import bench_gateway
 from emulator.bench.intelligence import bench_intelligence
 from emulator.bench.offline import bench_offline
+from emulator.bench.pipeline import bench_pipeline
 from emulator.bench.report import BenchFn, Benchmark, BenchOptions, Report
+from emulator.bench.scaling import bench_scaling
 from emulator.bench.stack import STACK
 
 BENCHMARKS: dict[str, BenchFn] = {
@@ -20,6 +22,8 @@ BENCHMARKS: dict[str, BenchFn] = {
     "coldstart": bench_coldstart,
     "extraction": bench_extraction,
     "intelligence": bench_intelligence,
+    "pipeline": bench_pipeline,
+    "scaling": bench_scaling,
     "serverless-offline": bench_offline,
 }
 
