@@ -15,6 +15,7 @@ from rich.table import Table as RichTable
 
 from emulator.bench.cli import bench_app
 from emulator.events_cli import events_app
+from emulator.keys_cli import keys_app
 from emulator.quality_cli import quality_app
 from emulator.stack import commands as stack
 from shared.config import Settings, load_settings, redacted
@@ -31,6 +32,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(bench_app, name="bench")
 app.add_typer(events_app, name="events")
 app.add_typer(quality_app, name="quality")
+app.add_typer(keys_app, name="keys")
 for command in (stack.up, stack.ps, stack.logs, stack.down):
     app.command()(command)
 console = Console(stderr=True)

@@ -24,7 +24,6 @@ from shared.runtime.loop import thread_loop
 
 log = get_logger("quarry.gateway")
 Mode = Literal["event", "asgi"]
-MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
 
 
 def _problem(
@@ -110,8 +109,15 @@ class Gateway:
         """Run the function within its timeout: past it, API Gateway answers 504."""
         fn = match.function
         handler = self.handlers[fn.name]
+        limit = current().settings.max_body_bytes
+        payload = await _read_body(scope, receive, limit)
+        if payload is None:
+            detail = f"request bodies are limited to {limit} bytes (QUARRY_MAX_BODY_BYTES)"
+            await _respond(send, *_problem(413, "Content too large", detail, str(uuid.uuid4())))
+            return
         if self.mode == "asgi" and hasattr(handler, "app"):
             started = False
+            receive = _replay(payload, receive)
 
             async def tracking(message: Message) -> None:
                 nonlocal started
@@ -124,15 +130,6 @@ class Gateway:
                 metrics.TIMEOUTS.labels(fn.name).inc()
                 if not started:
                     await _respond(send, *_timed_out(fn.name, fn.timeout, str(uuid.uuid4())))
-            return
-        payload = await _read_body(receive)
-        if payload is None:
-            await _respond(
-                send,
-                *_problem(
-                    413, "Content too large", f"request bodies are limited to {MAX_BODY} bytes", ""
-                ),
-            )
             return
         raw_path = scope.get("raw_path") or scope["path"].encode()
         req = HttpRequest(
@@ -181,15 +178,33 @@ def _timed_out(function: str, timeout: float, rid: str) -> tuple[int, list[tuple
     )
 
 
-async def _read_body(receive: Receive) -> bytes | None:
+async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it is known to exceed `limit` bytes."""
+    for name, value in scope.get("headers", []):
+        if name == b"content-length" and value.isdigit() and int(value) > limit:
+            return None
     body = bytearray()
     while True:
         message = await receive()
         body += message.get("body", b"")
-        if len(body) > MAX_BODY:
+        if len(body) > limit:
             return None
         if not message.get("more_body"):
             return bytes(body)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that hands the app the body already read, then waits for disconnect."""
+    sent = False
+
+    async def again() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return again
 
 
 async def _respond(send: Send, status: int, headers: list[tuple[str, str]], body: bytes) -> None:

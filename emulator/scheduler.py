@@ -17,6 +17,7 @@ from shared.runtime.context import LambdaContext
 from shared.runtime.deps import Runtime
 from shared.schedule import EPOCH, scheduled_event
 from shared.schedules import claim, due_times, start_due_runs
+from shared.webhooks import outbound
 
 log = get_logger("quarry.scheduler")
 Clock = Callable[[], datetime]
@@ -96,6 +97,7 @@ async def run(
             await tick(rt, targets, after, now, me)
             if (now - last_relay).total_seconds() >= relay_every_s:
                 await outbox.relay(rt.db, rt.dispatcher)
+                outbound.kick(rt)  # run events to webhook subscribers
                 last_relay = now
         except Exception:  # the database or queue is down: try again next tick
             log.exception("scheduler tick failed; retrying")

@@ -173,6 +173,33 @@ class Settings(BaseModel):
         description="scrypt hash of the dashboard password (make one with `quarry hash-password`); "
         "unset leaves the dashboard open, with a banner saying so.",
     )
+    api_auth: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="API keys required on /api/ (health and signed webhooks excepted): `auto` "
+        "is off in dev and test, on in the stack and Lambda.",
+    )
+    bootstrap_api_key: SecretStr | None = Field(
+        None,
+        description="An admin API key accepted without a database row (kept only as its "
+        "hash), to provision keys before any exist; at least 32 characters.",
+        min_length=32,
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024,
+        gt=0,
+        le=10 * 1024 * 1024,
+        description="Largest request body the API accepts (413 beyond it), at the gateway "
+        "and at nginx.",
+    )
+    rate_limit_per_s: float = Field(
+        50.0,
+        ge=0,
+        description="API requests per second allowed per API key (or per client address "
+        "without one), as a token bucket; 0 turns rate limiting off.",
+    )
+    rate_limit_burst: int = Field(
+        100, ge=1, description="Requests a key or address may make at once before the rate applies."
+    )
 
     @field_validator("dashboard_password_hash")
     @classmethod

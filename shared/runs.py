@@ -11,6 +11,7 @@ from shared.errors import ConflictError, NotFoundError
 from shared.logs import get_logger, request_id_var
 from shared.messages import DiscoverSource, RollupSource
 from shared.runtime.deps import Runtime
+from shared.webhooks import outbound
 
 log = get_logger("quarry.runs")
 
@@ -103,6 +104,7 @@ async def settle(rt: Runtime, run_id: str) -> str | None:
             return None
         body = RollupSource(run_id=run_id, source_id=run.source_id).model_dump()
         ids = await outbox.add(session, run_id, ON_FINAL_STAGE, [body])
+        await outbound.enqueue(session, run_id, state)  # run events to subscribers
     log.info("run finished", extra={"run_id": run_id, "state": state})
     await outbox.flush(rt.db, rt.dispatcher, ids)
     return state
@@ -115,7 +117,10 @@ async def fail(session: AsyncSession, run_id: str, error: str) -> bool:
         .where(Run.id == run_id, Run.state.in_(ACTIVE_STATES))
         .values(state="failed", error=error, finished_at=utcnow())
     )
-    return bool(changed.rowcount)  # type: ignore[attr-defined]
+    if not changed.rowcount:  # type: ignore[attr-defined]
+        return False
+    await outbound.enqueue(session, run_id, "failed")  # run events to subscribers
+    return True
 
 
 async def cancel(rt: Runtime, run_id: str) -> Run:

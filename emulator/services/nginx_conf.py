@@ -41,7 +41,7 @@ class NginxPlan:
     api: list[int]
     web: list[int]
     static_dir: Path
-    max_body: str = "10m"
+    max_body: str = "1m"  # the default of QUARRY_MAX_BODY_BYTES; see size_of()
     rate: str = "50r/s"
     burst: int = 100
     static_max_age_s: int = 3600
@@ -60,6 +60,11 @@ class NginxPlan:
             raise ConfigError("burst and static_max_age_s must not be negative")
         _quote(str(self.static_dir))
         _quote(self.access_log)
+
+
+def size_of(max_body_bytes: int) -> str:
+    """QUARRY_MAX_BODY_BYTES as an nginx size (rounded up to whole kilobytes)."""
+    return f"{-(-max_body_bytes // 1024)}k"
 
 
 def _quote(text: str) -> str:

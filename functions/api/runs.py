@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import Depends
+from fastapi import Depends, Header
+from fastapi.responses import JSONResponse
 from mangum import Mangum
 
-from shared import runs
+from shared import idempotency, runs
 from shared.repo import runs as run_reads
 from shared.runtime.deps import Runtime
 from shared.runtime.http import create_app, runtime
@@ -18,10 +19,32 @@ app = create_app("runs", title="runs")
 State = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
 
-@app.post("/api/v1/runs", status_code=202)
-async def start_run(body: RunIn, rt: Runtime = Depends(runtime)) -> RunOut:
-    run = await runs.start_run(rt, body.source_id, trigger="api")
-    return RunOut.model_validate(run)
+@app.post("/api/v1/runs", status_code=202, response_model=RunOut)
+async def start_run(
+    body: RunIn,
+    rt: Runtime = Depends(runtime),
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=idempotency.MAX_KEY,
+            description="Retry safely: the same key replays the first answer (24 h).",
+        ),
+    ] = None,
+) -> RunOut | JSONResponse:
+    if idempotency_key is None:
+        return RunOut.model_validate(await runs.start_run(rt, body.source_id, trigger="api"))
+    route, digest = "POST /api/v1/runs", idempotency.fingerprint(body.model_dump(mode="json"))
+    replay = await idempotency.claim(rt, idempotency_key, route, digest)
+    if replay is not None:
+        headers = {"idempotent-replayed": "true"}
+        return JSONResponse(replay.body, status_code=replay.status, headers=headers)
+    try:
+        out = RunOut.model_validate(await runs.start_run(rt, body.source_id, trigger="api"))
+    except BaseException:
+        await idempotency.release(rt, idempotency_key, route)
+        raise
+    await idempotency.finish(rt, idempotency_key, route, 202, out.model_dump(mode="json"))
+    return out
 
 
 @app.get("/api/v1/runs")

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.auth.middleware import AuthMiddleware
 from shared.db import routing
 from shared.errors import QuarryError, problem
 from shared.logs import get_logger, request_id_var
@@ -161,7 +162,10 @@ def route_of(routes: list[BaseRoute], scope: Scope) -> str:
 
 async def _quarry_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, QuarryError)
-    return problem_response(exc.status, exc.detail, slug=exc.slug, title=exc.title, **exc.extra)
+    extra = {k: v for k, v in exc.extra.items() if k != "headers"}
+    response = problem_response(exc.status, exc.detail, slug=exc.slug, title=exc.title, **extra)
+    response.headers.update(exc.extra.get("headers") or {})  # e.g. Retry-After
+    return response
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -191,5 +195,6 @@ def create_app(function: str, *, title: str, description: str = "") -> FastAPI:
     app.add_exception_handler(QuarryError, _quarry_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_middleware(AuthMiddleware, router=app.router)  # inside the invocation boundary
     app.add_middleware(InvocationMiddleware, function=function, routes=app.router.routes)
     return app

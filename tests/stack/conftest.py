@@ -29,6 +29,8 @@ from emulator.table import _CfnLoader as CfnLoader
 from tests.conftest import ROOT
 
 UP_DEADLINE_S = 150
+# Auth is on in the stack: the session's admin key, accepted by its hash (no database row).
+API_KEY = "qk_stack-tests-bootstrap-admin-key-0123456789"
 # Short timeouts make a reclaimed message come back quickly (timeout + a 5 s margin).
 TIMEOUTS = {"discovery": 10, "extraction": 6, "intelligence": 10, "analytics": 10}
 
@@ -193,7 +195,9 @@ class Stack:
         self.proc.wait(timeout=90)
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.entry, timeout=30, trust_env=False)
+        """A client of the entry URL carrying the stack's admin API key (auth is on)."""
+        headers = {"authorization": f"Bearer {API_KEY}"}
+        return httpx.Client(base_url=self.entry, timeout=30, trust_env=False, headers=headers)
 
 
 @pytest.fixture(scope="session")
@@ -219,6 +223,7 @@ def stack(slow_site: SlowSite) -> Iterator[Stack]:
             "QUARRY_FETCH_ALLOW_HOSTS": hosts,
             "QUARRY_RETRY_BACKOFF_S": "0.05",
             "QUARRY_SECRET_KEY": "stack-test-secret",
+            "QUARRY_BOOTSTRAP_API_KEY": API_KEY,  # an admin key without any API call
             "PYTHONPATH": str(ROOT),
         }
         stack = Stack(root, table_path, env, demo=demo)

@@ -74,6 +74,8 @@ def test_reload_roots_follow_the_table(table: Table) -> None:
         "functions.api.documents",
         "functions.api.deadletters",
         "functions.api.alerts",
+        "functions.api.webhooks",
+        "functions.api.keys",
     }
     assert processes["web-1"] == {"emulator.instance", "dashboard.app"}
     assert processes["worker-extraction"] == {"emulator.worker", "functions.stages.extraction"}

@@ -32,6 +32,8 @@ def test_table_real_file_loads() -> None:
         "analyticsApi",
         "deadletters",
         "alerts",
+        "webhooks",
+        "keys",
         "dashboard",
         "discovery",
         "extraction",
@@ -71,6 +73,8 @@ def test_table_real_file_loads() -> None:
         "analyticsApi",
         "deadletters",
         "alerts",
+        "webhooks",
+        "keys",
         "dashboard",
     ]
     assert [f.name for f in table.stages()] == [

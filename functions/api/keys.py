@@ -1,0 +1,63 @@
+"""API keys API (admin): create a key (shown once), list keys, revoke one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import Depends, Response
+from mangum import Mangum
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.auth import keys
+from shared.auth.middleware import requires
+from shared.runtime.deps import Runtime
+from shared.runtime.http import create_app, runtime
+
+app = create_app("keys", title="keys")
+
+
+class KeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200, description="Who or what uses the key.")
+    scope: keys.Scope = Field(description="read, write (includes read) or admin (everything).")
+
+
+class KeyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    name: str
+    prefix: str = Field(description="The key's first characters, to recognise it.")
+    scope: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class NewKeyOut(KeyOut):
+    key: str = Field(description="The key itself: shown this once, store it now.")
+
+
+class KeyList(BaseModel):
+    items: list[KeyOut]
+
+
+@app.post("/api/v1/keys", status_code=201)
+@requires("admin")
+async def create_key(body: KeyIn, rt: Runtime = Depends(runtime)) -> NewKeyOut:
+    row, key = await keys.create(rt.db, body.name, body.scope)
+    return NewKeyOut.model_validate({**KeyOut.model_validate(row).model_dump(), "key": key})
+
+
+@app.get("/api/v1/keys")
+@requires("admin")
+async def list_keys(rt: Runtime = Depends(runtime)) -> KeyList:
+    return KeyList(items=[KeyOut.model_validate(r) for r in await keys.list_keys(rt.db)])
+
+
+@app.delete("/api/v1/keys/{key_id}", status_code=204, response_class=Response)
+@requires("admin")
+async def revoke_key(key_id: str, rt: Runtime = Depends(runtime)) -> Response:
+    await keys.revoke(rt.db, key_id)
+    return Response(status_code=204)
+
+
+handler = Mangum(app, lifespan="off")

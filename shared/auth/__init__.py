@@ -1,0 +1,1 @@
+"""API authentication: hashed API keys with scopes, and the middleware that checks them."""

@@ -1,0 +1,127 @@
+"""API keys: high-entropy tokens of which only the sha256 is stored, with one scope each.
+
+Scopes are ordered: `admin` can do what `write` can, `write` what `read` can.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import select, update
+
+from shared.config import Settings
+from shared.db.engine import Database
+from shared.db.models import ApiKey, utcnow
+from shared.errors import NotFoundError, QuarryError
+
+Scope = Literal["read", "write", "admin"]
+SCOPES: tuple[Scope, ...] = ("read", "write", "admin")
+RANK = {scope: i for i, scope in enumerate(SCOPES)}
+KEY_PREFIX = "qk_"
+BOOTSTRAP_ID = "bootstrap"
+
+
+class UnauthorizedError(QuarryError):
+    """No API key, or one that is unknown or revoked."""
+
+    status = 401
+    title = "Unauthorized"
+    slug = "unauthorized"
+
+
+class ForbiddenError(QuarryError):
+    """A valid API key whose scope does not cover the operation."""
+
+    status = 403
+    title = "Forbidden"
+    slug = "forbidden"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a key's id (never the key) and its scope."""
+
+    key_id: str
+    scope: Scope
+
+    def allows(self, needed: Scope) -> bool:
+        return RANK[self.scope] >= RANK[needed]
+
+
+def hash_key(key: str) -> str:
+    """sha256 of the key, hex: enough for a 256-bit random key (no salt or KDF needed)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def generate() -> str:
+    """A new key: `qk_` and 43 URL-safe characters (256 random bits)."""
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def is_enabled(settings: Settings) -> bool:
+    """Whether /api/ asks for keys: `auto` is on outside dev and test."""
+    if settings.api_auth == "auto":
+        return settings.env in ("stack", "lambda")
+    return settings.api_auth == "on"
+
+
+def presented(headers: Sequence[tuple[bytes, bytes]]) -> str | None:
+    """The key a request carries: `Authorization: Bearer KEY` or `X-Api-Key: KEY`."""
+    for name, value in headers:
+        if name == b"authorization":
+            kind, _, token = value.decode("latin-1").strip().partition(" ")
+            if kind.lower() == "bearer" and token.strip():
+                return token.strip()
+        elif name == b"x-api-key" and value.strip():
+            return value.decode("latin-1").strip()
+    return None
+
+
+async def authenticate(db: Database, settings: Settings, key: str) -> Principal | None:
+    """The principal of a presented key, or None when it is unknown or revoked."""
+    digest = hash_key(key)
+    boot = settings.bootstrap_api_key
+    if boot is not None and hmac.compare_digest(digest, hash_key(boot.get_secret_value())):
+        return Principal(BOOTSTRAP_ID, "admin")
+    if len(key) > 200:
+        return None
+    async with db.writer() as session:  # the primary: a revocation holds at once
+        row = await session.scalar(
+            select(ApiKey).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
+        )
+    return Principal(row.id, row.scope) if row is not None else None  # type: ignore[arg-type]
+
+
+async def create(db: Database, name: str, scope: Scope) -> tuple[ApiKey, str]:
+    """Store a new key's hash; the key itself is returned once and never again."""
+    key = generate()
+    row = ApiKey(name=name, scope=scope, prefix=key[:10], key_hash=hash_key(key))
+    async with db.writer() as session:
+        session.add(row)
+    return row, key
+
+
+async def revoke(db: Database, key_id: str) -> ApiKey:
+    """Revoke a key at once (idempotent); NotFoundError for an unknown id."""
+    async with db.writer() as session:
+        await session.execute(
+            update(ApiKey)
+            .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+        row = await session.get(ApiKey, key_id)
+        if row is None:
+            raise NotFoundError(f"API key {key_id} does not exist")
+    return row
+
+
+async def list_keys(db: Database) -> list[ApiKey]:
+    async with db.writer() as session:
+        return list(
+            (await session.scalars(select(ApiKey).order_by(ApiKey.created_at.desc()))).all()
+        )

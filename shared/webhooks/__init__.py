@@ -1,0 +1,1 @@
+"""Webhooks: signed inbound deliveries that start runs, and signed outbound run events."""

@@ -1,0 +1,34 @@
+"""`quarry keys`: a key made from the command line, without the API, works at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shared.auth import keys
+from shared.config import Settings
+from shared.db.engine import Database
+from tests.integration.test_cli import run
+
+
+async def test_auth_cli_creates_lists_and_revokes_keys(tmp_path: Path) -> None:
+    assert run(["migrate"], tmp_path).returncode == 0
+    created = run(["keys", "create", "--scope", "admin", "--name", "ops"], tmp_path)
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip()
+    assert key.startswith("qk_")
+    assert "shown once" in created.stderr
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/cli.db")
+    try:
+        principal = await keys.authenticate(db, Settings(), key)
+        assert principal is not None
+        assert principal.scope == "admin"
+        listed = run(["keys", "list"], tmp_path)
+        assert listed.stdout.split("\t")[:3] == [principal.key_id, "ops", "admin"]
+        assert key not in listed.stdout
+        assert run(["keys", "revoke", principal.key_id], tmp_path).returncode == 0
+        assert await keys.authenticate(db, Settings(), key) is None
+    finally:
+        await db.dispose()
+    refused = run(["keys", "create", "--scope", "root"], tmp_path)
+    assert refused.returncode == 2
+    assert "not one of read, write, admin" in refused.stderr
