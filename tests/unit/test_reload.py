@@ -72,6 +72,7 @@ def test_reload_roots_follow_the_table(table: Table) -> None:
         "functions.api.sources",
         "functions.api.runs",
         "functions.api.documents",
+        "functions.api.analytics",
         "functions.api.deadletters",
         "functions.api.alerts",
         "functions.api.webhooks",
