@@ -23,8 +23,8 @@ from shared.analytics_schemas import (
     TrendOut,
     Trends,
 )
-from shared.db.models import Rollup, Run, StageResult
-from shared.errors import BadRequestError
+from shared.db.models import Rollup, Run, Source, StageResult
+from shared.errors import BadRequestError, NotFoundError
 from shared.pipeline.analytics import StageCount, ranked, stage_stats
 from shared.pipeline.trends import DayTerms, rising_terms
 from shared.runtime.deps import Runtime
@@ -55,7 +55,14 @@ async def _rows(rt: Runtime, source_id: str | None, start: date, end: date) -> S
     if source_id:
         stmt = stmt.where(Rollup.source_id == source_id)
     async with rt.db.reader() as session:
+        await _known(session, source_id)
         return (await session.scalars(stmt.order_by(Rollup.day, Rollup.source_id))).all()
+
+
+async def _known(session: AsyncSession, source_id: str | None) -> None:
+    # A mistyped source id must not read as a quiet source with no documents.
+    if source_id and await session.get(Source, source_id) is None:
+        raise NotFoundError(f"source {source_id} does not exist")
 
 
 async def rollups(
@@ -156,6 +163,7 @@ async def stages(
 ) -> Stages:
     start, end = period(since, until)
     async with rt.db.reader() as session:
+        await _known(session, source_id)
         day = _utc_date(session, StageResult.updated_at)
         stmt = (
             select(StageResult.stage, StageResult.status, day, func.count())

@@ -183,6 +183,12 @@ async def test_analytics_api_refuses_bad_periods_clearly(client: httpx.AsyncClie
         await_status(await client.get("/api/v1/analytics/rollups", params={"since": "soon"})) == 422
     )
     assert (await client.get("/api/v1/analytics/nothing-here")).status_code == 404
+    for path in ("", "/rollups", "/trends", "/stages"):
+        unknown = await client.get(f"/api/v1/analytics{path}", params={"source_id": "nope"})
+        assert (unknown.status_code, unknown.json()["detail"]) == (
+            404,
+            "source nope does not exist",
+        )
     empty = (await client.get("/api/v1/analytics/trends")).json()
     assert (empty["items"], empty["window_documents"]) == ([], 0)
 
