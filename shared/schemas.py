@@ -181,6 +181,10 @@ class RunOut(BaseModel):
         None, description="The request that started the run; every log line it caused has it."
     )
     stages: dict[str, StageCounts] = Field(default_factory=dict)
+    spent_tokens: int = Field(0, description="LLM tokens the run's calls spent so far.")
+    spent_usd: float = Field(0.0, description="Their estimated cost in USD.")
+    budget_tokens: int | None = Field(None, description="The run's LLM token budget, if any.")
+    budget_usd: float | None = Field(None, description="The run's LLM USD budget, if any.")
 
 
 class InsightOut(BaseModel):
@@ -193,6 +197,16 @@ class InsightOut(BaseModel):
     language: str | None
     provider: str
     model: str
+    status: str = Field(
+        "ok", description="ok, or invalid_output when structured extraction failed validation."
+    )
+    entities: list[dict[str, str]] | None = None
+    label: str | None = None
+    label_scores: dict[str, float] | None = None
+    structured: dict[str, Any] | None = None
+    missing_fields: list[str] | None = None
+    tokens: int = Field(0, description="LLM tokens this insight's calls spent (cached: 0).")
+    cost_usd: float = Field(0.0, description="Their estimated cost from the price table.")
 
 
 class DocumentOut(BaseModel):

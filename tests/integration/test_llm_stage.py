@@ -16,7 +16,6 @@ from functions.stages import intelligence
 from shared.config import Settings, load_settings
 from shared.db.models import Document, Insight, LlmCall, Run, StageResult
 from shared.dispatch.taskiq import sqs_record
-from shared.llm.registry import close_chains
 from shared.runtime.context import LambdaContext
 from tests.integration.llm_servers import LLMServer, serve
 
@@ -103,6 +102,17 @@ async def test_llm_stage_stores_insight_with_labels_schema_and_accounting(
     assert sorted(c.task for c in calls) == ["extract", "insight"]
     assert status == "succeeded"
     assert llm.seen[-1].headers["authorization"] == "Bearer sk-stage-test"
+    shown = (await client.get(f"/api/v1/documents/{doc_id}")).json()["insights"][0]
+    assert {k: shown[k] for k in ("status", "label", "structured", "entities", "tokens")} == {
+        "status": "ok",
+        "label": "culture",
+        "structured": {"venue": "served"},
+        "entities": [{"text": "served", "type": "person"}],
+        "tokens": insight.tokens,
+    }
+    spent = (await client.get(f"/api/v1/runs/{run_id}")).json()
+    assert (spent["spent_tokens"], spent["budget_tokens"]) == (insight.tokens, None)
+    assert spent["spent_usd"] == pytest.approx(insight.cost_usd)
 
     # The same document in a new run: answered from the cache, no request made.
     async with platform.runtime.db.writer() as s:
@@ -114,7 +124,6 @@ async def test_llm_stage_stores_insight_with_labels_schema_and_accounting(
     async with platform.runtime.db.reader() as s:
         cached = (await s.scalars(select(LlmCall).where(LlmCall.run_id == again.id))).all()
     assert [c.cached for c in cached] == [True, True]
-    await close_chains()
 
 
 @pytest.mark.parametrize(
@@ -156,4 +165,3 @@ async def test_llm_stage_budget_exceeded_skips_the_document_without_a_call(
     assert result.detail is not None
     assert result.detail.startswith("budget_exceeded: the next LLM call (about ")
     assert "budget of 100 tokens" in result.detail
-    await close_chains()
