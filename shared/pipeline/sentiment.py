@@ -2,13 +2,15 @@
 
 from collections.abc import Mapping
 from functools import cache
-
-from vaderSentiment.vaderSentiment import (  # type: ignore[import-untyped]
-    SentimentIntensityAnalyzer,
-)
+from typing import TYPE_CHECKING
 
 from shared.pipeline.lexicon import NEGATIONS, NEGATIVE, POSITIVE, tokenize
 from shared.pipeline.summary import split_sentences
+
+if TYPE_CHECKING:
+    from vaderSentiment.vaderSentiment import (  # type: ignore[import-untyped]
+        SentimentIntensityAnalyzer,
+    )
 
 LABEL_THRESHOLD = 0.15
 # A negation flips sentiment words up to this many tokens after it ("not very good").
@@ -45,8 +47,11 @@ def label(value: float) -> str:
 
 
 @cache
-def _analyzer() -> SentimentIntensityAnalyzer:
-    # Reads the lexicon that the package ships, once per process.
+def _analyzer() -> "SentimentIntensityAnalyzer":
+    # Reads the lexicon that the package ships, once per process, and only in a process that
+    # scores English text (analytics and the dashboard import label() and must stay lean).
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
     return SentimentIntensityAnalyzer()
 
 
