@@ -227,3 +227,29 @@ async def test_analytics_on_postgres_counts_stage_days_in_utc(
             ("extraction", {"succeeded": 7}, [TODAY]),
             ("intelligence", {"succeeded": 6, "failed": 1}, [TODAY]),
         ]
+
+
+async def test_analytics_follows_a_demo_run_through_the_api(
+    platform: Embedded, client: httpx.AsyncClient, demo_site: str
+) -> None:
+    # The run-state hook: the run becomes final, analytics rolls its days up, the API shows them.
+    from tests.integration.test_pipeline import run_demo
+
+    run = await run_demo(client, demo_site)
+    await platform.idle()
+    async with platform.runtime.db.reader() as s:
+        insights = (await s.scalars(select(Insight))).all()
+    days = sorted(await rollup_days(platform))
+    params = {"source_id": run["source_id"], "since": str(days[0]), "until": str(days[-1])}
+    overview = (await client.get("/api/v1/analytics", params=params)).json()
+    assert overview["documents"] == len(insights)
+    assert sum(overview["sentiments"].values()) == len(insights)
+    assert sum(overview["languages"].values()) == len(insights)
+    assert {"en", "de", "fr", "es"} <= set(overview["languages"])
+    assert overview["top_entities"]
+    assert overview["top_keywords"]
+    today = {"source_id": run["source_id"], "since": str(TODAY), "until": str(TODAY)}
+    stages = (await client.get("/api/v1/analytics/stages", params=today)).json()
+    totals = {s["stage"]: s["totals"] for s in stages["items"]}
+    assert totals["intelligence"]["succeeded"] == len(insights)
+    assert totals["extraction"]["failed"] == run["stages"]["extraction"]["failed"]
