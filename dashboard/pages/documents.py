@@ -8,7 +8,14 @@ from typing import Annotated, Literal
 from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from dashboard.queries.documents import SENTIMENTS, Filters, languages, search, source_names
+from dashboard.queries.documents import (
+    SENTIMENTS,
+    Filters,
+    insight_extras,
+    languages,
+    search,
+    source_names,
+)
 from dashboard.web import page, page_router
 from shared.repo import documents
 from shared.runtime.deps import Runtime
@@ -55,4 +62,5 @@ async def show_document(
     request: Request, document_id: str, rt: Runtime = Depends(runtime)
 ) -> HTMLResponse:
     doc = await documents.get(rt, document_id)
-    return page(request, rt, "document.html", {"doc": doc})
+    extras = await insight_extras(rt, document_id)
+    return page(request, rt, "document.html", {"doc": doc, "extras": extras})

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import String, cast, func, or_, select
 
 from shared.db.models import Document, Insight, Source
 from shared.repo.paging import keyset, page_of
@@ -30,6 +31,7 @@ class Row:
     language: str | None
     source: str
     sentiment: str | None
+    label: str | None
     duplicate_of: str | None
     updated_at: object
 
@@ -58,12 +60,15 @@ async def search(
                 select(Insight.document_id).where(Insight.sentiment_label == f.sentiment)
             )
         )
-    if f.label:
+    if f.label:  # the classification label, or one of the keywords
         quoted = _like('"' + f.label.lower() + '"')
         stmt = stmt.where(
             Document.id.in_(
                 select(Insight.document_id).where(
-                    cast(Insight.keywords, String).ilike(quoted, escape="\\")
+                    or_(
+                        func.lower(Insight.label) == f.label.lower(),
+                        cast(Insight.keywords, String).ilike(quoted, escape="\\"),
+                    )
                 )
             )
         )
@@ -81,14 +86,14 @@ async def search(
                 )
             ).all()
         )
-        moods: dict[str, str | None] = {}
+        moods: dict[str, tuple[str | None, str | None]] = {}
         if ids:
             rows = await session.execute(
-                select(Insight.document_id, Insight.sentiment_label)
+                select(Insight.document_id, Insight.sentiment_label, Insight.label)
                 .where(Insight.document_id.in_(ids))
                 .order_by(Insight.id)
             )
-            moods = {doc_id: label for doc_id, label in rows}
+            moods = {doc_id: (mood, label) for doc_id, mood, label in rows}
     return [
         Row(
             d.id,
@@ -96,7 +101,8 @@ async def search(
             d.url,
             d.language,
             names.get(d.source_id, d.source_id),
-            moods.get(d.id),
+            moods.get(d.id, (None, None))[0],
+            moods.get(d.id, (None, None))[1],
             d.duplicate_of,
             d.updated_at,
         )
@@ -116,3 +122,31 @@ async def source_names(rt: Runtime) -> list[tuple[str, str]]:
     async with rt.db.reader() as session:
         rows = await session.execute(select(Source.id, Source.name).order_by(Source.name))
         return [(str(i), str(n)) for i, n in rows]
+
+
+@dataclass(frozen=True)
+class InsightExtras:
+    label: str | None
+    entities: list[tuple[str, str]]
+
+
+def _entity(item: Any) -> tuple[str, str] | None:
+    match item:
+        case {"text": str(text), "type": str(kind)} | [str(text), str(kind), *_]:
+            return text, kind
+    return None
+
+
+async def insight_extras(rt: Runtime, document_id: str) -> dict[str, InsightExtras]:
+    """Each run's classification label and entities for a document, by run id."""
+    async with rt.db.reader() as session:
+        rows = await session.execute(
+            select(Insight.run_id, Insight.label, Insight.entities).where(
+                Insight.document_id == document_id
+            )
+        )
+        out = {}
+        for run_id, label, entities in rows:
+            found = [e for e in (_entity(x) for x in entities or []) if e is not None]
+            out[str(run_id)] = InsightExtras(label, found[:30])
+        return out

@@ -111,6 +111,8 @@ async def seed(rt: Runtime, documents: int = 3) -> Seeded:
                 language="en",
                 provider="local",
                 model="offline",
+                label="<script>window.pwned=17</script>Economy",
+                entities=[{"text": "<img src=x onerror=window.pwned=18>", "type": "ORG"}],
             )
         )
         session.add(

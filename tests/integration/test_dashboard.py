@@ -81,6 +81,8 @@ async def test_dashboard_hostile_content_is_inert(web: httpx.AsyncClient, seeded
     assert "<svg onload" not in html
     assert '<a href="https://example.org/ok" rel="noopener nofollow">safe</a>' in html
     assert "<h2>Owned</h2>" in html  # the document's own h1 is demoted below the page's
+    assert "&lt;img src=x onerror=window.pwned=18&gt; (ORG)" in html
+    assert 'Label: <a class="tag" href="/documents?label=%3Cscript%3E' in html
     listing = (await web.get("/documents")).text
     assert "&lt;script&gt;window.pwned=1" in listing
 
@@ -107,6 +109,10 @@ async def test_dashboard_documents_search_filters_and_pages(
     assert negative.count('href="/documents/') == 1
     labelled = (await web.get("/documents", params={"label": "HARBOUR"})).text
     assert labelled.count('href="/documents/') == 1
+    classified = (
+        await web.get("/documents", params={"label": "<script>window.pwned=17</script>economy"})
+    ).text
+    assert classified.count('href="/documents/') == 1
     empty = (await web.get("/documents", params={"q": "no such words"})).text
     assert "No document matches this search" in empty
     bad = await web.get("/documents", params={"cursor": "forged"})
