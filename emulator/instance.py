@@ -11,7 +11,7 @@ from pathlib import Path
 import uvicorn
 
 from emulator.gateway import Gateway
-from emulator.stack.runtime import stack_runtime
+from emulator.stack.runtime import process_runtime
 from emulator.table import functions_for, load_table
 from shared.config import load_settings
 from shared.logs import configure_logging
@@ -26,9 +26,9 @@ async def serve(role: str, port: int, table_path: Path) -> None:
     settings = load_settings(os.environ, Path("quarry.toml"))
     configure_logging(settings.log_level)
     table = load_table(table_path)
-    runtime, dispatcher = stack_runtime(settings, table)
+    runtime, queue = process_runtime(settings, table)
     deps.install(runtime)
-    await dispatcher.broker.startup()
+    await queue.startup()
     hosted = functions_for(table, role)
     for fn in hosted.functions.values():
         declare_memory(fn.name, fn.memory)
@@ -46,7 +46,7 @@ async def serve(role: str, port: int, table_path: Path) -> None:
         await uvicorn.Server(config).serve()  # drains in-flight requests on SIGTERM
     finally:
         gateway.executor.shutdown(wait=True)
-        await dispatcher.broker.shutdown()
+        await queue.shutdown()
         await runtime.db.dispose()
         close_idle_loops()
 

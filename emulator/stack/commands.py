@@ -43,7 +43,12 @@ def _alive(pid: int | None) -> bool:
 
 
 async def _up(
-    api: int, web: int, table_path: Path, reload: bool = True, workers: list[str] | None = None
+    api: int,
+    web: int,
+    table_path: Path,
+    reload: bool = True,
+    workers: list[str] | None = None,
+    aws: bool = False,
 ) -> int:
     # The stack's machinery is imported here, so `quarry --help` and `ps` stay quick.
     from emulator.parity import startup_summary
@@ -59,7 +64,7 @@ async def _up(
         )
         return 2
     table = load_table(table_path)
-    shape = Shape(api, web, parse_workers(workers or [], [f.name for f in table.stages()]))
+    shape = Shape(api, web, parse_workers(workers or [], [f.name for f in table.stages()]), aws)
     specs, entry = services(STATE, table, shape, table_path)
     supervisor = Supervisor(specs, STATE, lambda line: console.print(f"[yellow]{line}[/]"))
     stop = asyncio.Event()
@@ -152,11 +157,19 @@ def up(
         list[str] | None,
         typer.Option("--workers", help="Worker processes of a stage, as STAGE=N (repeatable)."),
     ] = None,
+    aws: Annotated[
+        bool,
+        typer.Option(
+            "--aws",
+            help="SQS as the queue, in a local AWS emulator (moto), polled per stage as "
+            "Lambda's event source mappings do.",
+        ),
+    ] = False,
 ) -> None:
     """Run the full topology: nginx, API and dashboard instances, a worker per stage, a
     scheduler, Redis (queue and cache), Postgres primary + replica, Prometheus."""
     try:
-        code = asyncio.run(_up(api, web, table.resolve(), reload, workers))
+        code = asyncio.run(_up(api, web, table.resolve(), reload, workers, aws))
     except QuarryError as exc:
         console.print(f"[bold red]error:[/] {exc.detail}")
         code = 2

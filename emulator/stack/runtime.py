@@ -7,6 +7,7 @@ time dropped by the cache's LRU would let two workers hit one host at once.
 from __future__ import annotations
 
 import asyncio
+from typing import Protocol
 
 from emulator.table import Table
 from shared.cache import MemoryCache, RedisCache
@@ -17,6 +18,33 @@ from shared.errors import ConfigError
 from shared.fetch.polite import RedisPoliteness
 from shared.runtime.concurrency import RedisLimiter
 from shared.runtime.deps import Runtime
+
+
+class Lifecycle(Protocol):
+    """What a stack process starts before serving and shuts down after (the queue client)."""
+
+    async def startup(self) -> None: ...
+
+    async def shutdown(self) -> None: ...
+
+
+class _Nothing:
+    async def startup(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+def process_runtime(settings: Settings, table: Table) -> tuple[Runtime, Lifecycle]:
+    """The ports of an instance or scheduler: on Redis Streams, or on SQS (`quarry up --aws`,
+    whose SQS client needs no start-up)."""
+    if settings.queue == "sqs":
+        from emulator.aws.stack import aws_stack_runtime
+
+        return aws_stack_runtime(settings), _Nothing()
+    runtime, dispatcher = stack_runtime(settings, table)
+    return runtime, dispatcher.broker
 
 
 def stack_runtime(settings: Settings, table: Table) -> tuple[Runtime, RedisDispatcher]:

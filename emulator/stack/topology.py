@@ -33,6 +33,7 @@ class Shape:
     api: int = 3
     web: int = 2
     workers: tuple[tuple[str, int], ...] = ()  # (stage, processes); 1 for stages not named
+    aws: bool = False  # SQS in a local AWS emulator instead of Redis Streams (`quarry up --aws`)
 
     def workers_of(self, stage: str) -> int:
         return dict(self.workers).get(stage, 1)
@@ -140,6 +141,36 @@ def _dir(path: Path) -> Path:
     return path
 
 
+def _aws_path(
+    state: Path, table: Table, table_path: Path, ports: Ports, env: dict[str, str]
+) -> list[Service]:
+    """moto's server and the one-shot creating serverless.yml's queues; every Quarry process
+    then dispatches to SQS there (`env` is changed to say so)."""
+    from emulator.aws.server import moto_server_argv
+    from emulator.aws.stack import queue_prefix
+
+    port = ports("aws")
+    endpoint = f"127.0.0.1:{port}"
+    env.update(
+        QUARRY_QUEUE="sqs",
+        QUARRY_AWS_ENDPOINT=endpoint,
+        QUARRY_SQS_QUEUE_PREFIX=queue_prefix(table.service),
+    )
+    url = f"http://{endpoint}"
+    emulator = Service(
+        "aws", DATA, moto_server_argv(port), probe(url + "/moto-api/"), port=port, url=url
+    )
+    queues = Service(
+        "queues",
+        MIGRATE,
+        _python("emulator.aws.stack", endpoint, str(table_path)),
+        emulator.ready,
+        env=env,
+        oneshot=True,
+    )
+    return [emulator, queues]
+
+
 def services(
     state: Path, table: Table, shape: Shape, table_path: Path
 ) -> tuple[list[Service], str]:
@@ -164,6 +195,8 @@ def services(
         "QUARRY_ALERTS_TOKEN": alerts_token(_dir(state / "alertmanager")),
     }
 
+    aws = _aws_path(state, table, table_path, ports, env) if shape.aws else []
+
     async def queue_ready() -> bool:
         if not await queue.ready():
             return False
@@ -183,6 +216,7 @@ def services(
             env=env,
             oneshot=True,
         ),
+        *aws,
     ]
     timeouts = [fn.timeout for fn in table.functions.values()] or [30.0]
     api_ports = [ports(f"api-{i}") for i in range(1, shape.api + 1)]
@@ -198,7 +232,8 @@ def services(
         for i in range(1, shape.workers_of(fn.name) + 1):
             name = f"worker-{fn.name}" if i == 1 else f"worker-{fn.name}-{i}"
             port = ports(name)
-            args = ("emulator.worker", fn.name, str(port), str(table_path))
+            worker = "emulator.aws.worker" if shape.aws else "emulator.worker"
+            args = (worker, fn.name, str(port), str(table_path))
             out.append(python(name, port, args, env, fn.timeout + 5))
             scrape["worker"].append(f"127.0.0.1:{port}")
     port = ports("scheduler")

@@ -1,0 +1,67 @@
+"""A stage worker of `quarry up --aws`: Lambda's SQS event source mapping for one stage, as a
+process. Polls the stage's queue, invokes the handler with SQS batch events, deletes what
+succeeded; failed items return to the queue and, after maxReceiveCount receives, SQS moves
+them to the dead-letter queue. Run as `python -m emulator.aws.worker STAGE METRICS_PORT [TABLE]`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from prometheus_client import start_http_server
+
+from emulator.aws.poller import SqsPoller
+from emulator.aws.stack import aws_stack_runtime
+from emulator.table import load_handler, load_table
+from shared.config import load_settings
+from shared.dispatch.sqs import SqsDispatcher
+from shared.logs import configure_logging, get_logger
+from shared.runtime import deps
+from shared.runtime.invocation import declare_memory
+
+log = get_logger("quarry.worker")
+
+
+async def work(stage: str, metrics_port: int, table_path: Path) -> None:
+    settings = load_settings(os.environ, Path("quarry.toml"))
+    configure_logging(settings.log_level)
+    table = load_table(table_path)
+    fn = table.functions[stage]
+    handler, _ = load_handler(fn)
+    declare_memory(fn.name, fn.memory)
+    runtime = aws_stack_runtime(settings)
+    deps.install(runtime)
+    assert isinstance(runtime.dispatcher, SqsDispatcher)
+    url = await asyncio.to_thread(runtime.dispatcher.queue_url, stage)
+    poller = SqsPoller(
+        runtime.dispatcher.client,
+        fn,
+        handler,
+        url,
+        wait_s=1,
+        retry_delay_s=settings.retry_backoff_s,
+    )
+    start_http_server(metrics_port, addr=settings.bind_host)
+    finish = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, finish.set)
+    log.info("sqs worker ready", extra={"stage": stage, "metrics_port": metrics_port})
+    try:
+        await poller.run(finish)  # on SIGTERM: the batch in hand finishes, then it stops
+    finally:
+        await runtime.db.dispose()
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) < 2:
+        sys.exit("usage: python -m emulator.aws.worker STAGE METRICS_PORT [TABLE]")
+    table = Path(argv[2]) if len(argv) > 2 else Path("serverless.yml")
+    asyncio.run(work(argv[0], int(argv[1]), table))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
