@@ -30,8 +30,9 @@ async def handler(msg: RollupSource, deps: StageDeps) -> None:
         }
         if not touched:
             return
-        days = rollup(await analytics_store.facts(session, run.source_id))
-        await analytics_store.store(session, [d for d in days if (d.source_id, d.day) in touched])
+        on = {day for _, day in touched}
+        days = rollup(await analytics_store.facts(session, run.source_id, days=on))
+        await analytics_store.store(session, days)
         return
     days = rollup(await analytics_store.facts(session, msg.source_id))
     await analytics_store.store(session, days)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import ColumnElement, and_, delete, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db.models import Document, Insight, Rollup, utcnow
@@ -18,9 +18,13 @@ USABLE = ("ok", "invalid_output")
 
 
 async def facts(
-    session: AsyncSession, source_id: str | None, run_id: str | None = None
+    session: AsyncSession,
+    source_id: str | None,
+    run_id: str | None = None,
+    days: Collection[date] | None = None,
 ) -> list[DocFacts]:
-    """Facts of each document's latest insight: of one source (or all), or of one run.
+    """Facts of each document's latest insight: of one source (or all), or of one run;
+    with `days`, only of documents falling on those UTC days.
 
     Only light columns are read, never the documents' text.
     """
@@ -48,13 +52,18 @@ async def facts(
     )
     if source_id:
         stmt = stmt.where(Document.source_id == source_id)
+    if days is not None:
+        stmt = stmt.where(_may_fall_on(days))
     out: list[DocFacts] = []
     for row in (await session.execute(stmt)).all():
+        day = utc_day(row.published, row.fetched_at or row.created_at)
+        if days is not None and day not in days:
+            continue
         usable = row.status in USABLE
         out.append(
             DocFacts(
                 source_id=row.source_id,
-                day=utc_day(row.published, row.fetched_at or row.created_at),
+                day=day,
                 language=row[5] or row[4],
                 sentiment=row.sentiment if usable else None,
                 keywords=tuple(_strings(row.keywords)) if usable else (),
@@ -101,6 +110,25 @@ async def drop_others(
     for chunk in range(0, len(stale), 500):
         await session.execute(delete(Rollup).where(and_(Rollup.id.in_(stale[chunk : chunk + 500]))))
     return len(stale)
+
+
+def _may_fall_on(days: Collection[date]) -> ColumnElement[bool]:
+    # A superset of the documents on `days`, for the database to narrow with its indexes:
+    # published (ISO text, compared as text) within a day of them, since a time zone
+    # moves it by up to one day, or fetched (the fallback) on them. utc_day() decides.
+    if not days:
+        return false()
+    lo, hi = min(days), max(days)
+    start = datetime.combine(lo, time(), UTC)
+    end = datetime.combine(hi + timedelta(days=1), time(), UTC)
+    fetched = func.coalesce(Document.fetched_at, Document.created_at)
+    return or_(
+        and_(
+            Document.published >= (lo - timedelta(days=1)).isoformat(),
+            Document.published < (hi + timedelta(days=2)).isoformat(),
+        ),
+        and_(fetched >= start, fetched < end),
+    )
 
 
 def _strings(value: Any) -> list[str]:
