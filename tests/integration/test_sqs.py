@@ -8,6 +8,7 @@ import asyncio
 import json
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -159,3 +160,24 @@ async def test_sqs_pipeline_runs_through_the_queues(
         return all(_count(aws_platform.sqs, url) == 0 for url in queues.values())
 
     await poll("every queue to drain", drained)
+
+
+def test_sqs_stack_topology_swaps_taskiq_workers_for_sqs_pollers(tmp_path: Path) -> None:
+    from emulator.stack.topology import Shape, services
+
+    table = load_table(TABLE)
+    specs, _ = services(tmp_path / "stack", table, Shape(1, 1, aws=True), TABLE)
+    by_name = {s.name: s for s in specs}
+    endpoint = f"127.0.0.1:{by_name['aws'].port}"
+    assert by_name["queues"].oneshot
+    assert by_name["queues"].argv[-3:] == ["emulator.aws.stack", endpoint, str(TABLE)]
+    for fn in table.stages():
+        worker = by_name[f"worker-{fn.name}"]
+        assert worker.argv[2:4] == ["emulator.aws.worker", fn.name]
+        assert worker.env["QUARRY_QUEUE"] == "sqs"
+        assert worker.env["QUARRY_AWS_ENDPOINT"] == endpoint
+        assert worker.env["QUARRY_SQS_QUEUE_PREFIX"] == "quarry-dev-"
+    assert by_name["api-1"].env["QUARRY_QUEUE"] == "sqs"
+    plain, _ = services(tmp_path / "plain", table, Shape(1, 1), TABLE)
+    assert {s.name for s in plain} == set(by_name) - {"aws", "queues"}
+    assert all(s.env.get("QUARRY_QUEUE", "redis") == "redis" for s in plain)
