@@ -138,6 +138,9 @@ class PrometheusServer:
             f"--web.listen-address=127.0.0.1:{self.port}",
             f"--storage.tsdb.retention.time={self.retention}",
             "--web.enable-lifecycle",  # POST /-/reload; it listens on loopback only
+            # Firing alerts are sent again this often (Prometheus's default is 1 m): a send lost
+            # while Alertmanager restarts, or just after a reload, is repaired within seconds.
+            "--rules.alert.resend-delay=5s",
         ]
 
     async def ready(self) -> bool:

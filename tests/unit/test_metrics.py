@@ -16,7 +16,9 @@ from taskiq import InMemoryBroker
 
 from shared.dispatch import request_id_attribute, request_id_of_record
 from shared.dispatch.taskiq import TaskiqDispatcher, sqs_record
+from shared.errors import UnavailableError
 from shared.logs import request_id_var
+from shared.observability.alerts import AlertTokenError, check_token
 from shared.observability.catalog import exported_names
 from shared.observability.emf import HttpOutcome
 from shared.observability.queues import (
@@ -233,3 +235,14 @@ def test_metrics_route_template_not_raw_path() -> None:
     assert route_of(routes, scope("GET", "/api/v1/things/abc123")) == "/api/v1/things/{thing_id}"
     assert route_of(routes, scope("GET", "/api/v1/elsewhere/abc123")) == "unmatched"
     assert route_of(routes, scope("DELETE", "/api/v1/things/abc123")) == "unmatched"
+
+
+def test_metrics_alerts_token_refuses_everything_until_configured() -> None:
+    with pytest.raises(UnavailableError) as unset:
+        check_token("", "Bearer anything")
+    assert "QUARRY_ALERTS_TOKEN" in unset.value.detail
+    for header in (None, "", "Bearer", "Bearer ", "Basic s3cret", "Bearer s3cre", "bearer x"):
+        with pytest.raises(AlertTokenError):
+            check_token("s3cret", header)
+    check_token("s3cret", "Bearer s3cret")
+    check_token("s3cret", "bearer  s3cret ")
