@@ -20,7 +20,7 @@ async def runs_of(platform: Embedded, source_id: str) -> int:
         return int(await s.scalar(select(func.count()).where(Run.source_id == source_id)) or 0)
 
 
-async def test_idempotency_replay_returns_the_first_response(
+async def test_idempotency_replay_returns_the_first_response_and_another_body_is_422(
     platform: Embedded, client: httpx.AsyncClient
 ) -> None:
     source = (await client.post("/api/v1/sources", json=URLS)).json()["id"]
@@ -34,9 +34,7 @@ async def test_idempotency_replay_returns_the_first_response(
     assert await runs_of(platform, source) == 1
     fresh = await client.post("/api/v1/runs", json={"source_id": source})
     assert fresh.json()["id"] != first.json()["id"]  # no key: a new run each time
-
-
-async def test_idempotency_same_key_other_body_is_422(client: httpx.AsyncClient) -> None:
+    # the same key with another body
     one = (await client.post("/api/v1/sources", json=URLS)).json()["id"]
     two = (await client.post("/api/v1/sources", json=URLS)).json()["id"]
     headers = {"idempotency-key": "k-1"}
