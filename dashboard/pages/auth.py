@@ -9,7 +9,7 @@ from dashboard import sessions
 from dashboard.forms import read_form
 from dashboard.passwords import verify_password
 from dashboard.render import render, secret, set_cookie
-from dashboard.web import page_router, see_other, user_of
+from dashboard.web import NOTICES, page_router, see_other, user_of
 from shared.runtime.deps import Runtime
 from shared.runtime.http import runtime
 
@@ -31,7 +31,9 @@ async def login_form(request: Request, rt: Runtime = Depends(runtime)) -> Respon
     target = safe_next(request.query_params.get("next"))
     if rt.settings.dashboard_password_hash is None or user_of(request, rt):
         return RedirectResponse(target, status_code=303)
-    return render(request, rt.settings, "login.html", {"next": target, "error": None})
+    notice = NOTICES.get(request.query_params.get("notice", ""))
+    context = {"next": target, "error": None, "notice": notice}
+    return render(request, rt.settings, "login.html", context)
 
 
 @router.post("/login", include_in_schema=False)
