@@ -134,3 +134,41 @@ def test_events_headers_are_name_colon_value() -> None:
     assert parse_header("X-Api-Key:  abc:def ") == ("X-Api-Key", "abc:def")
     with pytest.raises(ConfigError, match="is not `Name: value`"):
         parse_header("no colon here")
+
+
+def test_events_generate_command_prints_an_event_and_refuses_clearly() -> None:
+    from typer.testing import CliRunner
+
+    from emulator.cli import app
+
+    runner = CliRunner()
+    table = str(ROOT / "serverless.yml")
+    done = runner.invoke(
+        app,
+        [
+            "events",
+            "generate",
+            "sqs",
+            "--stage",
+            "analytics",
+            "--body",
+            '{"a":1}',
+            "--table",
+            table,
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    event = json.loads(done.stdout)
+    assert [r["body"] for r in event["Records"]] == ['{"a":1}']
+    posted = runner.invoke(
+        app,
+        [
+            *("events", "generate", "apigw-v2", "--method", "post", "--path", "/api/v1/runs"),
+            *("-H", "Content-Type: application/json", "--body", "{}", "--table", table),
+        ],
+    )
+    assert posted.exit_code == 0, posted.output
+    assert json.loads(posted.stdout)["routeKey"] == "POST /api/v1/runs"
+    refused = runner.invoke(app, ["events", "generate", "sns", "--table", table])
+    assert refused.exit_code == 2
+    assert "event kind 'sns' is not one of" in refused.output
