@@ -128,7 +128,11 @@ async def quarry_error(request: Request, exc: Exception) -> Response:
     status = exc.status if exc.status < 500 else 500
     if status == 500:
         log.error("dashboard error: %s", exc.detail)
-    return error_page(request, status, exc.detail if status < 500 else _OOPS)
+    response = error_page(request, status, exc.detail if status < 500 else _OOPS)
+    retry = exc.extra.get("retry_after")
+    if isinstance(retry, int):
+        response.headers["retry-after"] = str(retry)
+    return response
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from dashboard import sessions
+from dashboard import sessions, throttle
 from dashboard.forms import read_form
 from dashboard.passwords import verify_password
 from dashboard.render import render, secret, set_cookie
 from dashboard.web import NOTICES, page_router, see_other, user_of
+from shared.errors import ThrottledError
 from shared.runtime.deps import Runtime
 from shared.runtime.http import runtime
 
@@ -43,7 +44,15 @@ async def login(request: Request, rt: Runtime = Depends(runtime)) -> Response:
     stored = rt.settings.dashboard_password_hash
     if stored is None:
         return RedirectResponse(target, status_code=303)
+    client = throttle.client_of(request)
+    if await throttle.is_locked_out(rt.cache, client):
+        minutes = int(throttle.WINDOW_S // 60)
+        raise ThrottledError(
+            f"too many failed logins from this address; try again in {minutes} minutes",
+            retry_after=int(throttle.WINDOW_S),
+        )
     if not verify_password(form.get("password", ""), stored.get_secret_value()):
+        await throttle.record_failure(rt.cache, client)
         return render(
             request,
             rt.settings,
@@ -51,6 +60,7 @@ async def login(request: Request, rt: Runtime = Depends(runtime)) -> Response:
             {"next": target, "error": "That password is not right. Try again."},
             status=401,
         )
+    await throttle.clear(rt.cache, client)
     response = RedirectResponse(target, status_code=303)
     value = sessions.issue_session(secret(rt.settings), USER)
     set_cookie(response, request, sessions.SESSION_COOKIE, value, sessions.SESSION_MAX_AGE_S)

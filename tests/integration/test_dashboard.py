@@ -273,3 +273,17 @@ async def test_dashboard_login_guards_every_page_with_a_signed_cookie(
     assert (await locked.get("/sources")).status_code == 200
     locked.cookies.set("quarry_session", locked.cookies["quarry_session"][:-2] + "xx")
     assert (await locked.get("/sources")).status_code == 303
+
+
+async def test_dashboard_login_locks_an_address_out_after_repeated_failures(
+    locked: httpx.AsyncClient,
+) -> None:
+    token = csrf_of((await locked.get("/login")).text)
+    for _ in range(10):
+        wrong = await locked.post("/login", data={"password": "guess", "csrf_token": token})
+        assert wrong.status_code == 401
+    refused = await locked.post("/login", data={"password": "correct horse", "csrf_token": token})
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "300"
+    assert "too many failed logins from this address" in refused.text
+    assert "quarry_session" not in locked.cookies
