@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import Depends, Response
+from fastapi import Depends, Path, Response
 from mangum import Mangum
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,11 +15,17 @@ from shared.runtime.deps import Runtime
 from shared.runtime.http import create_app, runtime
 
 app = create_app("keys", title="keys")
+Id = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="A key's id.")]
 
 
 class KeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200, description="Who or what uses the key.")
+    name: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="Who or what uses the key (printable text).",
+    )
     scope: keys.Scope = Field(description="read, write (includes read) or admin (everything).")
 
 
@@ -55,7 +62,7 @@ async def list_keys(rt: Runtime = Depends(runtime)) -> KeyList:
 
 @app.delete("/api/v1/keys/{key_id}", status_code=204, response_class=Response)
 @requires("admin")
-async def revoke_key(key_id: str, rt: Runtime = Depends(runtime)) -> Response:
+async def revoke_key(key_id: Id, rt: Runtime = Depends(runtime)) -> Response:
     await keys.revoke(rt.db, key_id)
     return Response(status_code=204)
 

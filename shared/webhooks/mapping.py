@@ -52,6 +52,8 @@ def resolve(document: Any, rule: str) -> Any:
 def is_url(value: object) -> bool:
     if not isinstance(value, str) or len(value) > MAX_URL_LENGTH:
         return False
+    if not value.isprintable() or any(c.isspace() for c in value):
+        return False  # control characters and spaces: never a URL worth storing
     try:
         parts = urlsplit(value)
     except ValueError:

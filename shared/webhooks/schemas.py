@@ -105,7 +105,7 @@ class Receipt(BaseModel):
 
 class SubscriptionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    source_id: str = Field(min_length=1, max_length=32)
+    source_id: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
     url: str = Field(min_length=1, max_length=2048, description="http(s) URL to POST events to.")
     events: list[Event] = Field(default_factory=lambda: list(EVENTS), min_length=1)
 
