@@ -6,15 +6,19 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 from prometheus_client import REGISTRY
+from sqlalchemy import text
 
 from emulator.platform import Embedded
-from shared.logs import JsonFormatter
+from shared.db.engine import Database
+from shared.logs import JsonFormatter, request_id_var
 from tests.integration.conftest import poll
 
 PAGES = [
@@ -104,3 +108,30 @@ async def test_request_id_dev_queue_gauges_read_the_in_process_broker(
         depth = REGISTRY.get_sample_value("quarry_queue_depth_messages", {"stage": stage})
         age = REGISTRY.get_sample_value("quarry_queue_oldest_message_age_seconds", {"stage": stage})
         assert (depth, age) == (0.0, 0.0), stage
+
+
+async def test_request_id_statement_logs_name_the_role_that_ran_them(tmp_path: Path) -> None:
+    writer, reader = tmp_path / "primary.db", tmp_path / "replica.db"
+    for path in (writer, reader):
+        sqlite3.connect(path).close()
+    db = Database(f"sqlite+aiosqlite:///{writer}", f"sqlite+aiosqlite:///{reader}")
+    token = request_id_var.set("role-check-1")
+    try:
+        with json_logs() as logs:
+            async with db.writer() as session:
+                await session.execute(text("SELECT 'on the writer'"))
+            async with db.reader() as session:
+                await session.execute(text("SELECT 'on the reader'"))
+    finally:
+        request_id_var.reset(token)
+        await db.dispose()
+    roles = {
+        e["message"]: e["role"]
+        for e in logs
+        if e["logger"] == "quarry.sql" and "on the" in e["message"]
+    }
+    assert roles == {
+        "SELECT 'on the writer'": "primary",
+        "SELECT 'on the reader'": "replica",
+    }
+    assert {e["request_id"] for e in logs if e["logger"] == "quarry.sql"} == {"role-check-1"}
