@@ -1,6 +1,7 @@
 """Offline intelligence quality on a labelled set: language, sentiment and label figures.
 
-`documents.jsonl` holds one document a line with its gold language, sentiment and label;
+`documents.jsonl` holds one document a line with its gold language, sentiment and label
+(some also with their named entities);
 `labels.json` holds the label names and descriptions that classification sees. Run
 `python -m emulator.quality intelligence [DIR]` to print the figures.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from shared.pipeline.offline import analyse_offline
@@ -24,6 +25,10 @@ class GoldDocument:
     language: str
     sentiment: str
     label: str
+    # (text, type) of each named entity; None where the document has no entity gold.
+    entities: frozenset[tuple[str, str]] | None = None
+    # "dev": looked at while the entity rules were written; "held-out": annotated after.
+    entity_set: str | None = None
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,7 @@ class Prediction:
     language: str | None
     sentiment: str
     label: str | None
+    entities: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,8 @@ class Figures:
     sentiment_accuracy: float
     label_macro_f1: float
     label_f1: Mapping[str, float]
+    # Per entity set ("dev", "held-out"): (documents, precision, recall) on text and type.
+    entities: Mapping[str, tuple[int, float, float]] = field(default_factory=dict)
 
 
 def load(directory: Path) -> tuple[dict[str, str], list[GoldDocument]]:
@@ -55,6 +63,10 @@ def load(directory: Path) -> tuple[dict[str, str], list[GoldDocument]]:
             language=d["language"],
             sentiment=d["sentiment"],
             label=d["label"],
+            entities=(
+                frozenset((str(t), str(k)) for t, k in d["entities"]) if "entities" in d else None
+            ),
+            entity_set=d.get("entity_set"),
         )
         for d in (json.loads(line) for line in lines if line.strip())
     ]
@@ -65,7 +77,10 @@ def predict(docs: Sequence[GoldDocument], labels: Mapping[str, str]) -> list[Pre
     out: list[Prediction] = []
     for doc in docs:
         result = analyse_offline(doc.text, labels=labels)
-        out.append(Prediction(doc.id, result.language, result.sentiment_label, result.label))
+        entities = frozenset((e.text, e.type) for e in result.entities)
+        out.append(
+            Prediction(doc.id, result.language, result.sentiment_label, result.label, entities)
+        )
     return out
 
 
@@ -75,12 +90,33 @@ def figures(
     pairs = list(zip(docs, predictions, strict=True))
     n = len(pairs)
     per_label = {name: _f1(name, pairs) for name in labels}
+    sets = sorted({d.entity_set or "" for d, _ in pairs if d.entities is not None})
     return Figures(
         documents=n,
         language_accuracy=sum(p.language == d.language for d, p in pairs) / n,
         sentiment_accuracy=sum(p.sentiment == d.sentiment for d, p in pairs) / n,
         label_macro_f1=sum(per_label.values()) / len(per_label),
         label_f1=per_label,
+        entities={name: _entity_scores(name, pairs) for name in sets},
+    )
+
+
+def _entity_scores(
+    name: str, pairs: Sequence[tuple[GoldDocument, Prediction]]
+) -> tuple[int, float, float]:
+    # An entity counts as found when text and type both match (micro-averaged).
+    judged = [
+        (d.entities, p.entities)
+        for d, p in pairs
+        if d.entities is not None and (d.entity_set or "") == name
+    ]
+    right = sum(len(gold & got) for gold, got in judged)
+    predicted = sum(len(got) for _, got in judged)
+    wanted = sum(len(gold) for gold, _ in judged)
+    return (
+        len(judged),
+        right / predicted if predicted else 0.0,
+        right / wanted if wanted else 0.0,
     )
 
 
@@ -100,6 +136,11 @@ def report(result: Figures) -> str:
         f"  label macro-F1     {result.label_macro_f1:.3f}",
     ]
     lines += [f"    {name:<14}F1 {f1:.3f}" for name, f1 in result.label_f1.items()]
+    for name, (n, precision, recall) in result.entities.items():
+        lines.append(
+            f"  entities, {name or 'all'} ({n} documents; text and type must match): "
+            f"precision {precision:.3f}, recall {recall:.3f}"
+        )
     return "\n".join(lines)
 
 

@@ -4,7 +4,17 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from shared.pipeline.gazetteer import FIRST_NAMES, NOT_NAMES, ORGANISATION_CUES, PERSON_CUES, PLACES
+from shared.pipeline.gazetteer import (
+    FIRST_NAMES,
+    INSTITUTIONS,
+    NOT_NAMES,
+    ORGANISATION_CUES,
+    ORGANISATION_DESCRIPTORS,
+    ORGANISATION_SUFFIXES,
+    PERSON_CUES,
+    PLACE_DESCRIPTORS,
+    PLACES,
+)
 from shared.pipeline.lexicon import ALL_STOPWORDS
 
 EntityType = Literal["person", "organisation", "place", "other"]
@@ -62,13 +72,22 @@ def find_entities(text: str, language: str | None = None) -> tuple[Entity, ...]:
     tokens = _tokens(text)
     found: dict[str, Entity] = {}
     persons: set[str] = set()
+    # First words of longer names already found ("Meridian" of "Meridian Semiconductor").
+    known: dict[str, EntityType] = {}
     i = 0
     while i < len(tokens) and len(found) < MAX_ENTITIES:
         if not tokens[i].is_capitalised:
             i += 1
             continue
-        j = _span_end(text, tokens, i, language)
+        j = _joined_place(text, tokens, _span_end(text, tokens, i, language))
         first = _trim(tokens, i, j)
+        hint = _described(tokens, first)
+        # German runs a describing noun into the name: "Modekette Hansen", "Stadt Leipzig".
+        while language == "de" and j - first > 1:
+            lead = _descriptor(tokens[first].text)
+            if lead is None:
+                break
+            hint, first = lead, first + 1
         span = tokens[first:j]
         while span and (span[-1].text in NOT_NAMES or span[-1].text.lower() in CONNECTORS):
             span = span[:-1]
@@ -80,11 +99,14 @@ def find_entities(text: str, language: str | None = None) -> tuple[Entity, ...]:
         if text[end - 2 : end] in ("'s", "’s") and end - start > 3:
             end -= 2
         name = text[start:end]
-        kind = _type(span, tokens[first - 1] if first > 0 else None, language, persons)
+        before = tokens[first - 1] if first > 0 else None
+        kind = _type(span, before, language, persons, hint or known.get(span[0].text))
         if kind is None or name in found:
             continue
         if kind == "person":
             persons.add(name.split()[-1])
+        if len(span) > 1 and kind != "other":
+            known.setdefault(span[0].text, kind)
         found[name] = Entity(text=name, type=kind, start=start, end=end)
     return tuple(found.values())
 
@@ -149,16 +171,62 @@ def _is_person_cue(word: str) -> bool:
     return word in PERSON_CUES or word.lower() in PERSON_CUES
 
 
+def _joined_place(text: str, tokens: list[_Token], j: int) -> int:
+    # "Castilla y León", "Bosnia and Herzegovina": a conjunction inside a known place name.
+    conjunction = j + 1 < len(tokens) and tokens[j].text in ("y", "and", "und", "et")
+    if conjunction and tokens[j + 1].is_capitalised:
+        start = next(k for k in range(j - 1, -1, -1) if k == 0 or not _joins(tokens, k))
+        if text[tokens[start].start : tokens[j + 1].end] in PLACES:
+            return j + 2
+    return j
+
+
+def _joins(tokens: list[_Token], k: int) -> bool:
+    return tokens[k - 1].is_capitalised and not tokens[k].opens_sentence
+
+
+def _descriptor(word: str) -> EntityType | None:
+    word = word.lower()
+    if word[1:2] in ("'", "’"):  # "l'opérateur"
+        word = word[2:]
+    if any(word.endswith(d) for d in ORGANISATION_DESCRIPTORS):
+        return "organisation"
+    if word in PLACE_DESCRIPTORS:
+        return "place"
+    return None
+
+
+def _described(tokens: list[_Token], first: int) -> EntityType | None:
+    # Up to three lower-case words back, within the sentence: "le groupe de cosmétiques".
+    for k in range(first - 1, max(-1, first - 4), -1):
+        if tokens[k].is_capitalised and not tokens[k].is_elided:
+            return None
+        kind = _descriptor(tokens[k].text)
+        if kind is not None or tokens[k].opens_sentence:
+            return kind
+    return None
+
+
 def _type(
-    span: list[_Token], before: _Token | None, language: str | None, persons: set[str]
+    span: list[_Token],
+    before: _Token | None,
+    language: str | None,
+    persons: set[str],
+    hint: EntityType | None = None,
 ) -> EntityType | None:
-    words = [t.text for t in span]
+    words = [t.text[2:] if t.is_elided else t.text for t in span]  # "l'Olympique"
     name = " ".join(words)
     cue = before.text.rstrip(".") if before is not None else ""
+    if len(words) == 1 and words[0] in ORGANISATION_CUES and words[0] not in INSTITUTIONS:
+        return None  # "the Bank said", "die Gewerkschaft": a common noun, not a name
     if any(w in ORGANISATION_CUES for w in words):
         return "organisation"
     if name in PLACES:
         return "place"
+    if hint is not None:
+        return hint
+    if any(w.lower().endswith(ORGANISATION_SUFFIXES) and len(w) > 6 for w in words):
+        return "organisation"
     if before is not None and _is_person_cue(before.text) and (len(words) >= 2 or cue[0].isupper()):
         return "person"
     if words[0] in FIRST_NAMES and len(words) >= 2:

@@ -5,6 +5,10 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
+def _tuple(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
 def _names(text: str) -> frozenset[str]:
     return frozenset(name.strip() for name in text.split(";") if name.strip())
 
@@ -110,4 +114,27 @@ NOT_NAMES: frozenset[str] = _words(
     El Los Las Una Unos Con Para Por Según Tras Desde Según Ella Ellos Nosotros Este Esta Esto
     Yes No Oh Also And But Or So Then Today Yesterday Tomorrow Heute Gestern Morgen Aujourd
     Hier Demain Hoy Ayer Mañana"""
+)
+
+# Common nouns that introduce a name and say what it is: "the retailer Brightline",
+# "le groupe Belrose", "la cadena Solmar"; German compounds end in them ("Modekette").
+ORGANISATION_DESCRIPTORS: tuple[str, ...] = _tuple(
+    """company firm group chain retailer maker manufacturer operator carmaker startup
+    platform brand airline publisher insurer broadcaster unternehmen konzern firma gruppe
+    kette hersteller bauer händler anbieter versicherer verlag marke plattform betreiber
+    entreprise société groupe chaîne fabricant constructeur opérateur assureur marque
+    plateforme éditeur enseigne distributeur empresa compañía grupo cadena fabricante
+    constructora operadora operador aseguradora marca plataforma editorial"""
+)
+PLACE_DESCRIPTORS: tuple[str, ...] = _tuple(
+    """city town village region county province stadt land landes gemeinde bundesland
+    dorf ville région commune département village ciudad región municipio provincia
+    pueblo comunidad"""
+)
+# Endings of one-word organisation names ("Nordbank", "Stadtwerke").
+ORGANISATION_SUFFIXES: tuple[str, ...] = ("bank", "werke", "verlag", "versicherung")
+# Organisation cue words that also name one institution on their own ("im Bundestag").
+INSTITUTIONS: frozenset[str] = _words(
+    """Bundestag Bundesrat Bundesbank Parliament Parlament Congreso Senado Sénat Senate
+    Assemblée Liga Ligue"""
 )

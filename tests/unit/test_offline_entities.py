@@ -69,3 +69,41 @@ def test_entities_hostile_input_gives_no_entities() -> None:
     assert find_entities("\x00\ufffd" * 1000 + "- - -  .", None) == ()
     many = " ".join(f"Name{i} Person{i}," for i in range(200))
     assert len(find_entities("x " + many, "en")) == 50
+
+
+def test_entities_describing_nouns_type_unknown_names() -> None:
+    assert kinds("Shares of the retailer Brightline fell. Le groupe de luxe Belrose a publié.") == [
+        ("Brightline", "organisation"),
+        ("Belrose", "organisation"),
+    ]
+    assert kinds("La cadena hotelera Solmar abre en la ciudad de Tarifa.", "es") == [
+        ("Solmar", "organisation"),
+        ("Tarifa", "place"),
+    ]
+
+
+def test_entities_german_describing_noun_is_cut_from_the_name() -> None:
+    text = "Die Modekette Hansen schließt Filialen in der Stadt Leipzig. Die Nordbank zahlt."
+    assert kinds(text, "de") == [
+        ("Hansen", "organisation"),
+        ("Leipzig", "place"),
+        ("Nordbank", "organisation"),
+    ]
+
+
+def test_entities_generic_nouns_alone_are_not_names_but_institutions_are() -> None:
+    text = "The Bank said rates stay. Parliament votes today. The Club of Rome met."
+    assert kinds(text) == [("Parliament", "organisation"), ("Club of Rome", "organisation")]
+
+
+def test_entities_short_mentions_and_joined_places() -> None:
+    text = (
+        "Meridian Semiconductor builds a plant. Meridian said so. "
+        "The plan covers Castilla y León and Aragón."
+    )
+    assert kinds(text, "en") == [
+        ("Meridian Semiconductor", "organisation"),
+        ("Meridian", "organisation"),
+        ("Castilla y León", "place"),
+        ("Aragón", "place"),
+    ]
