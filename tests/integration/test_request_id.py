@@ -90,7 +90,7 @@ async def test_request_id_follows_a_run_through_every_stage_and_statement(
 
 async def test_request_id_hostile_header_is_replaced(client: httpx.AsyncClient) -> None:
     for hostile in (b"a b", b"x" * 129, b"<script>", "id\u00e9".encode("latin-1")):
-        response = await client.get("/api/v1/health", headers={"X-Request-Id": hostile})
+        response = await client.get("/api/v1/health", headers={b"X-Request-Id": hostile})
         assert response.status_code == 200
         assert response.headers["x-request-id"].encode("latin-1") != hostile
 
