@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,3 +66,22 @@ def lookup(requested: str) -> tuple[Asset, bool] | None:
         return (asset, True) if asset is not None and asset.hashed == requested else None
     asset = ASSETS.get(requested)
     return (asset, False) if asset is not None else None
+
+
+def build(out: Path, assets: dict[str, Asset] | None = None) -> list[Path]:
+    """Copy every asset into `out` under its hashed name (and its plain one), for a CDN or
+    bucket that serves files as they are: `python -m dashboard.assets OUT`."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for asset in (assets or ASSETS).values():
+        for name in (asset.hashed, asset.name):
+            shutil.copyfile(asset.path, out / name)
+            written.append(out / name)
+    return written
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m dashboard.assets OUT_FOLDER")
+    for path in build(Path(sys.argv[1])):
+        print(path)

@@ -4,12 +4,14 @@ histogram percentiles, safe redirects, and the hash-password command."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from typer.testing import CliRunner
 
 from dashboard import sessions
+from dashboard.assets import ASSETS, build, static_url
 from dashboard.charts import bar_chart, line_chart
 from dashboard.figures import figures, quantile
 from dashboard.markdown import render_markdown
@@ -131,3 +133,14 @@ def test_dashboard_hash_password_command_prints_a_hash_settings_accept() -> None
     short = CliRunner().invoke(app, ["hash-password", "--stdin"], input="short\n")
     assert short.exit_code == 2
     assert "at least 8 characters" in short.output
+
+
+def test_dashboard_assets_build_writes_hashed_and_plain_copies(tmp_path: Path) -> None:
+    written = build(tmp_path / "out")
+    names = sorted(p.name for p in written)
+    css = ASSETS["quarry.css"]
+    assert css.hashed in names
+    assert "quarry.css" in names
+    assert (tmp_path / "out" / css.hashed).read_bytes() == css.path.read_bytes()
+    assert static_url("quarry.css") == f"/static/{css.hashed}"
+    assert len(names) == 2 * len(ASSETS)
