@@ -11,6 +11,10 @@ from shared.pipeline.entities import Entity
 MAX_FIELDS = 200
 MAX_DEPTH = 4
 MAX_ITEMS = 20
+# Enum options looked for in the text: a schema may list thousands; the text is searched once
+# per option, so the list and each option are capped.
+MAX_ENUM = 200
+MAX_ENUM_LENGTH = 200
 # How far after a field's name a bare number may sit to count as its value ("rating 4").
 NEAR = 40
 
@@ -198,8 +202,8 @@ _FINDERS: dict[str, Callable[[_Context], list[Any]]] = {
 def _enum_matches(enum: list[Any], text: str) -> list[Any]:
     lowered = text.lower()
     hits: list[tuple[int, Any]] = []
-    for option in enum:
-        if isinstance(option, str) and option.strip():
+    for option in enum[:MAX_ENUM]:
+        if isinstance(option, str) and 0 < len(option.strip()) <= MAX_ENUM_LENGTH:
             m = re.search(rf"(?<!\w){re.escape(option.lower())}(?!\w)", lowered)
             if m:
                 hits.append((m.start(), option))
@@ -230,7 +234,11 @@ def _convert(raw: str, sub: Mapping[str, Any]) -> Any:
         return True if word in _TRUE else False if word in _FALSE else None
     enum = sub.get("enum")
     if isinstance(enum, list) and enum:
-        matches = _enum_matches(enum, raw)
+        # An explicit value is compared with every option; only free text is searched
+        # for the first MAX_ENUM of them.
+        wanted = raw.strip().rstrip(".").casefold()
+        exact = [o for o in enum if isinstance(o, str) and o.casefold() == wanted]
+        matches = exact or _enum_matches(enum, raw)
         return matches[0] if matches else None
     if sub.get("format") in ("date", "date-time"):
         dates = patterns.find_dates(raw)

@@ -99,3 +99,13 @@ def test_numbers_and_prices_in_each_convention() -> None:
     ]  # fmt: skip
     prices = find_prices("€12.50 or 1,199 dollars, ermäßigt 14 Euro, $5, 16 euros")
     assert [v for _, v in prices] == [12.5, 1199.0, 14.0, 5.0, 16.0]
+
+
+def test_structured_huge_enums_are_searched_only_in_part() -> None:
+    enum = [f"option{i}" for i in range(10_000)] + ["blue"]
+    schema = {"properties": {"colour": {"enum": enum}}}
+    assert extract_structured("Colour: Blue", schema).values == {"colour": "blue"}
+    found = extract_structured("The colour is blue.", schema)
+    assert found.missing == ("colour",)  # in free text only the first 200 options are sought
+    found = extract_structured("It is option7.", {"properties": {"pick": {"enum": enum}}})
+    assert found.values == {"pick": "option7"}
