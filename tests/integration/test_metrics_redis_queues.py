@@ -1,0 +1,71 @@
+"""Queue gauges read from a real Redis: depth, in-flight and the oldest message's age of a
+stage stream, before any worker, with messages waiting, delivered and acknowledged."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from redis.exceptions import RedisError
+
+from emulator.services.ports import free_port
+from emulator.services.redis import RedisServer
+from shared.dispatch.redis import stream_of
+from shared.observability.queues import QueueState, RedisQueueSource
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    server = RedisServer(tmp_path / "redis", free_port(), "queue")
+    server.prepare()
+    proc = subprocess.Popen(server.argv(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        client = Redis.from_url(server.url)
+        end = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except RedisError:
+                if time.monotonic() > end:
+                    raise
+                time.sleep(0.05)
+        yield server.url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_redis_queue_gauges_follow_a_stage_stream(redis_url: str) -> None:
+    source = RedisQueueSource(redis_url, {"extraction": stream_of("extraction")})
+    client = Redis.from_url(redis_url)
+    key = stream_of("extraction")
+    assert source.queue_states() == [QueueState("extraction", 0, 0, 0.0)]  # nothing sent yet
+    old_id = f"{int(time.time() * 1000) - 30_000}-0"  # sent 30 s ago
+    client.xadd(key, {"data": b"m1"}, id=old_id)
+    client.xadd(key, {"data": b"m2"})
+    client.xadd(key, {"data": b"m3"})
+    (before_group,) = source.queue_states()  # no worker has created its group yet
+    assert (before_group.depth, before_group.inflight) == (3, 0)
+    assert 29 <= before_group.oldest_age_s < 60
+    client.xgroup_create(key, "extraction", id="0")
+    client.xreadgroup("extraction", "w1", {key: ">"}, count=2)  # two in flight, one waiting
+    (delivered,) = source.queue_states()
+    assert (delivered.depth, delivered.inflight) == (3, 2)
+    assert 29 <= delivered.oldest_age_s < 60  # the oldest is still unacknowledged
+    client.xack(key, "extraction", old_id)
+    (acked,) = source.queue_states()
+    assert (acked.depth, acked.inflight) == (2, 1)
+    assert acked.oldest_age_s < 29
+    rest = client.xreadgroup("extraction", "w1", {key: ">"})
+    for _, entries in rest:
+        for entry_id, _ in entries:
+            client.xack(key, "extraction", entry_id)
+    pending = client.xpending(key, "extraction")
+    for entry in client.xpending_range(key, "extraction", "-", "+", pending["pending"]):
+        client.xack(key, "extraction", entry["message_id"])
+    assert source.queue_states() == [QueueState("extraction", 0, 0, 0.0)]
