@@ -40,8 +40,11 @@ def content_hash(data: bytes) -> str:
 
 
 def scan(folder: Path = STATIC) -> dict[str, Asset]:
-    """Every servable file in `folder` by its plain name."""
+    """Every servable file in `folder` by its plain name; none where the folder is not deployed
+    (the Lambda package leaves it out: a CDN serves the files there)."""
     found: dict[str, Asset] = {}
+    if not folder.is_dir():
+        return found
     for path in sorted(folder.iterdir()):
         if path.is_file() and path.suffix in TYPES and _PLAIN.match(path.name):
             hashed = f"{path.stem}.{content_hash(path.read_bytes())}{path.suffix}"
@@ -53,8 +56,10 @@ ASSETS = scan()
 
 
 def static_url(name: str) -> str:
-    """The cache-forever URL of a static file, for templates."""
-    return f"/static/{ASSETS[name].hashed}"
+    """The cache-forever URL of a static file, for templates; the plain name where the files
+    are not deployed with the dashboard."""
+    asset = ASSETS.get(name)
+    return f"/static/{asset.hashed if asset else name}"
 
 
 def lookup(requested: str) -> tuple[Asset, bool] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
@@ -12,10 +13,12 @@ from fastapi.responses import HTMLResponse
 from dashboard.figures import process_figures
 from dashboard.queries.functions import stage_records
 from dashboard.web import page, page_router
-from emulator.table import Function, load_table
 from shared.errors import ConfigError
 from shared.runtime.deps import Runtime
 from shared.runtime.http import runtime
+
+if TYPE_CHECKING:
+    from emulator.table import Function
 
 router = page_router()
 TABLE = Path(__file__).resolve().parents[2] / "serverless.yml"
@@ -23,6 +26,8 @@ TABLE = Path(__file__).resolve().parents[2] / "serverless.yml"
 
 @lru_cache(maxsize=4)
 def _table(path: Path, mtime_ns: int) -> list[Function]:
+    from emulator.table import load_table  # the emulator's reader; not in a Lambda package
+
     return list(load_table(path).functions.values())
 
 
@@ -47,8 +52,8 @@ async def show(request: Request, rt: Runtime = Depends(runtime)) -> HTMLResponse
         functions, problem = functions_of(), None
     except ConfigError as exc:
         functions, problem = [], exc.detail
-    except OSError as exc:
-        functions, problem = [], f"{TABLE} cannot be read: {exc.strerror}"
+    except (OSError, ImportError):  # a Lambda package holds neither the table nor its reader
+        functions, problem = [], "serverless.yml is not deployed with this dashboard"
     rows = [(fn, trigger_of(fn)) for fn in functions]
     return page(
         request,

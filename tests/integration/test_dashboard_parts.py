@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from typer.testing import CliRunner
 
 from dashboard import sessions
-from dashboard.assets import ASSETS, build, static_url
+from dashboard.assets import ASSETS, build, scan, static_url
 from dashboard.charts import bar_chart, line_chart
 from dashboard.figures import figures, quantile
 from dashboard.markdown import render_markdown
@@ -144,3 +144,8 @@ def test_dashboard_assets_build_writes_hashed_and_plain_copies(tmp_path: Path) -
     assert (tmp_path / "out" / css.hashed).read_bytes() == css.path.read_bytes()
     assert static_url("quarry.css") == f"/static/{css.hashed}"
     assert len(names) == 2 * len(ASSETS)
+
+
+def test_dashboard_assets_without_the_folder_link_plain_names(tmp_path: Path) -> None:
+    assert scan(tmp_path / "not-deployed") == {}  # the Lambda package leaves static/ out
+    assert static_url("not-there.css") == "/static/not-there.css"
