@@ -168,6 +168,10 @@ def test_serverless_package_each_function_has_least_privilege(template: dict[str
             assert all("*" not in a for a in _as_list(statement["Action"])), name
             assert statement["Resource"] != "*", name
     functions = _functions(template)
+    # every function names a role of its own kind (serverless.yml resources), none the
+    # framework's shared default role
+    assert "IamRoleLambdaExecution" not in roles
+    assert all(_getatt(props["Role"]) in roles for props in functions.values())
     for stage in STAGES:
         role = roles[_getatt(functions[stage]["Role"])]
         queues = {
