@@ -1,5 +1,6 @@
 """A stage worker of the stack: reads its stage's Redis stream with Taskiq, acknowledges
-after commit, and reclaims messages a crashed worker left unacknowledged.
+after commit, reclaims messages a crashed worker left unacknowledged, and rides out outages
+of the queue and the database without losing a message or spending its attempts.
 Run as `python -m emulator.worker STAGE METRICS_PORT [TABLE]`."""
 
 from __future__ import annotations
@@ -9,12 +10,20 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
 from prometheus_client import start_http_server
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from taskiq.acks import AckableMessage
+from taskiq.exceptions import SendTaskError
 from taskiq.receiver import Receiver
 from taskiq_redis import RedisStreamBroker
 
@@ -23,7 +32,9 @@ from emulator.table import Function, load_handler, load_table
 from emulator.tasks import stage_task
 from shared import deadletters, metrics
 from shared.config import load_settings
-from shared.dispatch.redis import RedisDispatcher, stage_broker, stream_of
+from shared.db.engine import Database
+from shared.dispatch.redis import RedisDispatcher, stream_of
+from shared.dispatch.taskiq import TaskFn
 from shared.logs import configure_logging, get_logger
 from shared.observability.queues import RedisQueueSource
 from shared.runtime import deps, memory
@@ -33,6 +44,87 @@ from shared.runtime.invocation import declare_memory
 log = get_logger("quarry.worker")
 RECLAIM_MARGIN_S = 5.0
 RECLAIM_EVERY_S = 2.0
+OUTAGE_RETRY_S = 0.5  # first pause while the queue or the database is unreachable; doubles
+OUTAGE_RETRY_MAX_S = 2.0
+# What an unreachable queue or database raises; anything else is the stage's own failure.
+OUTAGES = (RedisError, SendTaskError, DBAPIError, PoolTimeoutError, OSError)
+
+
+class SteadyStreamBroker(RedisStreamBroker):
+    """The stage's stream, read through a queue outage: the read resumes when Redis returns,
+    where taskiq-redis would end the listener and, with it, the tasks in flight."""
+
+    async def listen(self) -> AsyncGenerator[AckableMessage, None]:
+        pause = OUTAGE_RETRY_S
+        while True:
+            try:
+                async for message in super().listen():
+                    pause = OUTAGE_RETRY_S
+                    yield message
+            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+                log.warning("the queue is unreachable; reading again in %.1f s: %s", pause, exc)
+                await asyncio.sleep(pause)
+                pause = min(OUTAGE_RETRY_MAX_S, pause * 2)
+
+
+def steady_broker(url: str, stage: str, consumer: str) -> SteadyStreamBroker:
+    """The broker a stage's worker reads with (as `shared.dispatch.redis.stage_broker`): its
+    own stream and consumer group from the stream's beginning; reclaiming is ours, not
+    taskiq-redis's (a day's idle time). One message per read: a message read is pending, its
+    idle time running, so a batch read ahead of the free task slots would look abandoned to
+    `reclaim()` while it waits in a live worker, and be delivered twice."""
+    return SteadyStreamBroker(
+        url,
+        queue_name=stream_of(stage),
+        consumer_group_name=stage,
+        consumer_name=consumer,
+        consumer_id="0",
+        idle_timeout=86_400_000,
+        xread_block=1000,
+        xread_count=1,
+    )
+
+
+async def wait_for_database(db: Database) -> None:
+    """Return once the primary answers: a message attempted while it is down would fail for
+    no fault of its own and spend one of its attempts."""
+    pause = OUTAGE_RETRY_S
+    while True:
+        try:
+            async with db.writer() as session:
+                await session.execute(text("SELECT 1"))
+            return
+        except (DBAPIError, PoolTimeoutError, OSError) as exc:
+            log.warning("the database is unreachable; holding messages: %s", type(exc).__name__)
+            await asyncio.sleep(pause)
+            pause = min(OUTAGE_RETRY_MAX_S, pause * 2)
+
+
+def held(task: TaskFn, db: Database) -> TaskFn:
+    """The task, holding its message through an outage. Taskiq acknowledges a message once
+    its task returns, even when it raised: a delivery whose outcome (the stage's commit, the
+    retry's resend, the dead letter) could not be recorded because Redis or Postgres was
+    down would be lost. Instead the delivery is made again, as the same attempt, once both
+    answer; stage writes are idempotent, so an attempt that did commit is recognised."""
+
+    async def task_held(record: dict[str, Any]) -> None:
+        pause = OUTAGE_RETRY_S
+        while True:
+            await wait_for_database(db)
+            try:
+                await task(record)
+                return
+            except OUTAGES as exc:
+                log.warning(
+                    "delivery not settled, the queue or database is unreachable; again in %.1f s",
+                    pause,
+                    extra={"error": f"{type(exc).__name__}: {exc}"},
+                )
+                await asyncio.sleep(pause)
+                pause = min(OUTAGE_RETRY_MAX_S, pause * 2)
+
+    task_held.__name__ = task_held.__qualname__ = getattr(task, "__name__", "task")
+    return task_held
 
 
 async def reclaim(
@@ -71,13 +163,22 @@ async def reclaim(
     return len(claimed)
 
 
-async def reclaim_loop(*args: Any) -> None:
+async def reclaim_loop(
+    redis: Redis,
+    broker: RedisStreamBroker,
+    fn: Function,
+    consumer: str,
+    dispatcher: RedisDispatcher,
+) -> None:
+    """Reclaim every few seconds; never while the database is down, when messages are idle
+    because live workers hold them (see `held()`), not because their worker died."""
     while True:
         await asyncio.sleep(RECLAIM_EVERY_S)
         try:
-            await reclaim(*args)
-        except RedisError as exc:
-            log.warning("reclaim skipped, the queue is unreachable: %s", exc)
+            await wait_for_database(deps.current().db)
+            await reclaim(redis, broker, fn, consumer, dispatcher)
+        except OUTAGES as exc:
+            log.warning("reclaim skipped, the queue or database is unreachable: %s", exc)
 
 
 async def work(stage: str, metrics_port: int, table_path: Path) -> None:
@@ -87,12 +188,16 @@ async def work(stage: str, metrics_port: int, table_path: Path) -> None:
     fn = table.functions[stage]
     handler, _ = load_handler(fn)
     declare_memory(fn.name, fn.memory)
+    # Series at 0 from the start: increase() over a series born at 1 is 0, so an alert on the
+    # first dead letter (or retry) after a worker starts would never fire.
+    metrics.RETRIES.labels(stage)
+    metrics.DEAD_LETTERS.labels(stage)
     runtime, dispatcher = stack_runtime(settings, table)
     deps.install(runtime)
     assert settings.redis_url is not None
     consumer = f"{stage}-{socket.gethostname()}-{os.getpid()}"
-    broker = stage_broker(settings.redis_url, stage, consumer=consumer, idle_ms=86_400_000)
-    task = stage_task(handler, fn, dispatcher.resend)
+    broker = steady_broker(settings.redis_url, stage, consumer)
+    task = held(stage_task(handler, fn, dispatcher.resend), runtime.db)
     broker.register_task(memory.limited(task, fn.memory), task_name=stage)
     await dispatcher.broker.startup()
     queue_gauges = RedisQueueSource(settings.redis_url, {stage: stream_of(stage)})

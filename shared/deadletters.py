@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from shared.db.models import DeadLetter, utcnow
 from shared.errors import ConflictError, NotFoundError
@@ -46,15 +46,24 @@ async def bury(rt: Runtime, stage: str, record: dict[str, Any], error: str, atte
 
 
 async def replay(rt: Runtime, letter_id: str) -> DeadLetter:
-    """Send a dead letter's message to its stage again, as a first attempt."""
-    async with rt.db.writer() as session:
+    """Send a dead letter's message to its stage again, as a first attempt. Sent before it is
+    marked replayed: when the queue is down the send fails (a 503) and the letter stays, where
+    the other order would mark it replayed and lose the message; a replay sent twice by two
+    racing callers changes nothing, stages being idempotent."""
+    async with rt.db.writer() as session:  # the primary: a letter just buried is there
         letter = await session.get(DeadLetter, letter_id)
-        if letter is None:
-            raise NotFoundError(f"dead letter {letter_id} does not exist")
-        if letter.replayed_at is not None:
-            raise ConflictError(f"dead letter {letter_id} was already replayed")
-        letter.replayed_at = utcnow()
+    if letter is None:
+        raise NotFoundError(f"dead letter {letter_id} does not exist")
+    if letter.replayed_at is not None:
+        raise ConflictError(f"dead letter {letter_id} was already replayed")
     await rt.dispatcher.send(letter.stage, [letter.body])
+    letter.replayed_at = utcnow()
+    async with rt.db.writer() as session:
+        await session.execute(
+            update(DeadLetter)
+            .where(DeadLetter.id == letter_id)
+            .values(replayed_at=letter.replayed_at)
+        )
     return letter
 
 

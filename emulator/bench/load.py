@@ -33,7 +33,8 @@ class BenchError(QuarryError):
 
 
 class Connection:
-    """One keep-alive HTTP/1.1 connection sending the same GET over and over."""
+    """One keep-alive HTTP/1.1 connection sending ready-made requests (the same GET over and
+    over, or the stack load's mix); responses are framed by Content-Length or chunked."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
@@ -51,14 +52,30 @@ class Connection:
         async with asyncio.timeout(REQUEST_TIMEOUT_S):
             head = await self.reader.readuntil(b"\r\n\r\n")
             length: int | None = None
+            chunked = False
             for line in head.split(b"\r\n")[1:]:
                 name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
+                name = name.strip().lower()
+                if name == b"content-length":
                     length = int(value)
-            if length is None:
+                elif name == b"transfer-encoding":
+                    chunked = b"chunked" in value.lower()
+            if chunked:
+                await self._read_chunks()
+            elif length is None:
                 raise BenchError("the server answered without Content-Length; cannot frame it")
-            await self.reader.readexactly(length)
+            else:
+                await self.reader.readexactly(length)
         return int(head[9:12])
+
+    async def _read_chunks(self) -> None:
+        while True:
+            size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            if size == 0:  # then any trailers, up to a blank line
+                while await self.reader.readuntil(b"\r\n") != b"\r\n":
+                    pass
+                return
+            await self.reader.readexactly(size + 2)
 
     async def close(self) -> None:
         self.writer.close()

@@ -23,6 +23,8 @@ log = get_logger("quarry.discovery")
 @stage("discovery", next="extraction")
 async def handler(msg: DiscoverSource, deps: StageDeps) -> list[ExtractDocument]:
     session = deps.session
+    if await session.scalar(select(Run.discovered).where(Run.id == msg.run_id)) is not None:
+        return []  # delivered again after its commit: the documents were dispatched then
     source = await session.get(Source, msg.source_id)
     if source is None:
         await runs.fail(session, msg.run_id, f"source {msg.source_id} no longer exists")

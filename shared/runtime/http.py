@@ -13,14 +13,18 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth.middleware import AuthMiddleware
 from shared.db import routing
-from shared.errors import QuarryError, problem
+from shared.errors import QuarryError, UnavailableError, problem
 from shared.logs import get_logger, request_id_var
 from shared.observability.emf import HttpOutcome
 from shared.runtime.deps import Runtime, current
@@ -32,6 +36,11 @@ _RID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 LSN_HEADER = b"x-quarry-lsn"
 LSN_COOKIE = "quarry_lsn"
 LSN_MAX_AGE_S = 60
+# A dependency that is down (the primary restarting, Redis gone): the client is told to come
+# back, never answered with a 500.
+OUTAGE_RETRY_AFTER_S = 5
+QUEUE_OUTAGES = (RedisConnectionError, RedisTimeoutError)
+OUTAGES = (OperationalError, PoolTimeoutError, *QUEUE_OUTAGES)
 _TITLES = {
     400: "Bad request",
     401: "Unauthorized",
@@ -138,15 +147,22 @@ class InvocationMiddleware:
         ):
             try:
                 await self.app(scope, receive, send_with_id)
-            except Exception:
-                log.exception("unhandled error")
+            except Exception as exc:
+                outage = as_unavailable(exc)
+                if outage is None:
+                    log.exception("unhandled error")
+                else:
+                    log.warning(outage.detail, extra={"error": f"{type(exc).__name__}: {exc}"})
                 if started:
                     raise
-                response = problem_response(
-                    500,
-                    "an unexpected error occurred; quote the request id when reporting it",
-                    slug="internal",
-                )
+                if outage is not None:
+                    response = _outage_response(outage)
+                else:
+                    response = problem_response(
+                        500,
+                        "an unexpected error occurred; quote the request id when reporting it",
+                        slug="internal",
+                    )
                 await response(scope, receive, send_with_id)
 
 
@@ -158,6 +174,44 @@ def route_of(routes: list[BaseRoute], scope: Scope) -> str:
         if match == Match.FULL:
             return str(getattr(route, "path", "unmatched"))
     return "unmatched"
+
+
+def as_unavailable(exc: BaseException) -> UnavailableError | None:
+    """The 503 an error means when it says a dependency is unreachable (the database refusing
+    or dropping connections, its pool exhausted, Redis gone), directly or as the cause of a
+    client's own error (taskiq's SendTaskError); None for any other error."""
+    link: BaseException | None = exc
+    for _ in range(4):
+        if link is None:
+            return None
+        invalidated = isinstance(link, DBAPIError) and link.connection_invalidated
+        if invalidated or isinstance(link, OUTAGES):
+            queue = isinstance(link, QUEUE_OUTAGES)
+            return UnavailableError(
+                f"{'the queue' if queue else 'the database'} is unreachable for the moment "
+                f"(it may be restarting); try again in {OUTAGE_RETRY_AFTER_S} s",
+                headers={"Retry-After": str(OUTAGE_RETRY_AFTER_S)},
+            )
+        link = link.__cause__
+    return None
+
+
+def _outage_response(exc: UnavailableError) -> JSONResponse:
+    response = problem_response(exc.status, exc.detail, slug=exc.slug, title=exc.title)
+    response.headers.update(exc.extra.get("headers") or {})
+    return response
+
+
+async def _outage_error(request: Request, exc: Exception) -> Response:
+    """A dependency outage, answered by the app's own QuarryError handler (the API's problem
+    document, the dashboard's page) as the 503 it is."""
+    outage = as_unavailable(exc)
+    if outage is None:
+        raise exc
+    log.warning(outage.detail, extra={"error": f"{type(exc).__name__}: {exc}"})
+    handler = request.app.exception_handlers.get(QuarryError, _quarry_error)
+    response: Response = await handler(request, outage)
+    return response
 
 
 async def _quarry_error(_: Request, exc: Exception) -> JSONResponse:
@@ -195,6 +249,8 @@ def create_app(function: str, *, title: str, description: str = "") -> FastAPI:
     app.add_exception_handler(QuarryError, _quarry_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    for outage in (DBAPIError, PoolTimeoutError, *QUEUE_OUTAGES):
+        app.add_exception_handler(outage, _outage_error)
     app.add_middleware(AuthMiddleware, router=app.router)  # inside the invocation boundary
     app.add_middleware(InvocationMiddleware, function=function, routes=app.router.routes)
     return app

@@ -82,6 +82,7 @@ class SlowSite:
         self.delay_s = delay_s
         self.requests: list[str] = []
         self.spans: list[tuple[str, float, float]] = []
+        self.posts: list[tuple[str, dict[str, str], bytes]] = []
         self.first_seen = threading.Event()
         site = self
 
@@ -98,7 +99,7 @@ class SlowSite:
                     if site.requests.count(self.path) == 1:  # slow only the first time
                         site.first_seen.set()
                         time.sleep(site.delay_s)
-                else:
+                elif not self.path.startswith("/bulk-"):  # bulk pages answer at once
                     time.sleep(0.3)  # long enough that two workers would overlap if allowed
                 body = page(self.path).encode()
                 self.send_response(200)
@@ -107,6 +108,14 @@ class SlowSite:
                 self.end_headers()
                 self.wfile.write(body)
                 site.spans.append((self.path, began, time.monotonic()))
+
+            def do_POST(self) -> None:  # a webhook subscriber: records what it is sent
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                site.posts.append((self.path, headers, body))
+                self.send_response(204)
+                self.send_header("content-length", "0")
+                self.end_headers()
 
             def log_message(self, format: str, *args: Any) -> None:
                 return

@@ -1,0 +1,429 @@
+"""Faults against the real stack: a worker killed mid-run, a message delivered again after its
+commit, a poison message, a crash between commit and enqueue, the queue Redis down, and the
+primary restarted mid-run. None loses data or does an effect twice, and no client sees a 500.
+
+The module runs last (zz): it stops services, and leaves each one restored and answering."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+import redis
+
+from emulator.services.replica import to_libpq_url
+from emulator.table import load_table
+from shared import runs
+from shared.cache import RedisCache
+from shared.db.engine import Database
+from shared.dispatch.redis import RedisDispatcher
+from tests.stack.conftest import TIMEOUTS, SlowSite, Stack, wait_for
+
+pytestmark = pytest.mark.stack
+BULK = 200
+DOCUMENT_STAGES = ("discovery", "extraction", "intelligence")
+
+
+@pytest.fixture(scope="module")
+def api(stack: Stack) -> Iterator[httpx.Client]:
+    with stack.client() as client:  # carries the session's admin key
+        yield client
+
+
+def final_run(client: httpx.Client, run_id: str, deadline_s: float) -> dict[str, Any]:
+    def final() -> dict[str, Any] | None:
+        run: dict[str, Any] = client.get(f"/api/v1/runs/{run_id}").json()
+        return run if run["state"] not in ("queued", "running") else None
+
+    return dict(wait_for(f"run {run_id} to finish", final, deadline_s))
+
+
+def sql(stack: Stack, query: str, params: Any = ()) -> list[tuple[Any, ...]]:
+    url = to_libpq_url(stack.service("pg-primary")["url"])
+    with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def workers(stack: Stack, stage: str) -> list[str]:
+    name = f"worker-{stage}"
+    return [s for s in stack.state["services"] if s == name or s.startswith(name + "-")]
+
+
+def metric(stack: Stack, prefix: str, services: list[str]) -> float:
+    """The sum of the samples starting with `prefix` across the services' /metrics."""
+    total = 0.0
+    for name in services:
+        text = httpx.get(stack.service(name)["url"] + "/metrics", timeout=5).text
+        total += sum(
+            float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(prefix)
+        )
+    return total
+
+
+def invocations(stack: Stack, stage: str, outcome: str) -> float:
+    prefix = f'quarry_function_invocations_total{{function="{stage}",outcome="{outcome}"'
+    return metric(stack, prefix, workers(stack, stage))
+
+
+def send(stack: Stack, stage: str, body: dict[str, Any]) -> None:
+    """Put a message on a stage's stream, as any process of the stack would."""
+
+    async def go() -> None:
+        dispatcher = RedisDispatcher(stack.service("redis-queue")["url"], [stage])
+        await dispatcher.broker.startup()
+        try:
+            await dispatcher.send(stage, [body])
+        finally:
+            await dispatcher.broker.shutdown()
+
+    asyncio.run(go())
+
+
+def gone(pid: int) -> bool:
+    """Exited (a zombie too: its parent, the held supervisor, has not reaped it yet)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
+@contextmanager
+def supervisor_held(stack: Stack) -> Iterator[None]:
+    """The supervisor paused, so that a service stopped here stays down until the block ends;
+    then it sees the exit as a crash and restarts the service, as it would any crash."""
+    assert stack.proc is not None
+    os.kill(stack.proc.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(stack.proc.pid, signal.SIGCONT)
+
+
+def stop(stack: Stack, name: str, sig: signal.Signals) -> dict[str, Any]:
+    service = stack.service(name)
+    os.kill(service["pid"], sig)
+    wait_for(f"{name} to stop", lambda: gone(service["pid"]), 30, every=0.05)
+    return service
+
+
+def restarted(stack: Stack, before: dict[str, Any]) -> bool:
+    return bool(stack.service(before["name"])["restarts"] > before["restarts"])
+
+
+def redis_answers(url: str) -> bool:
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
+
+
+def primary_answers(stack: Stack) -> bool:
+    try:
+        return sql(stack, "SELECT 1") == [(1,)]
+    except psycopg.OperationalError:
+        return False
+
+
+def bulk_source(client: httpx.Client, site: SlowSite, name: str, count: int) -> str:
+    urls = [f"{site.base}/bulk-{name}-{i}.html" for i in range(count)]
+    created = client.post("/api/v1/sources", json={"name": name, "kind": "urls", "urls": urls})
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
+
+
+def fetched(site: SlowSite, name: str) -> Counter[str]:
+    return Counter(p for p in site.requests if p.startswith(f"/bulk-{name}-"))
+
+
+def assert_once_per_document(stack: Stack, run_id: str, documents: int) -> None:
+    """Every document reached every stage exactly once: one result row per (document, stage),
+    one insight, at most one LLM call per document and task, no dead letter."""
+    rows = sql(
+        stack,
+        "SELECT stage, count(*), count(DISTINCT document_id) FROM stage_results "
+        "WHERE run_id = %s GROUP BY stage",
+        (run_id,),
+    )
+    assert {stage: (n, d) for stage, n, d in rows} == {
+        stage: (documents, documents) for stage in DOCUMENT_STAGES
+    }
+    assert sql(stack, "SELECT count(*) FROM insights WHERE run_id = %s", (run_id,)) == [
+        (documents,)
+    ]
+    repeated = sql(
+        stack,
+        "SELECT count(*) FROM (SELECT 1 FROM llm_calls WHERE run_id = %s "
+        "GROUP BY document_id, task HAVING count(*) > 1) AS twice",
+        (run_id,),
+    )
+    assert repeated == [(0,)]
+    assert sql(stack, "SELECT count(*) FROM dead_letters WHERE run_id = %s", (run_id,)) == [(0,)]
+
+
+def test_faults_worker_killed_with_200_documents_in_flight_loses_and_repeats_nothing(
+    stack: Stack, slow_site: SlowSite, api: httpx.Client
+) -> None:
+    source_id = bulk_source(api, slow_site, "killed", BULK)
+    started = api.post("/api/v1/runs", json={"source_id": source_id})
+    assert started.status_code == 202, started.text
+    run_id = started.json()["id"]
+    wait_for(
+        "extraction to be under way",
+        lambda: sum(fetched(slow_site, "killed").values()) >= 20,
+        30,
+        every=0.05,
+    )
+    victim = stack.service("worker-extraction") | {"name": "worker-extraction"}
+    os.kill(victim["pid"], signal.SIGKILL)
+    run = final_run(api, run_id, 90)
+    assert run["state"] == "succeeded"
+    assert run["discovered"] == BULK
+    assert run["stages"] == {
+        "discovery": {"succeeded": BULK, "failed": 0, "skipped": 0},
+        "extraction": {"succeeded": BULK, "failed": 0, "skipped": 0},
+        "intelligence": {"succeeded": BULK, "failed": 0, "skipped": 0},
+    }
+    assert_once_per_document(stack, run_id, BULK)
+    pages = fetched(slow_site, "killed")
+    assert len(pages) == BULK  # every page fetched; a page fetched twice was in the dead worker
+    redone = sum(n - 1 for n in pages.values())
+    assert redone <= 2  # one message read at a time: at most the one it held, and one read ahead
+    assert restarted(stack, victim)
+    print(f"\n{BULK} documents, a worker SIGKILLed: 0 lost, 0 effects twice, {redone} redone")
+
+
+def test_faults_message_delivered_again_after_its_commit_has_no_second_effect(
+    stack: Stack, slow_site: SlowSite, api: httpx.Client
+) -> None:
+    source_id = bulk_source(api, slow_site, "again", 2)
+    started = api.post("/api/v1/runs", json={"source_id": source_id})
+    assert started.status_code == 202, started.text
+    run_id = started.json()["id"]
+    run = final_run(api, run_id, 30)
+    assert run["state"] == "succeeded"
+    (doc_id,), *_ = sql(stack, "SELECT document_id FROM insights WHERE run_id = %s", (run_id,))
+    url = sql(stack, "SELECT url FROM documents WHERE id = %s", (doc_id,))[0][0]
+
+    def effects() -> list[tuple[Any, ...]]:
+        return sql(
+            stack,
+            "SELECT (SELECT count(*) FROM stage_results WHERE run_id = %(r)s), "
+            "(SELECT count(*) FROM insights WHERE run_id = %(r)s), "
+            "(SELECT count(*) FROM llm_calls WHERE run_id = %(r)s), "
+            "(SELECT count(*) FROM outbox WHERE run_id = %(r)s), "
+            "(SELECT count(*) FROM documents WHERE source_id = %(s)s), "
+            "(SELECT max(finished_at) FROM runs WHERE id = %(r)s)",
+            {"r": run_id, "s": source_id},
+        )
+
+    before = effects()
+    fetches = len(slow_site.requests)
+    # The worker committed, then died before acknowledging: the queue delivers each again.
+    messages = {
+        "discovery": {"run_id": run_id, "source_id": source_id},
+        "extraction": {"run_id": run_id, "source_id": source_id, "document_id": doc_id, "url": url},
+        "intelligence": {"run_id": run_id, "source_id": source_id, "document_id": doc_id},
+    }
+    for stage, body in messages.items():
+        done = invocations(stack, stage, "success")
+        send(stack, stage, body)
+        wait_for(
+            f"{stage} to handle the message again",
+            lambda stage=stage, done=done: invocations(stack, stage, "success") > done,
+            15,
+            every=0.1,
+        )
+    assert effects() == before  # no row, dispatch, provider call or state change
+    assert len(slow_site.requests) == fetches  # not even a second fetch
+    assert api.get(f"/api/v1/runs/{run_id}").json() == run
+
+
+@pytest.fixture(scope="module")
+def poison(stack: Stack, api: httpx.Client) -> dict[str, Any]:
+    """A message that always fails (it is not a valid analytics message), once dead-lettered,
+    with the attempts and dead letters counted on the way."""
+    names = workers(stack, "analytics")
+    dead = 'quarry_queue_dead_letters_total{stage="analytics"}'
+    before = invocations(stack, "analytics", "invalid"), metric(stack, dead, names)
+    marker = uuid.uuid4().hex
+    send(stack, "analytics", {"run_id": marker, "poisoned": True})
+
+    def letter() -> dict[str, Any] | None:
+        listed = api.get("/api/v1/dead-letters", params={"stage": "analytics", "limit": 200})
+        assert listed.status_code == 200, listed.text
+        return next((d for d in listed.json()["items"] if d["run_id"] == marker), None)
+
+    found = wait_for("the poison message to be dead-lettered", letter, 30)
+    return {
+        "letter": found,
+        "attempts": invocations(stack, "analytics", "invalid") - before[0],
+        "counted": metric(stack, dead, names) - before[1],
+    }
+
+
+def test_faults_poison_message_is_attempted_max_receive_times_then_dead_lettered(
+    stack: Stack, api: httpx.Client, poison: dict[str, Any]
+) -> None:
+    allowed = load_table(stack.table).functions["analytics"].max_receive
+    letter = poison["letter"]
+    assert allowed == 5  # serverless.yml's maxReceiveCount for the analytics queue
+    assert poison["attempts"] == allowed
+    assert letter["attempts"] == allowed
+    assert letter["body"] == {"run_id": letter["run_id"], "poisoned": True}
+    assert "not a valid RollupSource message" in letter["error"]
+    assert letter["replayed_at"] is None
+    assert poison["counted"] == 1
+    page = api.get("/dead-letters")  # the dashboard, through nginx
+    assert page.status_code == 200
+    assert letter["run_id"][:8] in page.text
+    prom = stack.service("prometheus")["url"]
+    rules = httpx.get(prom + "/api/v1/rules", timeout=5).json()["data"]["groups"]
+    watching = [
+        r for g in rules for r in g["rules"] if "quarry_queue_dead_letters_total" in r["query"]
+    ]
+    assert [r["name"] for r in watching] == ["QuarryDeadLetters"]
+
+    def alert() -> list[dict[str, Any]]:
+        alerts = httpx.get(prom + "/api/v1/alerts", timeout=5).json()["data"]["alerts"]
+        return [
+            a
+            for a in alerts
+            if a["labels"]["alertname"] == "QuarryDeadLetters"
+            and a["labels"].get("stage") == "analytics"
+        ]
+
+    # Scraped every 5 s and evaluated every 5 s: the alert fires within two rounds.
+    assert wait_for("QuarryDeadLetters to fire for analytics", alert, 20, every=0.5)
+
+
+def test_faults_run_committed_before_a_crash_is_enqueued_by_the_relay(
+    stack: Stack, slow_site: SlowSite, api: httpx.Client
+) -> None:
+    source_id = bulk_source(api, slow_site, "relayed", 1)
+
+    async def commit_then_crash() -> str:
+        """What start_run() commits, the process then dying before it sends the dispatch."""
+        db = Database(stack.service("pg-primary")["url"])
+        try:
+            async with db.writer() as session:
+                run, _ = await runs.start_run_in(session, source_id, "api")
+            return run.id
+        finally:
+            await db.dispose()
+
+    run_id = asyncio.run(commit_then_crash())
+    scheduler = stop(stack, "scheduler", signal.SIGKILL) | {"name": "scheduler"}  # the relay too
+    wait_for("the supervisor to restart the scheduler", lambda: restarted(stack, scheduler), 15)
+    back = time.monotonic()
+
+    def sent() -> bool:
+        rows = sql(stack, "SELECT sent_at FROM outbox WHERE run_id = %s", (run_id,))
+        return bool(rows) and all(sent_at is not None for (sent_at,) in rows)
+
+    wait_for("the relay to send the outbox row", sent, 10, every=0.1)
+    relayed_s = time.monotonic() - back
+    run = final_run(api, run_id, 30)
+    assert run["state"] == "succeeded"
+    assert run["trigger"] == "api"
+    print(f"\nrun committed before a crash: enqueued {relayed_s:.1f} s after the relay restarted")
+
+
+def test_faults_queue_redis_down_runs_start_and_resume_by_themselves(
+    stack: Stack, slow_site: SlowSite, api: httpx.Client, poison: dict[str, Any]
+) -> None:
+    source_id = bulk_source(api, slow_site, "redis", 2)
+    queue_url = stack.service("redis-queue")["url"]
+    cache_url = stack.service("redis-cache")["url"]
+    statuses: Counter[int] = Counter()
+    with supervisor_held(stack):
+        queue = stop(stack, "redis-queue", signal.SIGTERM) | {"name": "redis-queue"}
+        cache = stop(stack, "redis-cache", signal.SIGTERM) | {"name": "redis-cache"}
+        started = api.post("/api/v1/runs", json={"source_id": source_id})
+        assert started.status_code == 202, started.text  # the outbox holds the dispatch
+        run_id = started.json()["id"]
+        read = api.get(f"/api/v1/runs/{run_id}")
+        assert read.status_code == 200
+        assert read.json()["state"] == "queued"
+        assert asyncio.run(RedisCache(cache_url).get("quarry:any")) is None  # a miss, no error
+        replay = api.post(f"/api/v1/dead-letters/{poison['letter']['id']}/replay")
+        assert replay.status_code == 503, replay.text  # it needs the queue itself
+        assert replay.headers["retry-after"] == "5"
+        assert replay.json()["request_id"] == replay.headers["x-request-id"]
+        assert "the queue is unreachable" in replay.json()["detail"]
+        statuses.update(r.status_code for r in (started, read, replay))
+        for _ in range(5):
+            statuses[api.get("/api/v1/runs", params={"limit": 5}).status_code] += 1
+            statuses[api.get("/").status_code] += 1
+    wait_for("the queue Redis to return", lambda: redis_answers(queue_url), 15, every=0.1)
+    back = time.monotonic()
+
+    def resumed() -> bool:
+        return api.get(f"/api/v1/runs/{run_id}").json()["state"] != "queued"
+
+    wait_for("the run to resume", resumed, 10, every=0.1)
+    resumed_s = time.monotonic() - back
+    run = final_run(api, run_id, 30)
+    wait_for("the cache Redis to return", lambda: redis_answers(cache_url), 15, every=0.1)
+    assert restarted(stack, queue)
+    assert restarted(stack, cache)
+    assert run["state"] == "succeeded"
+    assert statuses[500] == 0
+    letters = api.get("/api/v1/dead-letters", params={"stage": "analytics", "limit": 200})
+    kept = [d for d in letters.json()["items"] if d["id"] == poison["letter"]["id"]]
+    assert [d["replayed_at"] for d in kept] == [None]  # the failed replay lost nothing
+    print(f"\nqueue Redis down: run accepted (202), resumed {resumed_s:.1f} s after Redis returned")
+
+
+def test_faults_primary_restart_mid_run_completes_and_answers_503_meanwhile(
+    stack: Stack, slow_site: SlowSite, api: httpx.Client
+) -> None:
+    count = 12
+    source_id = bulk_source(api, slow_site, "primary", count)
+    started = api.post("/api/v1/runs", json={"source_id": source_id})
+    assert started.status_code == 202, started.text
+    run_id = started.json()["id"]
+    wait_for(
+        "extraction to be under way",
+        lambda: sum(fetched(slow_site, "primary").values()) >= 2,
+        30,
+        every=0.02,
+    )
+    statuses: Counter[int] = Counter()
+    with supervisor_held(stack):
+        primary = stop(stack, "pg-primary", signal.SIGINT) | {"name": "pg-primary"}
+        for i in range(5):
+            wrote = api.post(
+                "/api/v1/sources",
+                json={"name": f"down-{i}", "kind": "urls", "urls": ["https://example.org/"]},
+                headers={"x-request-id": f"primary-down-{i}"},
+            )
+            assert wrote.status_code == 503, wrote.text
+            assert wrote.headers["retry-after"] == "5"
+            assert wrote.headers["x-request-id"] == f"primary-down-{i}"
+            assert wrote.json()["request_id"] == f"primary-down-{i}"
+            assert "the database is unreachable" in wrote.json()["detail"]
+            statuses[wrote.status_code] += 1
+            for path in (f"/api/v1/runs/{run_id}", "/api/v1/health", "/"):
+                statuses[api.get(path).status_code] += 1
+    wait_for("the primary to return", lambda: primary_answers(stack), 30, every=0.1)
+    assert restarted(stack, primary)
+    run = final_run(api, run_id, TIMEOUTS["extraction"] + 60)
+    assert statuses[500] == 0, statuses
+    assert run["state"] == "succeeded"
+    assert_once_per_document(stack, run_id, count)
+    print(f"\nprimary down mid-run: answers {dict(statuses)}; run completed after it returned")
