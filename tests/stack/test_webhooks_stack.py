@@ -4,6 +4,7 @@ instances on Postgres, rate-limit buckets shared through Redis, nginx's body lim
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -11,8 +12,8 @@ import httpx
 import pytest
 
 from shared.ratelimit import RedisRateLimiter
-from shared.webhooks.signature import sign_standard
-from tests.stack.conftest import Stack
+from shared.webhooks.signature import sign_standard, verify_standard
+from tests.stack.conftest import SlowSite, Stack, wait_for
 
 pytestmark = pytest.mark.stack
 SECRET = "whsec_" + "c3RhY2stdGVzdC1zaWduaW5nLWtleS0wMTIzNDU2Nzg5"
@@ -86,3 +87,30 @@ def test_webhooks_stack_nginx_refuses_bodies_over_the_limit(stack: Stack) -> Non
         big = admin.post("/api/v1/webhooks/any", content=b"x" * (2 * 1024 * 1024))
         assert big.status_code == 413
         assert big.json()["status"] == 413
+
+
+def test_webhooks_stack_subscriber_gets_the_signed_run_event(
+    stack: Stack, slow_site: SlowSite
+) -> None:
+    with stack.client() as admin:
+        missing = {"name": "gone", "kind": "urls", "urls": [stack.demo + "/missing-hook.html"]}
+        source = admin.post("/api/v1/sources", json=missing).json()["id"]
+        hook = {"source_id": source, "url": slow_site.base + "/hooks/stack"}
+        sub = admin.post("/api/v1/webhook-subscriptions", json=hook)
+        assert sub.status_code == 201, sub.text
+        run_id = admin.post("/api/v1/runs", json={"source_id": source}).json()["id"]
+
+        def received() -> list[tuple[str, dict[str, str], bytes]]:
+            return [p for p in slow_site.posts if p[0] == "/hooks/stack"]
+
+        [(_, headers, body)] = wait_for("the run event at the subscriber", received, 90)
+        verify_standard(headers, body, [sub.json()["secret"]], now=time.time())
+        event = json.loads(body)
+        assert (event["type"], event["data"]["run_id"]) == ("run.failed", run_id)
+        log = f"/api/v1/webhook-subscriptions/{sub.json()['id']}/deliveries"
+
+        def logged() -> list[tuple[str, int]]:
+            items = admin.get(log).json()["items"]
+            return [(d["state"], d["attempts"]) for d in items if d["state"] != "pending"]
+
+        assert wait_for("the delivery in the log", logged, 10) == [("delivered", 1)]
