@@ -63,6 +63,8 @@ class TaskiqDispatcher:
 
     def register(self, stage: str, fn: TaskFn, **labels: Any) -> None:
         """Register a stage's Taskiq task under the stage's name."""
+        if self.ledger is not None:
+            self.ledger.declare(stage)
         self.tasks[stage] = self.broker.register_task(
             _tracked(stage, fn, self.ledger), task_name=stage, **labels
         )

@@ -119,6 +119,11 @@ class MemoryQueueLedger:
         self._started: dict[str, set[str]] = {}
         self._lock = threading.Lock()
 
+    def declare(self, stage: str) -> None:
+        """A stage with a queue, so its gauges read 0 before its first message."""
+        with self._lock:
+            self._sent.setdefault(stage, {})
+
     def sent(self, stage: str, message_id: str) -> None:
         with self._lock:
             self._sent.setdefault(stage, {})[message_id] = time.time()

@@ -93,16 +93,21 @@ def test_metrics_exported_names_include_every_family_of_the_issue() -> None:
 def test_metrics_queue_ledger_counts_waiting_and_inflight_messages() -> None:
     ledger = MemoryQueueLedger()
     assert ledger.queue_states() == []
+    ledger.declare("discovery")
+    assert ledger.queue_states() == [QueueState("discovery", 0, 0, 0.0)]
     ledger.sent("extraction", "m1#1")
     ledger.sent("extraction", "m2#1")
     ledger.started("extraction", "m1#1")
     ledger.started("extraction", "unknown#1")  # never sent: ignored
-    (state,) = ledger.queue_states()
+    _, state = ledger.queue_states()
     assert (state.stage, state.depth, state.inflight) == ("extraction", 2, 1)
     assert 0 <= state.oldest_age_s < 60
     ledger.finished("extraction", "m1#1")
     ledger.finished("extraction", "m2#1")
-    assert ledger.queue_states() == [QueueState("extraction", 0, 0, 0.0)]
+    assert ledger.queue_states() == [
+        QueueState("discovery", 0, 0, 0.0),
+        QueueState("extraction", 0, 0, 0.0),
+    ]
 
 
 def test_metrics_queue_collector_merges_sources_and_survives_a_failing_one() -> None:
