@@ -25,6 +25,7 @@ log = get_logger("quarry.queues")
 DEPTH = "quarry_queue_depth_messages"
 OLDEST = "quarry_queue_oldest_message_age_seconds"
 INFLIGHT = "quarry_queue_inflight_messages"
+COUNT_CAP = 100_000  # a scrape never reads more entries than this to count a backlog
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,7 @@ class RedisQueueSource:
         waiting: Any = self.client.xrange(key, min="(" + last, count=1)
         lag = group.get("lag")
         if lag is None:  # Redis cannot tell after deletions: count the entries after `last`
-            after: Any = self.client.xrange(key, min="(" + last)
+            after: Any = self.client.xrange(key, min="(" + last, count=COUNT_CAP)
             lag = len(after)
         oldest = 0.0
         if pending:
