@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -24,6 +26,7 @@ SCOPES: tuple[Scope, ...] = ("read", "write", "admin")
 RANK = {scope: i for i, scope in enumerate(SCOPES)}
 KEY_PREFIX = "qk_"
 BOOTSTRAP_ID = "bootstrap"
+CACHE_S = 2.0  # how long another instance may still accept a revoked key
 
 
 class UnauthorizedError(QuarryError):
@@ -82,6 +85,39 @@ def presented(headers: Sequence[tuple[bytes, bytes]]) -> str | None:
     return None
 
 
+class RecentKeys:
+    """Keys that authenticated in the last `ttl_s` seconds, so a busy client costs one
+    database read per key every few seconds rather than one per request. Only successes
+    are kept; a revocation clears this process's entries at once and holds everywhere
+    else within `ttl_s`."""
+
+    def __init__(self, ttl_s: float = CACHE_S, max_items: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_items = max_items
+        self._items: dict[str, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> Principal | None:
+        with self._lock:
+            item = self._items.get(digest)
+        if item is None or item[0] < time.monotonic():
+            return None
+        return item[1]
+
+    def put(self, digest: str, principal: Principal) -> None:
+        with self._lock:
+            if len(self._items) >= self.max_items:
+                self._items.clear()
+            self._items[digest] = (time.monotonic() + self.ttl_s, principal)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+RECENT = RecentKeys()
+
+
 async def authenticate(db: Database, settings: Settings, key: str) -> Principal | None:
     """The principal of a presented key, or None when it is unknown or revoked."""
     digest = hash_key(key)
@@ -90,11 +126,18 @@ async def authenticate(db: Database, settings: Settings, key: str) -> Principal 
         return Principal(BOOTSTRAP_ID, "admin")
     if len(key) > 200:
         return None
-    async with db.writer() as session:  # the primary: a revocation holds at once
+    known = RECENT.get(digest)
+    if known is not None:
+        return known
+    async with db.writer() as session:  # the primary: never a replica that lags a revocation
         row = await session.scalar(
             select(ApiKey).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
         )
-    return Principal(row.id, row.scope) if row is not None else None  # type: ignore[arg-type]
+    if row is None:
+        return None
+    principal = Principal(row.id, row.scope)  # type: ignore[arg-type]
+    RECENT.put(digest, principal)
+    return principal
 
 
 async def create(db: Database, name: str, scope: Scope) -> tuple[ApiKey, str]:
@@ -117,6 +160,7 @@ async def revoke(db: Database, key_id: str) -> ApiKey:
         row = await session.get(ApiKey, key_id)
         if row is None:
             raise NotFoundError(f"API key {key_id} does not exist")
+    RECENT.clear()
     return row
 
 
