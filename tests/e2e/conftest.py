@@ -18,7 +18,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / ".quarry" / "artifacts" / "screenshots"
 
 
-@pytest.fixture(scope="session")
+# Per module too: the platform installs its runtime process-wide, so it must be gone before
+# other tiers' platforms start in the same pytest session.
+@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardServer]:
     folder = tmp_path_factory.mktemp("e2e")
     with serve_site() as site:
@@ -35,7 +37,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardServer
             yield srv
 
 
-@pytest.fixture(scope="session")
+# Per module: Playwright's sync API keeps an event loop running in this thread while it is
+# open, which would stop async tests collected after this tier in the same pytest session.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         raise RuntimeError("the e2e tier needs chromium: run `bash infra/install-system-deps.sh`")
