@@ -3,7 +3,8 @@ exactly one run, however often or however concurrently its sender repeats it.
 
 The dedup key is (source, delivery id) under a unique constraint, written in the same
 transaction as the run, so a copy either sees the committed original or fails on the
-constraint and answers with the original's run. Rows are never pruned before 72 hours.
+constraint and answers with the original's run. Rows are kept 30 days (shared.webhooks.
+retention), never less than 72 hours.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from shared.webhooks import config, mapping, signature, trigger
 from shared.webhooks.schemas import DeliveryOut, Receipt
 
 log = get_logger("quarry.webhooks")
-DEDUP_RETENTION_S = 72 * 3600
 # Credentials a sender (or a proxy) may add; never stored. Signatures are MACs and stay.
 SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}

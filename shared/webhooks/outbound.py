@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import weakref
 from datetime import datetime, timedelta
 
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.db.models import OutboundDelivery, Run, WebhookSubscription, utcnow
 from shared.logs import get_logger
 from shared.runtime.deps import Runtime
-from shared.webhooks import vault
+from shared.webhooks import retention, vault
 from shared.webhooks.sender import Attempt, Sender
 
 log = get_logger("quarry.webhooks.outbound")
@@ -27,6 +28,7 @@ EVENT_OF = {"succeeded": "run.completed", "failed": "run.failed"}
 BACKOFF_S = 10.0
 MAX_ATTEMPTS = 8  # 10 s, 20 s, ... 21 min: about 42 minutes in all
 PARALLEL = 8
+PRUNE_EVERY_S = 3600.0
 LEASE_S = 120.0  # a relay that died mid-send leaves the row to another after this
 
 
@@ -169,9 +171,15 @@ def kick(rt: Runtime) -> None:
         _tasks[loop] = loop.create_task(_relay_logged(rt))
 
 
+_pruned: dict[int, float] = {}
+
+
 async def _relay_logged(rt: Runtime) -> None:
     try:
         await relay(rt)
+        if time.monotonic() - _pruned.get(id(rt), float("-inf")) >= PRUNE_EVERY_S:
+            _pruned[id(rt)] = time.monotonic()
+            await retention.prune(rt, utcnow())
     except Exception:  # a background boundary: the next tick tries again
         log.exception("outbound webhook relay failed; retrying next tick")
 

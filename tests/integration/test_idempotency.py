@@ -9,8 +9,9 @@ import httpx
 from sqlalchemy import func, select
 
 from emulator.platform import Embedded
-from shared.db.models import IdempotencyKey, Run, utcnow
+from shared.db.models import IdempotencyKey, Run, WebhookDelivery, utcnow
 from shared.idempotency import fingerprint
+from shared.webhooks import retention
 
 URLS = {"name": "list", "kind": "urls", "urls": ["https://example.org/a"]}
 
@@ -90,3 +91,43 @@ async def test_idempotency_concurrent_copies_start_one_run(
     assert {a.json()["id"] for a in answers if a.status_code == 202} != set()
     assert len({a.json()["id"] for a in answers if a.status_code == 202}) == 1
     assert await runs_of(platform, source) == 1
+
+
+async def test_idempotency_retention_prunes_only_what_expired(
+    platform: Embedded, client: httpx.AsyncClient
+) -> None:
+    source = (await client.post("/api/v1/sources", json=URLS)).json()["id"]
+    assert (
+        await client.post(
+            "/api/v1/runs", json={"source_id": source}, headers={"idempotency-key": "live"}
+        )
+    ).status_code == 202
+    now = utcnow()
+    async with platform.runtime.db.writer() as s:
+        s.add(
+            IdempotencyKey(
+                key="old",
+                route="POST /api/v1/runs",
+                request_hash="0" * 64,
+                state="done",
+                created_at=now - timedelta(days=2),
+                expires_at=now - timedelta(days=1),
+            )
+        )
+        for age in (timedelta(hours=71), timedelta(days=31)):
+            s.add(
+                WebhookDelivery(
+                    source_id=source,
+                    headers={},
+                    body=b"{}",
+                    verdict="rejected",
+                    created_at=now - age,
+                )
+            )
+    # a retention shorter than the 72 h dedup guarantee is raised to it
+    assert await retention.prune(platform.runtime, now, keep=timedelta(hours=1)) == 2
+    async with platform.runtime.db.reader() as s:
+        keys = (await s.scalars(select(IdempotencyKey.key))).all()
+        ages = (await s.scalars(select(WebhookDelivery.created_at))).all()
+    assert keys == ["live"]
+    assert [now - a < timedelta(hours=72) for a in ages] == [True]
