@@ -7,10 +7,14 @@ import asyncio
 import base64
 import json
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import httpx
 
 from emulator.platform import Embedded
 from emulator.table import load_handler
+from functions.ops import ticker
 from shared.runtime.context import LambdaContext
 from shared.runtime.loop import thread_loop
 from tests.conftest import ROOT
@@ -70,3 +74,20 @@ async def test_lambda_events_drive_the_stage_functions(platform: Embedded) -> No
     }
     scheduled = await invoke(platform, "analytics", recorded("eventbridge-scheduled.json"))
     assert scheduled == {"batchItemFailures": []}
+
+
+async def test_lambda_events_ticker_starts_a_due_run_once(
+    platform: Embedded, client: httpx.AsyncClient, demo_site: str
+) -> None:
+    idle = await invoke(platform, "ticker", recorded("eventbridge-scheduled.json"))
+    assert idle == {"runs_started": 0, "relayed": 0}
+    body = {"name": "ticked", "kind": "site", "url": f"{demo_site}/", "schedule": "rate(1 minute)"}
+    created = await client.post("/api/v1/sources", json=body)
+    assert created.status_code == 201, created.text
+    due = datetime.now(UTC) + timedelta(seconds=90)  # fire times passed, as a tick sees them
+    first = await ticker.tick("first", now=due)
+    assert first["runs_started"] >= 1
+    assert await ticker.tick("overlapping", now=due) == {"runs_started": 0, "relayed": 0}
+    runs = (await client.get("/api/v1/runs")).json()["items"]
+    assert len(runs) == first["runs_started"]
+    assert {(r["source_id"], r["trigger"]) for r in runs} == {(created.json()["id"], "schedule")}

@@ -145,7 +145,10 @@ def test_serverless_package_stage_queues_have_dead_letters_and_partial_failures(
         for r in rules.values()
         for t in r["Properties"]["Targets"]
     }
-    assert targets == {"AnalyticsLambdaFunction": "rate(1 hour)"}
+    assert targets == {
+        "AnalyticsLambdaFunction": "rate(1 hour)",
+        "TickerLambdaFunction": "rate(1 minute)",
+    }
 
 
 def _statements(role: dict[str, Any]) -> list[dict[str, Any]]:
@@ -260,11 +263,12 @@ def test_serverless_package_artifacts_hold_only_what_each_function_needs(
         tops = {f.split("/")[0] for f in files}
         assert tops <= {"shared", "functions", "dashboard", "openapi.json"}, (name, tops)
         assert not any("__pycache__" in f or "/migrations/" in f for f in files), name
-        modules = {f for f in files if f.startswith(("functions/api/", "functions/stages/"))}
+        modules = {f for f in files if f.startswith("functions/") and f.count("/") == 2}
         assert modules <= {
             f"{fn.module.replace('.', '/')}.py",
             "functions/api/__init__.py",
             "functions/stages/__init__.py",
+            "functions/ops/__init__.py",
         }, name
     dashboard, _ = _unzipped(packaged / "dashboard.zip")
     assert not any(f.startswith("dashboard/static/") for f in dashboard)

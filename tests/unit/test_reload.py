@@ -69,6 +69,7 @@ def test_reload_roots_follow_the_table(table: Table) -> None:
     assert processes["api-2"] == {
         "emulator.instance",
         "functions.api.health",
+        "functions.api.docs",
         "functions.api.sources",
         "functions.api.runs",
         "functions.api.documents",

@@ -39,6 +39,7 @@ def test_table_real_file_loads() -> None:
         "extraction",
         "intelligence",
         "analytics",
+        "ticker",
     ]
     assert table.functions["health"] == Function(
         "health", "functions/api/health.handler", 5.0, 256, (Route("GET", "/api/v1/health"),)
@@ -88,7 +89,7 @@ def test_table_real_file_loads() -> None:
 def test_table_declares_every_function_module() -> None:
     modules = {
         path.relative_to(ROOT).with_suffix("").as_posix()
-        for folder in ("functions/api", "functions/stages")
+        for folder in ("functions/api", "functions/stages", "functions/ops")
         for path in (ROOT / folder).glob("*.py")
         if path.name != "__init__.py"
     }

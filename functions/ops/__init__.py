@@ -1,0 +1,1 @@
+"""ops package: platform chores that run as functions in the cloud."""
