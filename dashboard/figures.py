@@ -71,3 +71,18 @@ def figures(families: Iterable[Metric]) -> dict[str, FunctionFigures]:
 
 def process_figures() -> dict[str, FunctionFigures]:
     return figures(REGISTRY.collect())
+
+
+def queue_depths(families: Iterable[Metric]) -> dict[str, int]:
+    """Messages per stage queue as this process sees them (the embedded platform's broker;
+    nothing in a stack dashboard instance, which watches no queue)."""
+    out: dict[str, int] = {}
+    for family in families:
+        for s in family.samples:
+            if s.name == "quarry_queue_depth_messages" and "stage" in s.labels:
+                out[s.labels["stage"]] = out.get(s.labels["stage"], 0) + int(s.value)
+    return out
+
+
+def process_queue_depths() -> dict[str, int]:
+    return queue_depths(REGISTRY.collect())

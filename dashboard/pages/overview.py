@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 
+from dashboard.figures import process_queue_depths
 from dashboard.queries.overview import WINDOW_MIN, overview
 from dashboard.web import page, page_router
 from shared.repo import documents
@@ -22,6 +23,11 @@ async def show(request: Request, rt: Runtime = Depends(runtime)) -> HTMLResponse
         request,
         rt,
         "overview.html",
-        {"o": figures, "window": WINDOW_MIN, "documents": recent.items},
+        {
+            "o": figures,
+            "window": WINDOW_MIN,
+            "documents": recent.items,
+            "queued": process_queue_depths(),
+        },
         refresh=10,
     )

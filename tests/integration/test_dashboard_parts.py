@@ -7,13 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from typer.testing import CliRunner
 
 from dashboard import sessions
 from dashboard.assets import ASSETS, build, scan, static_url
 from dashboard.charts import bar_chart, line_chart
-from dashboard.figures import figures, quantile
+from dashboard.figures import figures, quantile, queue_depths
 from dashboard.markdown import render_markdown
 from dashboard.pages.auth import safe_next
 from dashboard.passwords import hash_password, verify_password
@@ -99,6 +99,9 @@ def test_dashboard_percentiles_come_from_histogram_buckets() -> None:
     calls.labels("runs", "http", "error").inc()
     for seconds in (0.005, 0.05, 0.05, 0.5):
         spent.labels("runs", "http").observe(seconds)
+    depth = Gauge("quarry_queue_depth_messages", "x", ["stage"], registry=registry)
+    depth.labels("extraction").set(7)
+    assert queue_depths(registry.collect()) == {"extraction": 7}
     got = figures(registry.collect())["runs"]
     assert (got.invocations, got.errors, got.cold_starts, got.throttles) == (4, 1, 0, 0)
     assert got.quantile(0.5) == pytest.approx(0.055)
