@@ -69,6 +69,24 @@ def test_e2e_every_page_renders_accessibly_and_is_screenshotted(
     assert dialogs == []
 
 
+def test_e2e_static_assets_load_from_hashed_urls_cached_forever(page: Page) -> None:
+    loaded: dict[str, tuple[int, str]] = {}
+    page.on(
+        "response",
+        lambda r: loaded.__setitem__(r.url, (r.status, r.headers.get("cache-control", ""))),
+    )
+    page.goto("/")
+    page.wait_for_load_state("load")
+    assets = {url: got for url, got in loaded.items() if "/static/" in url}
+    assert {re.sub(r"\.[0-9a-f]{8}\.", ".HASH.", url.split("/static/")[1]) for url in assets} >= {
+        "quarry.HASH.css",
+        "refresh.HASH.js",
+    }
+    assert set(assets.values()) == {(200, "public, max-age=31536000, immutable")}
+    assert page.locator('meta[name="quarry-refresh"]').get_attribute("content") == "10"
+    assert page.evaluate("getComputedStyle(document.querySelector('.top')).display") == "flex"
+
+
 def test_e2e_navigation_links_reach_every_page(page: Page) -> None:
     page.goto("/")
     for entry in NAV:
@@ -107,8 +125,23 @@ def test_e2e_hostile_content_runs_nothing(page: Page, server: DashboardServer) -
         assert "noopener" in (external.nth(i).get_attribute("rel") or "")
     page.get_by_text("click me").click()  # plain text: clicking it does nothing
     assert page.evaluate("typeof window.pwned") == "undefined"
+    # Were something to slip through, the CSP would still refuse inline script and handlers.
+    page.evaluate(
+        """() => {
+        const s = document.createElement("script");
+        s.textContent = "window.pwned = 'inline'";
+        document.body.appendChild(s);
+        const i = document.createElement("img");
+        i.setAttribute("onerror", "window.pwned = 'handler'");
+        i.src = "data:image/png;base64,broken";
+        document.body.appendChild(i);
+    }"""
+    )
+    page.wait_for_function("() => document.images[document.images.length - 1].complete")
+    assert page.evaluate("typeof window.pwned") == "undefined"
+    assert any("Content Security Policy" in e for e in errors)
     assert dialogs == []
-    assert not [e for e in errors if "pwned" in e]
+    assert not [e for e in errors if "pwned" in e and "Content Security Policy" not in e]
 
 
 def test_e2e_source_forms_create_edit_run_and_replay(page: Page, server: DashboardServer) -> None:
