@@ -287,3 +287,53 @@ async def test_dashboard_login_locks_an_address_out_after_repeated_failures(
     assert refused.headers["retry-after"] == "300"
     assert "too many failed logins from this address" in refused.text
     assert "quarry_session" not in locked.cookies
+
+
+async def test_dashboard_source_form_sets_crawl_options_and_intelligence(
+    web: httpx.AsyncClient,
+) -> None:
+    token = csrf_of((await web.get("/sources/new")).text)
+    fields = {
+        "name": "Blog crawl",
+        "kind": "crawl",
+        "url": "https://blog.example/posts/",
+        "max_depth": "3",
+        "max_pages": "50",
+        "path_prefix": "/posts/",
+        "include": "/posts/\\d+\n",
+        "exclude": "(",
+        "follow_nofollow": "on",
+        "labels": "tech: software and gadgets\nsport: games and results",
+        "schema": "{not json",
+        "csrf_token": token,
+    }
+    refused = await web.post("/sources", data=fields)
+    assert refused.status_code == 422
+    assert "JSON Schema: not JSON" in refused.text
+    fields["schema"] = '{"type": "object", "properties": {"price": {"type": "number"}}}'
+    refused = await web.post("/sources", data=fields)
+    assert refused.status_code == 422
+    assert "Crawl exclude: &#39;(&#39; is not a regular expression" in refused.text
+    assert 'value="/posts/"' in refused.text  # what was typed comes back
+    fields["exclude"] = "/tag/"
+    created = await web.post("/sources", data=fields)
+    assert created.status_code == 303, created.text
+    source_id = created.headers["location"].split("/")[2].split("?")[0]
+    stored = (await web.get(f"/api/v1/sources/{source_id}")).json()
+    assert stored["crawl"] == {
+        "max_depth": 3,
+        "max_pages": 50,
+        "include": ["/posts/\\d+"],
+        "exclude": ["/tag/"],
+        "path_prefix": "/posts/",
+        "follow_nofollow": True,
+    }
+    assert stored["intelligence"]["labels"] == {
+        "tech": "software and gadgets",
+        "sport": "games and results",
+    }
+    assert stored["intelligence"]["schema"]["properties"] == {"price": {"type": "number"}}
+    page = (await web.get(f"/sources/{source_id}")).text
+    assert "sport: games and results</textarea>" in page
+    assert 'name="follow_nofollow" type="checkbox" checked' in page
+    assert problems(page) == []
