@@ -337,3 +337,17 @@ async def test_dashboard_source_form_sets_crawl_options_and_intelligence(
     assert "sport: games and results</textarea>" in page
     assert 'name="follow_nofollow" type="checkbox" checked' in page
     assert problems(page) == []
+
+
+async def test_dashboard_pages_are_the_same_through_lambda_events_and_asgi(
+    client: httpx.AsyncClient, direct: httpx.AsyncClient, seeded: Seeded
+) -> None:
+    def comparable(text: str) -> str:  # each answer carries its own CSRF token
+        return CSRF.sub('name="csrf_token" value="-"', text)
+
+    for path in ("/", "/documents?language=de", f"/runs/{seeded.run_id}", "/nope"):
+        via_event, via_asgi = await client.get(path), await direct.get(path)
+        assert via_event.status_code == via_asgi.status_code, path
+        assert comparable(via_event.text) == comparable(via_asgi.text), path
+        for header in ("content-security-policy", "content-type", "x-frame-options"):
+            assert via_event.headers[header] == via_asgi.headers[header], (path, header)
