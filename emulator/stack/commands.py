@@ -31,6 +31,8 @@ def _state() -> dict[str, Any]:
 
 
 def _alive(pid: int | None) -> bool:
+    """Whether the process runs; an exited one its parent has not reaped yet (a zombie: the
+    supervisor started by a script that is itself waiting on `quarry down`) does not."""
     if not pid:
         return False
     try:
@@ -39,7 +41,11 @@ def _alive(pid: int | None) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):  # no /proc (macOS): signal 0 is all there is
+        return True
+    return state != "Z"
 
 
 async def _up(

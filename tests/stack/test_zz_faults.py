@@ -139,6 +139,12 @@ def primary_answers(stack: Stack) -> bool:
         return False
 
 
+def crashes(stack: Stack) -> dict[str, int]:
+    """How often each worker and the scheduler have crashed (hot reloads are not counted)."""
+    services = stack.state["services"]
+    return {n: s["restarts"] for n, s in services.items() if n.startswith(("worker-", "sched"))}
+
+
 def bulk_source(client: httpx.Client, site: SlowSite, name: str, count: int) -> str:
     urls = [f"{site.base}/bulk-{name}-{i}.html" for i in range(count)]
     created = client.post("/api/v1/sources", json={"name": name, "kind": "urls", "urls": urls})
@@ -202,7 +208,7 @@ def test_faults_worker_killed_with_200_documents_in_flight_loses_and_repeats_not
     pages = fetched(slow_site, "killed")
     assert len(pages) == BULK  # every page fetched; a page fetched twice was in the dead worker
     redone = sum(n - 1 for n in pages.values())
-    assert redone <= 2  # one message read at a time: at most the one it held, and one read ahead
+    assert redone <= 8  # at most what the dead worker held: 8 tasks at once, one read at a time
     assert restarted(stack, victim)
     print(f"\n{BULK} documents, a worker SIGKILLed: 0 lost, 0 effects twice, {redone} redone")
 
@@ -350,6 +356,7 @@ def test_faults_queue_redis_down_runs_start_and_resume_by_themselves(
     queue_url = stack.service("redis-queue")["url"]
     cache_url = stack.service("redis-cache")["url"]
     statuses: Counter[int] = Counter()
+    crashed = crashes(stack)
     with supervisor_held(stack):
         queue = stop(stack, "redis-queue", signal.SIGTERM) | {"name": "redis-queue"}
         cache = stop(stack, "redis-cache", signal.SIGTERM) | {"name": "redis-cache"}
@@ -380,6 +387,7 @@ def test_faults_queue_redis_down_runs_start_and_resume_by_themselves(
     run = final_run(api, run_id, 30)
     wait_for("the cache Redis to return", lambda: redis_answers(cache_url), 15, every=0.1)
     assert restarted(stack, queue)
+    assert crashes(stack) == crashed  # the workers and the relay rode the outage out
     assert restarted(stack, cache)
     assert run["state"] == "succeeded"
     assert statuses[500] == 0
@@ -392,7 +400,7 @@ def test_faults_queue_redis_down_runs_start_and_resume_by_themselves(
 def test_faults_primary_restart_mid_run_completes_and_answers_503_meanwhile(
     stack: Stack, slow_site: SlowSite, api: httpx.Client
 ) -> None:
-    count = 12
+    count = 6
     source_id = bulk_source(api, slow_site, "primary", count)
     started = api.post("/api/v1/runs", json={"source_id": source_id})
     assert started.status_code == 202, started.text
@@ -404,6 +412,7 @@ def test_faults_primary_restart_mid_run_completes_and_answers_503_meanwhile(
         every=0.02,
     )
     statuses: Counter[int] = Counter()
+    crashed = crashes(stack)
     with supervisor_held(stack):
         primary = stop(stack, "pg-primary", signal.SIGINT) | {"name": "pg-primary"}
         for i in range(5):
@@ -422,6 +431,7 @@ def test_faults_primary_restart_mid_run_completes_and_answers_503_meanwhile(
                 statuses[api.get(path).status_code] += 1
     wait_for("the primary to return", lambda: primary_answers(stack), 30, every=0.1)
     assert restarted(stack, primary)
+    assert crashes(stack) == crashed
     run = final_run(api, run_id, TIMEOUTS["extraction"] + 60)
     assert statuses[500] == 0, statuses
     assert run["state"] == "succeeded"
