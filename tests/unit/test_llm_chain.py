@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 import pytest
 
@@ -19,6 +21,14 @@ from shared.llm.base import (
 from shared.llm.chain import Chain
 from shared.llm.prices import UNKNOWN, Price, price
 from shared.llm.registry import ProviderSpec, parse_spec, specs
+from tests.conftest import MAIN_LOOP
+
+
+def run(coro: Coroutine[Any, Any, None]) -> None:
+    """On the suite's main loop: pytest-asyncio would leave this thread without one, and
+    handler modules imported later (Mangum) would open a loop nobody closes."""
+    MAIN_LOOP.run_until_complete(coro)
+
 
 REQ = CompletionRequest("sys", "user", None, 10, "insight", "insight-1")
 
@@ -48,7 +58,7 @@ class Sleeps:
         self.waits.append(seconds)
 
 
-async def test_llm_chain_honours_retry_after_then_backs_off() -> None:
+async def _test_llm_chain_honours_retry_after_then_backs_off() -> None:
     sleeps = Sleeps()
     p = ScriptedProvider(
         "openai", [RateLimited("429", retry_after=2.5), Unavailable("503"), '{"ok": 1}']
@@ -58,7 +68,7 @@ async def test_llm_chain_honours_retry_after_then_backs_off() -> None:
     assert sleeps.waits == [2.5, 0.2]
 
 
-async def test_llm_chain_falls_back_after_retries_and_on_truncation_or_timeout() -> None:
+async def _test_llm_chain_falls_back_after_retries_and_on_truncation_or_timeout() -> None:
     sleeps = Sleeps()
     first = ScriptedProvider("openai", [Unavailable("503")] * 3)
     cut = ScriptedProvider("groq", ["{"], finish="length")
@@ -70,7 +80,7 @@ async def test_llm_chain_falls_back_after_retries_and_on_truncation_or_timeout()
     assert (first.calls, cut.calls, slow.calls) == (3, 1, 1)
 
 
-async def test_llm_chain_every_failure_is_named() -> None:
+async def _test_llm_chain_every_failure_is_named() -> None:
     chain = Chain(
         [ScriptedProvider("openai", [ProviderError("openai: HTTP 401: bad key")])], max_retries=0
     )
@@ -79,7 +89,7 @@ async def test_llm_chain_every_failure_is_named() -> None:
     assert info.value.detail == "every LLM provider failed: openai: HTTP 401: bad key"
 
 
-async def test_llm_chain_too_long_retry_after_moves_on() -> None:
+async def _test_llm_chain_too_long_retry_after_moves_on() -> None:
     sleeps = Sleeps()
     busy = ScriptedProvider("openai", [RateLimited("429", retry_after=3600)])
     chain = Chain([busy, ScriptedProvider("local", ["{}"])], sleep=sleeps)
@@ -137,3 +147,19 @@ def test_llm_retry_after_header_seconds_only() -> None:
     assert retry_after_s({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}) is None
     assert retry_after_s({"retry-after": "-3"}) is None
     assert retry_after_s(None) is None
+
+
+def test_llm_chain_honours_retry_after_then_backs_off() -> None:
+    run(_test_llm_chain_honours_retry_after_then_backs_off())
+
+
+def test_llm_chain_falls_back_after_retries_and_on_truncation_or_timeout() -> None:
+    run(_test_llm_chain_falls_back_after_retries_and_on_truncation_or_timeout())
+
+
+def test_llm_chain_every_failure_is_named() -> None:
+    run(_test_llm_chain_every_failure_is_named())
+
+
+def test_llm_chain_too_long_retry_after_moves_on() -> None:
+    run(_test_llm_chain_too_long_retry_after_moves_on())
