@@ -144,13 +144,15 @@ def _dir(path: Path) -> Path:
 def _aws_path(
     state: Path, table: Table, table_path: Path, ports: Ports, env: dict[str, str]
 ) -> list[Service]:
-    """moto's server and the one-shot creating serverless.yml's queues; every Quarry process
-    then dispatches to SQS there (`env` is changed to say so)."""
-    from emulator.aws.server import moto_server_argv
+    """moto's server (or a LocalStack already running) and the one-shot creating
+    serverless.yml's queues; every Quarry process then dispatches to SQS there (`env` is
+    changed to say so)."""
+    from emulator.aws.server import LOCALSTACK, localstack_running, moto_server_argv
     from emulator.aws.stack import queue_prefix
 
-    port = ports("aws")
-    endpoint = f"127.0.0.1:{port}"
+    localstack = localstack_running()
+    port = int(LOCALSTACK.rsplit(":", 1)[1]) if localstack else ports("aws")
+    endpoint = LOCALSTACK if localstack else f"127.0.0.1:{port}"
     env.update(
         QUARRY_QUEUE="sqs",
         QUARRY_AWS_ENDPOINT=endpoint,
@@ -168,7 +170,7 @@ def _aws_path(
         env=env,
         oneshot=True,
     )
-    return [emulator, queues]
+    return [queues] if localstack else [emulator, queues]
 
 
 def services(
