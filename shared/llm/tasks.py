@@ -8,12 +8,11 @@ invalid is kept. A budget refusal stops the document with `budget_exceeded`.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
-
-import jsonschema
-from jsonschema.exceptions import best_match
 
 from shared.llm import prompts
 from shared.llm.base import (
@@ -27,6 +26,10 @@ from shared.llm.calls import Caller
 from shared.llm.merge import merge_insights, merge_structured
 
 REPAIRS = 2
+
+
+class SchemaInvalid(InvalidOutput):
+    """The JSON Schema itself is broken (stored before the API checked it): no call can pass."""
 
 
 @dataclass(frozen=True)
@@ -60,9 +63,24 @@ class InsightResult:
     model: str = "quarry-offline-1"
 
 
+@lru_cache(maxsize=256)
+def _validator(schema_json: str) -> Any:
+    import jsonschema  # on first use: it takes ~0.2 s to import, too much for a cold start
+
+    schema = json.loads(schema_json)
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise SchemaInvalid(f"the source's JSON Schema is invalid: {exc.message}") from exc
+    return jsonschema.Draft202012Validator(schema)
+
+
 def schema_error(value: Any, schema: Mapping[str, Any]) -> str | None:
-    """Why `value` does not validate against `schema` (the most relevant error), or None."""
-    validator = jsonschema.Draft202012Validator(schema)
+    """Why `value` does not validate against `schema` (the most relevant error), or None;
+    SchemaInvalid when the schema itself is broken."""
+    from jsonschema.exceptions import best_match
+
+    validator = _validator(json.dumps(schema, sort_keys=True))
     error = best_match(validator.iter_errors(value))
     if error is None:
         return None
@@ -145,6 +163,7 @@ class Analyst:
         return merged
 
     async def extract(self, text: str, schema: Mapping[str, Any]) -> dict[str, Any]:
+        schema_error({}, schema)  # a broken schema fails here, before any call
         overhead = prompts.system_prompt(schema) + prompts.extract_user("")
         parts = self.chunks(text, overhead, "extract")
         if len(parts) == 1:
@@ -202,8 +221,6 @@ async def analyse(
             status, detail = "invalid_output", exc.detail
         except ProviderError as exc:
             status, detail = "failed", f"structured extraction: {exc.detail}"
-        except jsonschema.SchemaError as exc:
-            status, detail = "invalid_output", f"the source's JSON Schema is invalid: {exc.message}"
     provider, model = caller.usage.providers[-1] if caller.usage.providers else ("local", "")
     return InsightResult(
         status=status,
