@@ -85,7 +85,11 @@ class Settings(BaseModel):
         "a key is only ever sent to the provider it is named for.",
     )
     llm_timeout_s: float = Field(
-        60.0, gt=0, le=600, description="Longest one LLM call may take before it counts as failed."
+        20.0,
+        gt=0,
+        le=600,
+        description="Longest one LLM call may take before it counts as failed (the intelligence "
+        "function has 60 s a document; finished calls are cached, so a retry resumes).",
     )
     llm_max_retries: int = Field(
         2, ge=0, le=10, description="Retries of a failed LLM call (429 and 5xx, with backoff)."

@@ -43,7 +43,7 @@ DEFAULTS = {
     "llm_api_key": "",
     "llm_fallback": (),
     "llm_fallback_api_keys": "",
-    "llm_timeout_s": 60.0,
+    "llm_timeout_s": 20.0,
     "llm_max_retries": 2,
     "llm_concurrency": 4,
     "llm_context_tokens": 8192,
