@@ -143,8 +143,8 @@ class Caller:
         call = LlmCall(
             run_id=self.run_id,
             document_id=self.document_id,
-            provider=answer.provider if answer else "-",
-            model=answer.model if answer else "-",
+            provider=answer.provider[:32] if answer else "-",
+            model=answer.model[:200] if answer else "-",  # as long as a server says
             task=task,
             input_tokens=0 if answer is None or answer.cached else answer.input_tokens,
             output_tokens=0 if answer is None or answer.cached else answer.output_tokens,
