@@ -151,8 +151,9 @@ async def test_llm_provider_answers_every_task_over_its_wire_protocol(
     assert "<<<DOCUMENT>>>\n" + TEXT + "\n<<<END DOCUMENT>>>" in user
 
 
+@pytest.mark.parametrize("kind", ["openai", "groq", "ollama"])
 async def test_llm_provider_429_retry_after_and_500s_are_retried(
-    server: LLMServer, ledger: tuple[Database, str]
+    kind: str, server: LLMServer, ledger: tuple[Database, str]
 ) -> None:
     server.script += [
         Reply(429, {"Retry-After": "1.5"}),
@@ -160,7 +161,7 @@ async def test_llm_provider_429_retry_after_and_500s_are_retried(
         Reply(503, {"Retry-After": "0.25"}),
     ]
     sleeps = Sleeps()
-    chain = Chain([provider("openai", server.base)], max_retries=3, backoff_s=0.1, sleep=sleeps)
+    chain = Chain([provider(kind, server.base)], max_retries=3, backoff_s=0.1, sleep=sleeps)
     try:
         result = await run_once(chain, ledger)
     finally:
