@@ -42,9 +42,17 @@ def _problem(
 class Gateway:
     """An ASGI app standing in for API Gateway in front of every HTTP function."""
 
-    def __init__(self, table: Table, mode: Mode = "event", threads: int = 16) -> None:
+    def __init__(
+        self,
+        table: Table,
+        mode: Mode = "event",
+        threads: int = 16,
+        max_body_bytes: int | None = None,
+    ) -> None:
+        """`max_body_bytes` None reads QUARRY_MAX_BODY_BYTES from the installed runtime."""
         self.table = table
         self.mode = mode
+        self.max_body_bytes = max_body_bytes
         self.router = Router(table.http())
         self.handlers: dict[str, Any] = {}
         for fn in table.http():
@@ -109,7 +117,7 @@ class Gateway:
         """Run the function within its timeout: past it, API Gateway answers 504."""
         fn = match.function
         handler = self.handlers[fn.name]
-        limit = current().settings.max_body_bytes
+        limit = self.max_body_bytes or current().settings.max_body_bytes
         payload = await _read_body(scope, receive, limit)
         if payload is None:
             detail = f"request bodies are limited to {limit} bytes (QUARRY_MAX_BODY_BYTES)"

@@ -7,6 +7,7 @@ import platform
 from datetime import UTC, datetime
 
 from emulator.bench.coldstart import bench_coldstart
+from emulator.bench.dashboard import bench_dashboard
 from emulator.bench.extraction import bench_extraction
 from emulator.bench.gateway import bench_gateway
 from emulator.bench.intelligence import bench_intelligence
@@ -22,6 +23,9 @@ BENCHMARKS: dict[str, BenchFn] = {
     "coldstart": bench_coldstart,
     "extraction": bench_extraction,
     "intelligence": bench_intelligence,
+    "dashboard": lambda options: bench_dashboard(
+        options, documents=10_000 if options.requests >= BenchOptions().requests else 1_000
+    ),
     "pipeline": bench_pipeline,
     "scaling": bench_scaling,
     "serverless-offline": bench_offline,

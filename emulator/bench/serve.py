@@ -30,8 +30,13 @@ def build(variant: str) -> ASGIApp:
         return baseline_app()
     from emulator.gateway import Gateway
     from emulator.table import load_table
+    from shared.config import Settings
 
-    return Gateway(load_table(TABLE), mode="event" if variant == "event" else "asgi")
+    # No runtime is installed: the trivial function needs no ports, only the body limit.
+    limit = Settings.model_fields["max_body_bytes"].default
+    return Gateway(
+        load_table(TABLE), mode="event" if variant == "event" else "asgi", max_body_bytes=limit
+    )
 
 
 def main(argv: list[str]) -> int:
