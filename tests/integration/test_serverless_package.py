@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from emulator.table import Table, load_table
+from emulator.table import Table, load_table, read_document
 from tests.conftest import ROOT
 
 CLI = ROOT / "infra/serverless/node_modules/serverless/bin/serverless.js"
@@ -105,6 +105,9 @@ def test_serverless_package_functions_match_the_table(
 ) -> None:
     functions = _functions(template)
     assert set(functions) == set(table.functions)
+    declared = read_document(ROOT / "serverless.yml")["functions"]
+    for name, spec in declared.items():  # sized one by one, not by the provider's defaults
+        assert {"timeout", "memorySize"} <= set(spec), name
     for name, fn in table.functions.items():
         props = functions[name]
         assert props["Runtime"] == "python3.11", name
