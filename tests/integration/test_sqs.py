@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -25,6 +28,7 @@ from shared.aws import client
 from shared.aws.runtime import lambda_runtime
 from shared.aws.ssm import parse_names
 from shared.config import Settings, load_settings
+from shared.db import migrate
 from shared.dispatch.sqs import SqsDispatcher
 from shared.errors import ConfigError
 from tests.conftest import ROOT
@@ -242,3 +246,41 @@ def test_sqs_lambda_cold_start_names_missing_parameters(endpoint: str, tmp_path:
 def test_sqs_lambda_ssm_names_refuse_malformed_pairs(spec: str, problem: str) -> None:
     with pytest.raises(ConfigError, match=problem):
         parse_names((spec,))
+
+
+def test_sqs_lambda_handler_cold_starts_from_its_environment(endpoint: str, tmp_path: Path) -> None:
+    """A fresh process with only the environment serverless.yml gives a function: the first
+    invocation reads its database URL from SSM and answers the recorded REST API event."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/lambda.db"
+    migrate.upgrade(url)  # a deploy step, before any function runs
+    client("ssm", endpoint).put_parameter(
+        Name="/quarry/cold/database-url", Value=url, Type="SecureString", Overwrite=True
+    )
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(ROOT),
+        "QUARRY_ENV": "lambda",
+        "QUARRY_QUEUE": "sqs",
+        "QUARRY_AWS_ENDPOINT": endpoint,
+        "QUARRY_SSM_PARAMETERS": "database_url=/quarry/cold/database-url",
+    }
+    script = (
+        "import json, sys\n"
+        "from functions.api.health import handler\n"
+        "from shared.runtime.context import LambdaContext\n"
+        "print(json.dumps(handler(json.load(sys.stdin), LambdaContext('health'))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        input=(ROOT / "tests/events/apigw-rest-v1-get.json").read_text(),
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["statusCode"] == 200, result
+    assert json.loads(result["body"]) == {"status": "ok", "database": "ok"}
