@@ -16,14 +16,13 @@ from typing import Any
 
 from prometheus_client import start_http_server
 from redis.asyncio import Redis
+from redis.exceptions import BusyLoadingError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from taskiq.acks import AckableMessage
-from taskiq.exceptions import SendTaskError
 from taskiq.receiver import Receiver
 from taskiq_redis import RedisStreamBroker
 
@@ -39,6 +38,7 @@ from shared.logs import configure_logging, get_logger
 from shared.observability.queues import RedisQueueSource
 from shared.runtime import deps, memory
 from shared.runtime.delivery import next_delivery, receive_count
+from shared.runtime.http import as_unavailable
 from shared.runtime.invocation import declare_memory
 
 log = get_logger("quarry.worker")
@@ -46,8 +46,6 @@ RECLAIM_MARGIN_S = 5.0
 RECLAIM_EVERY_S = 2.0
 OUTAGE_RETRY_S = 0.5  # first pause while the queue or the database is unreachable; doubles
 OUTAGE_RETRY_MAX_S = 2.0
-# What an unreachable queue or database raises; anything else is the stage's own failure.
-OUTAGES = (RedisError, SendTaskError, DBAPIError, PoolTimeoutError, OSError)
 
 
 class SteadyStreamBroker(RedisStreamBroker):
@@ -61,7 +59,7 @@ class SteadyStreamBroker(RedisStreamBroker):
                 async for message in super().listen():
                     pause = OUTAGE_RETRY_S
                     yield message
-            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            except (RedisConnectionError, RedisTimeoutError, BusyLoadingError, OSError) as exc:
                 log.warning("the queue is unreachable; reading again in %.1f s: %s", pause, exc)
                 await asyncio.sleep(pause)
                 pause = min(OUTAGE_RETRY_MAX_S, pause * 2)
@@ -114,7 +112,9 @@ def held(task: TaskFn, db: Database) -> TaskFn:
             try:
                 await task(record)
                 return
-            except OUTAGES as exc:
+            except Exception as exc:  # the worker is the boundary: only an outage is held
+                if as_unavailable(exc) is None:
+                    raise
                 log.warning(
                     "delivery not settled, the queue or database is unreachable; again in %.1f s",
                     pause,
@@ -177,8 +177,11 @@ async def reclaim_loop(
         try:
             await wait_for_database(deps.current().db)
             await reclaim(redis, broker, fn, consumer, dispatcher)
-        except OUTAGES as exc:
-            log.warning("reclaim skipped, the queue or database is unreachable: %s", exc)
+        except Exception as exc:  # the loop must outlive any one round
+            if as_unavailable(exc) is None:
+                log.exception("reclaim failed; trying again next round")
+            else:
+                log.warning("reclaim skipped, the queue or database is unreachable: %s", exc)
 
 
 async def work(stage: str, metrics_port: int, table_path: Path) -> None:

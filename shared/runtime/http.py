@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from redis.exceptions import BusyLoadingError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -39,7 +40,7 @@ LSN_MAX_AGE_S = 60
 # A dependency that is down (the primary restarting, Redis gone): the client is told to come
 # back, never answered with a 500.
 OUTAGE_RETRY_AFTER_S = 5
-QUEUE_OUTAGES = (RedisConnectionError, RedisTimeoutError)
+QUEUE_OUTAGES = (RedisConnectionError, RedisTimeoutError, BusyLoadingError)  # loading: restarting
 OUTAGES = (OperationalError, PoolTimeoutError, *QUEUE_OUTAGES)
 _TITLES = {
     400: "Bad request",
