@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,15 @@ asyncio.set_event_loop(MAIN_LOOP)
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     MAIN_LOOP.close()
+
+
+@pytest.fixture(autouse=True)
+def _main_loop_restored() -> Iterator[None]:
+    """pytest-asyncio unsets the thread's loop after an async test; put the suite's back, so a
+    handler module imported later by a sync test never makes a loop that nobody closes (its
+    self-pipe socket would warn, as an error, in whatever test the collector runs in)."""
+    yield
+    asyncio.set_event_loop(MAIN_LOOP)
 
 
 @pytest.fixture
