@@ -6,14 +6,16 @@ them to the dead-letter queue. Run as `python -m emulator.aws.worker STAGE METRI
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import start_http_server
 
-from emulator.aws.poller import SqsPoller
+from emulator.aws.poller import Handler, SqsPoller
 from emulator.aws.stack import aws_stack_runtime
 from emulator.table import load_handler, load_table
 from shared.config import load_settings
@@ -21,8 +23,26 @@ from shared.dispatch.sqs import SqsDispatcher
 from shared.logs import configure_logging, get_logger
 from shared.runtime import deps
 from shared.runtime.invocation import declare_memory
+from shared.runtime.memory import OUT_OF_MEMORY_EXIT, current_rss_mb, over_limit
 
 log = get_logger("quarry.worker")
+
+
+def limited(handler: Handler, memory_size_mb: int) -> Handler:
+    """`handler`, checked after each batch against memorySize: over it, the process logs
+    Lambda's error and exits before the batch is settled, so SQS delivers it again once its
+    visibility timeout passes (as after a Lambda environment killed for memory)."""
+
+    def checked(event: dict[str, Any], context: Any) -> Any:
+        result = handler(event, context)
+        error = over_limit(current_rss_mb(), memory_size_mb)
+        if error is not None:
+            log.error(error, extra={"memory_size_mb": memory_size_mb})
+            logging.shutdown()  # flush, since os._exit skips every handler and finaliser
+            os._exit(OUT_OF_MEMORY_EXIT)
+        return result
+
+    return checked
 
 
 async def work(stage: str, metrics_port: int, table_path: Path) -> None:
@@ -39,7 +59,7 @@ async def work(stage: str, metrics_port: int, table_path: Path) -> None:
     poller = SqsPoller(
         runtime.dispatcher.client,
         fn,
-        handler,
+        limited(handler, fn.memory),
         url,
         wait_s=1,
         retry_delay_s=settings.retry_backoff_s,

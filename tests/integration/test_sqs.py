@@ -284,3 +284,25 @@ def test_sqs_lambda_handler_cold_starts_from_its_environment(endpoint: str, tmp_
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["statusCode"] == 200, result
     assert json.loads(result["body"]) == {"status": "ok", "database": "ok"}
+
+
+def test_sqs_worker_exits_like_lambda_when_a_batch_goes_over_memory(tmp_path: Path) -> None:
+    script = (
+        "from emulator.aws.worker import limited\n"
+        "ok = limited(lambda event, context: {'batchItemFailures': []}, 100_000)\n"
+        "print(ok({'Records': []}, None), flush=True)\n"
+        "limited(lambda event, context: print('handled', flush=True), 1)({'Records': []}, None)\n"
+        "print('not reached', flush=True)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 137, done.stderr
+    assert done.stdout.splitlines() == ["{'batchItemFailures': []}", "handled"]
+    assert "out of memory: max memory used" in done.stderr
