@@ -15,6 +15,7 @@ from shared.errors import ConfigError, UnavailableError
 from shared.logs import request_id_var
 
 BATCH_MAX = 10  # SendMessageBatch entries per call
+DEAD_LETTER_SUFFIX = "-dlq"  # serverless.yml names a stage's dead-letter queue so
 
 
 class SqsDispatcher:
@@ -27,13 +28,15 @@ class SqsDispatcher:
         self._urls: dict[str, str] = {}
         self._lock = threading.Lock()
 
-    def queue_url(self, stage: str) -> str:
-        """The URL of the stage's queue; ConfigError when it does not exist."""
+    def queue_url(self, stage: str, suffix: str = "") -> str:
+        """The URL of the stage's queue (`suffix` "-dlq": its dead-letter queue); ConfigError
+        when it does not exist."""
+        key = stage + suffix
         with self._lock:
-            url = self._urls.get(stage)
+            url = self._urls.get(key)
         if url is not None:
             return url
-        name = self.prefix + stage
+        name = self.prefix + key
         try:
             url = str(self.client.get_queue_url(QueueName=name)["QueueUrl"])
         except Exception as exc:  # botocore's errors are not importable without boto3
@@ -41,7 +44,7 @@ class SqsDispatcher:
                 raise ConfigError(f"SQS queue {name!r} of stage {stage!r} does not exist") from exc
             raise UnavailableError(f"SQS is unreachable: {exc}") from exc
         with self._lock:
-            self._urls[stage] = url
+            self._urls[key] = url
         return url
 
     def send_now(self, stage: str, bodies: Sequence[dict[str, Any]]) -> None:
@@ -72,6 +75,42 @@ class SqsDispatcher:
 
     async def send(self, stage: str, bodies: Sequence[dict[str, Any]]) -> None:
         await asyncio.to_thread(self.send_now, stage, list(bodies))
+
+    def _take(self, stage: str) -> list[dict[str, Any]]:
+        reply = self.client.receive_message(
+            QueueUrl=self.queue_url(stage, DEAD_LETTER_SUFFIX),
+            MaxNumberOfMessages=BATCH_MAX,
+            AttributeNames=["All"],
+        )
+        return [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": dict(m.get("Attributes") or {}),
+            }
+            for m in reply.get("Messages") or []
+        ]
+
+    async def take_dead_letters(self, stage: str) -> list[dict[str, Any]]:
+        """Up to ten messages of the stage's dead-letter queue, as SQS records. They stay in
+        the queue (invisible for its visibility timeout) until `forget_dead_letters`, so one
+        is deleted only once it is kept elsewhere."""
+        return await asyncio.to_thread(self._take, stage)
+
+    def _forget(self, stage: str, records: Sequence[dict[str, Any]]) -> None:
+        if records:
+            self.client.delete_message_batch(
+                QueueUrl=self.queue_url(stage, DEAD_LETTER_SUFFIX),
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": r["receiptHandle"]}
+                    for i, r in enumerate(records)
+                ],
+            )
+
+    async def forget_dead_letters(self, stage: str, records: Sequence[dict[str, Any]]) -> None:
+        """Delete records taken from the stage's dead-letter queue."""
+        await asyncio.to_thread(self._forget, stage, list(records))
 
 
 def _attributes(request_id: str | None) -> dict[str, Any]:

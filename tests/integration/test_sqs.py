@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.pool import NullPool
 
 from emulator.aws.embedded import AwsEmbedded, aws_embedded
@@ -24,11 +25,13 @@ from emulator.aws.poller import SqsPoller
 from emulator.aws.queues import create_queues, queue_specs
 from emulator.aws.server import local_aws
 from emulator.table import load_table, read_document
+from functions.ops import ticker
 from shared.aws import client
 from shared.aws.runtime import lambda_runtime
 from shared.aws.ssm import parse_names
 from shared.config import Settings, load_settings
 from shared.db import migrate
+from shared.db.models import DeadLetter
 from shared.dispatch.sqs import SqsDispatcher
 from shared.errors import ConfigError
 from tests.conftest import ROOT
@@ -306,3 +309,22 @@ def test_sqs_worker_exits_like_lambda_when_a_batch_goes_over_memory(tmp_path: Pa
     assert done.returncode == 137, done.stderr
     assert done.stdout.splitlines() == ["{'batchItemFailures': []}", "handled"]
     assert "out of memory: max memory used" in done.stderr
+
+
+async def test_sqs_ticker_keeps_what_the_dead_letter_queues_hold(aws_platform: AwsEmbedded) -> None:
+    assert tuple(fn.name for fn in aws_platform.table.stages()) == ticker.PIPELINE
+    await aws_platform.runtime.dispatcher.send("extraction", [{"poison": True}])
+    dlq = aws_platform.queues["ExtractionDeadLetterQueue"]
+
+    async def dead_lettered() -> bool:
+        return await asyncio.to_thread(_count, aws_platform.sqs, dlq) == 1
+
+    await poll("the poison message in the dead-letter queue", dead_lettered)
+    assert (await ticker.tick("t1"))["dead_letters"] == 1
+    async with aws_platform.runtime.db.reader() as session:
+        letters = (await session.scalars(select(DeadLetter))).all()
+    assert [(d.stage, d.body, d.attempts >= 5) for d in letters] == [
+        ("extraction", {"poison": True}, True)
+    ]
+    assert await asyncio.to_thread(_count, aws_platform.sqs, dlq) == 0
+    assert (await ticker.tick("t2"))["dead_letters"] == 0
