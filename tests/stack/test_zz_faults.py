@@ -7,6 +7,7 @@ The module runs last (zz): it stops services, and leaves each one restored and a
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import signal
 import time
@@ -28,6 +29,7 @@ from shared import runs
 from shared.cache import RedisCache
 from shared.db.engine import Database
 from shared.dispatch.redis import RedisDispatcher
+from shared.webhooks.signature import sign_standard
 from tests.stack.conftest import TIMEOUTS, SlowSite, Stack, wait_for
 
 pytestmark = pytest.mark.stack
@@ -353,6 +355,10 @@ def test_faults_queue_redis_down_runs_start_and_resume_by_themselves(
     stack: Stack, slow_site: SlowSite, api: httpx.Client, poison: dict[str, Any]
 ) -> None:
     source_id = bulk_source(api, slow_site, "redis", 2)
+    secret = "whsec_" + base64.b64encode(os.urandom(24)).decode()
+    hook = {"scheme": "standard", "secrets": [secret]}
+    configured = api.put(f"/api/v1/sources/{source_id}/webhook", json=hook)
+    assert configured.status_code == 200, configured.text
     queue_url = stack.service("redis-queue")["url"]
     cache_url = stack.service("redis-cache")["url"]
     statuses: Counter[int] = Counter()
@@ -363,6 +369,19 @@ def test_faults_queue_redis_down_runs_start_and_resume_by_themselves(
         started = api.post("/api/v1/runs", json={"source_id": source_id})
         assert started.status_code == 202, started.text  # the outbox holds the dispatch
         run_id = started.json()["id"]
+        body, delivery, now = b'{"event": "redis-down"}', uuid.uuid4().hex, int(time.time())
+        hooked = httpx.post(
+            f"{stack.entry}/api/v1/webhooks/{source_id}",
+            content=body,
+            headers={
+                "content-type": "application/json",
+                "webhook-id": delivery,
+                "webhook-timestamp": str(now),
+                "webhook-signature": sign_standard(secret, delivery, now, body),
+            },
+        )
+        assert hooked.status_code == 202, hooked.text  # a webhook's run, in the outbox too
+        hooked_id = hooked.json()["run_id"]
         read = api.get(f"/api/v1/runs/{run_id}")
         assert read.status_code == 200
         assert read.json()["state"] == "queued"
@@ -372,7 +391,7 @@ def test_faults_queue_redis_down_runs_start_and_resume_by_themselves(
         assert replay.headers["retry-after"] == "5"
         assert replay.json()["request_id"] == replay.headers["x-request-id"]
         assert "the queue is unreachable" in replay.json()["detail"]
-        statuses.update(r.status_code for r in (started, read, replay))
+        statuses.update(r.status_code for r in (started, hooked, read, replay))
         for _ in range(5):
             statuses[api.get("/api/v1/runs", params={"limit": 5}).status_code] += 1
             statuses[api.get("/").status_code] += 1
@@ -385,16 +404,18 @@ def test_faults_queue_redis_down_runs_start_and_resume_by_themselves(
     wait_for("the run to resume", resumed, 10, every=0.1)
     resumed_s = time.monotonic() - back
     run = final_run(api, run_id, 30)
+    hooked_run = final_run(api, hooked_id, 30)
     wait_for("the cache Redis to return", lambda: redis_answers(cache_url), 15, every=0.1)
     assert restarted(stack, queue)
     assert crashes(stack) == crashed  # the workers and the relay rode the outage out
     assert restarted(stack, cache)
     assert run["state"] == "succeeded"
+    assert (hooked_run["state"], hooked_run["trigger"]) == ("succeeded", "webhook")
     assert statuses[500] == 0
     letters = api.get("/api/v1/dead-letters", params={"stage": "analytics", "limit": 200})
     kept = [d for d in letters.json()["items"] if d["id"] == poison["letter"]["id"]]
     assert [d["replayed_at"] for d in kept] == [None]  # the failed replay lost nothing
-    print(f"\nqueue Redis down: run accepted (202), resumed {resumed_s:.1f} s after Redis returned")
+    print(f"\nqueue Redis down: runs accepted (202), resumed {resumed_s:.1f} s after it returned")
 
 
 def test_faults_primary_restart_mid_run_completes_and_answers_503_meanwhile(
