@@ -40,8 +40,9 @@ async def keep_dead_letters(rt: Runtime) -> int:
             log.warning("dead letters of %s not read: %s", stage, exc.detail)
             continue
         for record in records:
-            count = int(record["attributes"].get("ApproximateReceiveCount", "0"))
-            await deadletters.bury(rt, stage, record, EXHAUSTED, count)
+            # the count carried over from the stage's queue, plus this receive
+            received = int(record["attributes"].get("ApproximateReceiveCount", "1"))
+            await deadletters.bury(rt, stage, record, EXHAUSTED, max(received - 1, 0))
         await dispatcher.forget_dead_letters(stage, records)
         kept += len(records)
     return kept
