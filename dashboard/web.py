@@ -21,10 +21,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dashboard import sessions
 from dashboard.forms import read_form
 from dashboard.render import render, secret
-from shared.errors import QuarryError
+from shared.errors import QuarryError, UnavailableError
 from shared.logs import get_logger, request_id_var
 from shared.runtime.deps import Runtime
-from shared.runtime.http import runtime
+from shared.runtime.http import as_unavailable, runtime
 
 log = get_logger("quarry.dashboard")
 
@@ -126,12 +126,15 @@ async def quarry_error(request: Request, exc: Exception) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
     status = exc.status if exc.status < 500 else 500
+    if isinstance(exc, UnavailableError):  # a dependency down (see as_unavailable): come back
+        status = 503
     if status == 500:
         log.error("dashboard error: %s", exc.detail)
-    response = error_page(request, status, exc.detail if status < 500 else _OOPS)
+    response = error_page(request, status, exc.detail if status != 500 else _OOPS)
     retry = exc.extra.get("retry_after")
     if isinstance(retry, int):
         response.headers["retry-after"] = str(retry)
+    response.headers.update(exc.extra.get("headers") or {})
     return response
 
 
@@ -169,7 +172,10 @@ class PageRoute(APIRoute):
                 return await original(request)
             except (QuarryError, HTTPException, RequestValidationError):
                 raise
-            except Exception:  # the page boundary, like the runtime's middleware
+            except Exception as exc:  # the page boundary, like the runtime's middleware
+                outage = as_unavailable(exc)
+                if outage is not None:  # the database or queue is down: the 503 page
+                    raise outage from exc
                 log.exception("unhandled error in a dashboard page")
                 return error_page(request, 500, _OOPS)
 

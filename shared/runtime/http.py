@@ -41,7 +41,6 @@ LSN_MAX_AGE_S = 60
 # back, never answered with a 500.
 OUTAGE_RETRY_AFTER_S = 5
 QUEUE_OUTAGES = (RedisConnectionError, RedisTimeoutError, BusyLoadingError)  # loading: restarting
-OUTAGES = (OperationalError, PoolTimeoutError, *QUEUE_OUTAGES)
 _TITLES = {
     400: "Bad request",
     401: "Unauthorized",
@@ -179,15 +178,15 @@ def route_of(routes: list[BaseRoute], scope: Scope) -> str:
 
 def as_unavailable(exc: BaseException) -> UnavailableError | None:
     """The 503 an error means when it says a dependency is unreachable (the database refusing
-    or dropping connections, its pool exhausted, Redis gone), directly or as the cause of a
-    client's own error (taskiq's SendTaskError); None for any other error."""
+    or dropping connections, shutting down or starting up, its pool exhausted; Redis gone or
+    loading), directly or as the cause of a client's own error (taskiq's SendTaskError); None
+    for any other error, a missing table or a constraint among them."""
     link: BaseException | None = exc
     for _ in range(4):
         if link is None:
             return None
-        invalidated = isinstance(link, DBAPIError) and link.connection_invalidated
-        if invalidated or isinstance(link, OUTAGES):
-            queue = isinstance(link, QUEUE_OUTAGES)
+        queue = isinstance(link, QUEUE_OUTAGES)
+        if queue or isinstance(link, PoolTimeoutError) or _database_down(link):
             return UnavailableError(
                 f"{'the queue' if queue else 'the database'} is unreachable for the moment "
                 f"(it may be restarting); try again in {OUTAGE_RETRY_AFTER_S} s",
@@ -195,6 +194,21 @@ def as_unavailable(exc: BaseException) -> UnavailableError | None:
             )
         link = link.__cause__
     return None
+
+
+def _database_down(exc: BaseException) -> bool:
+    """A connection lost, or a Postgres error of the connection (08), resources (53) or
+    shutdown and start-up (57P) classes; psycopg's client-side failures (refused, closed)
+    carry no SQLSTATE. SQLite's OperationalError (a missing table, a locked file) is no
+    outage of a server."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError) or not hasattr(exc.orig, "sqlstate"):
+        return False
+    state = getattr(exc.orig, "sqlstate", None)
+    return state is None or str(state).startswith(("08", "53", "57P"))
 
 
 def _outage_response(exc: UnavailableError) -> JSONResponse:

@@ -3,16 +3,27 @@ request id, never a 500; every other error keeps its own answer."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import httpx
+import psycopg
+from fastapi import APIRouter
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from taskiq.exceptions import SendTaskError
 
+from dashboard import web
+from shared.errors import QuarryError
 from shared.runtime.http import as_unavailable, create_app
 
 
 def refused() -> OperationalError:
-    return OperationalError("SELECT 1", {}, ConnectionRefusedError(111, "Connection refused"))
+    failed = psycopg.OperationalError("connection failed: Connection refused")
+    return OperationalError("SELECT 1", {}, failed)
+
+
+def postgres(sqlstate: str, message: str) -> OperationalError:
+    return OperationalError("SELECT 1", {}, psycopg.errors.lookup(sqlstate)(message))
 
 
 def test_outages_database_refusing_connections_is_503_with_retry_after() -> None:
@@ -21,6 +32,15 @@ def test_outages_database_refusing_connections_is_503_with_retry_after() -> None
     assert outage.status == 503
     assert outage.extra["headers"] == {"Retry-After": "5"}
     assert outage.detail.startswith("the database is unreachable for the moment")
+
+
+def test_outages_postgres_shutting_down_is_503_and_its_other_errors_are_not() -> None:
+    assert as_unavailable(postgres("57P03", "the database system is shutting down"))
+    assert as_unavailable(postgres("57P01", "terminating connection due to administrator"))
+    assert as_unavailable(postgres("53300", "too many clients already"))
+    assert as_unavailable(postgres("40001", "could not serialize access")) is None
+    missing = sqlite3.OperationalError("no such table: rollups")  # SQLite's, no server down
+    assert as_unavailable(OperationalError("SELECT 1", {}, missing)) is None
 
 
 def test_outages_dropped_connection_is_503_and_a_constraint_is_not() -> None:
@@ -76,3 +96,22 @@ async def test_outages_answer_503_problem_with_request_id_from_a_route_and_middl
         assert body["type"] == "https://quarry.dev/problems/unavailable"
     assert answers["/bug"].status_code == 500
     assert answers["/bug"].json()["request_id"] == "rid-bug"
+
+
+async def test_outages_dashboard_page_is_the_503_page_not_the_500_one() -> None:
+    app = create_app("pages", title="pages")
+    app.add_exception_handler(QuarryError, web.quarry_error)
+    router = APIRouter(route_class=web.PageRoute)
+
+    @router.get("/page")
+    async def page() -> None:
+        raise refused()
+
+    app.include_router(router)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://quarry.test") as client:
+        answer = await client.get("/page", headers={"x-request-id": "rid-page"})
+    assert answer.status_code == 503
+    assert answer.headers["retry-after"] == "5"
+    assert answer.headers["x-request-id"] == "rid-page"
+    assert answer.headers["content-type"].startswith("text/html")
