@@ -24,7 +24,7 @@ from dashboard.render import render, secret
 from shared.errors import QuarryError, UnavailableError
 from shared.logs import get_logger, request_id_var
 from shared.runtime.deps import Runtime
-from shared.runtime.http import as_unavailable, runtime
+from shared.runtime.http import as_unavailable, problem_response, runtime
 
 log = get_logger("quarry.dashboard")
 
@@ -140,6 +140,9 @@ async def quarry_error(request: Request, exc: Exception) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 404 and request.url.path.startswith("/api/"):
+        # The catch-all route also receives unknown API paths: answer them as the API would.
+        return problem_response(404, f"no API route matches {request.url.path}")
     detail = {404: f"there is no page at {request.url.path}"}.get(exc.status_code)
     if detail is None:
         detail = exc.detail if isinstance(exc.detail, str) else "the request failed"
