@@ -50,16 +50,20 @@ def handler_for(site: Site) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             start = time.monotonic()
+            retry_after = ""
             if self.path == "/robots.txt":
                 status, text = site.robots
-                self._send(status, text.encode(), "text/plain")
+                body, ctype = text.encode(), "text/plain"
             elif self.path == "/busy":
-                self._send(429, b"slow down", "text/plain", retry_after="1")
+                status, body, ctype, retry_after = 429, b"slow down", "text/plain", "1"
             else:
                 time.sleep(site.serve_s)
-                self._send(200, f"<html><body>{self.path}</body></html>".encode(), "text/html")
+                status, ctype = 200, "text/html"
+                body = f"<html><body>{self.path}</body></html>".encode()
+            # Logged before the answer leaves, so a client that has its answer sees the entry.
             with site.lock:
                 site.log.append((self.path, start, time.monotonic()))
+            self._send(status, body, ctype, retry_after)
 
         def _send(self, status: int, body: bytes, ctype: str, retry_after: str = "") -> None:
             self.send_response(status)
