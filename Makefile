@@ -5,7 +5,7 @@ STAMP := $(VENV)/.synced
 UV    := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PORT  ?= 8000
 
-.PHONY: dev test lint typecheck unit integration stack system-deps up bench clean serverless-cli
+.PHONY: dev test lint typecheck unit integration stack system-deps up bench clean serverless-cli bench-peers
 
 $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -42,7 +42,14 @@ $(SLS_STAMP): $(SLS_DIR)/package.json $(SLS_DIR)/package-lock.json
 serverless-cli: $(SLS_STAMP)
 integration: serverless-cli
 
-test: lint typecheck system-deps serverless-cli
+# serverless-offline, the peer `quarry bench serverless-offline` measures the gateway against,
+# installed by `npm ci` into .quarry/cache/ (a no-op while infra/bench-offline's lock is unchanged)
+bench-peers: $(STAMP) serverless-cli
+	$(BIN)/python -c "from emulator.bench.offline import install; install()"
+
+integration: bench-peers
+
+test: lint typecheck system-deps serverless-cli bench-peers
 	$(BIN)/python -m tests.tiers
 
 up: $(STAMP) system-deps
