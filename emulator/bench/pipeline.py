@@ -15,8 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from emulator.bench.load import BenchError
 from emulator.bench.report import Benchmark, BenchOptions, Measurement, to_benchmark
-from emulator.bench.sitegen import write_site
-from emulator.demo import serve_site
+from emulator.bench.sitegen import HOSTS, Site, served, write_site
 from shared.config import Settings, load_settings
 from shared.db.models import Run, StageResult
 from shared.runtime.deps import Runtime
@@ -27,10 +26,10 @@ QUICK_PAGES = 100
 RUN_DEADLINE_S = 900.0
 DESCRIPTION = (
     "Documents per second (shown as req/s) through discovery → extraction → intelligence → "
-    "analytics on a generated site (a sitemap of distinct ~330-word articles on a loopback "
-    "server): the embedded platform (`embedded`, what `quarry dev` runs), against the pure "
-    f"cores alone on the same pages (`{BASELINE}`: extract() and the offline analysis in one "
-    "loop, no queue, database or fetch)."
+    "analytics on a generated site (a sitemap of distinct ~330-word articles spread over "
+    f"{HOSTS} loopback origins): the embedded platform (`embedded`, what `quarry dev` runs), "
+    f"against the pure cores alone on the same pages (`{BASELINE}`: extract() and the offline "
+    "analysis in one loop, no queue, database or fetch)."
 )
 
 
@@ -87,18 +86,17 @@ async def finished(session: AsyncSession, run: Run, elapsed_s: float) -> Finishe
     return Finished(len(latencies), elapsed_s, latencies)
 
 
-def bench_settings(folder: Path, site: str) -> Settings:
-    host = site.split("//", 1)[1]
+def bench_settings(folder: Path, site: Site) -> Settings:
     return load_settings(
         {
             "QUARRY_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/bench.db",
-            "QUARRY_FETCH_ALLOW_HOSTS": host,
+            "QUARRY_FETCH_ALLOW_HOSTS": ",".join(site.hosts),
             "QUARRY_LOG_LEVEL": "WARNING",
         }
     )
 
 
-async def _embedded(folder: Path, site: str, pages: int, options: BenchOptions) -> Finished:
+async def _embedded(folder: Path, site: Site, pages: int, options: BenchOptions) -> Finished:
     from emulator.platform import embedded
     from shared.repo import sources
     from shared.runs import start_run
@@ -107,9 +105,7 @@ async def _embedded(folder: Path, site: str, pages: int, options: BenchOptions) 
     settings = bench_settings(folder, site)
     async with embedded(settings) as platform:
         rt = platform.runtime
-        body = SourceIn.model_validate(
-            {"name": "bench", "kind": "sitemap", "url": f"{site}/sitemap.xml"}
-        )
+        body = SourceIn.model_validate({"name": "bench", "kind": "sitemap", "url": site.sitemap})
         source = await sources.create(rt, body)
         options.meter.start("embedded", pages)
         began = time.perf_counter()
@@ -150,7 +146,7 @@ async def bench_pipeline(options: BenchOptions) -> Benchmark:
         folder = Path(tmp)
         paths = write_site(folder / "site", pages)
         measured = [await asyncio.to_thread(_pure, paths, options)]
-        with serve_site(folder / "site") as site:
+        with served(folder / "site", pages) as site:
             done = await _embedded(folder, site, pages, options)
         measured.append(measurement("embedded", done.documents, done.elapsed_s, done.latencies))
     return to_benchmark("pipeline", DESCRIPTION, BASELINE, measured)

@@ -19,8 +19,7 @@ from pathlib import Path
 from emulator.bench.load import BenchError
 from emulator.bench.pipeline import RUN_DEADLINE_S, Finished, finished, measurement, pages_for
 from emulator.bench.report import Benchmark, BenchOptions, Measurement, to_benchmark
-from emulator.bench.sitegen import write_site
-from emulator.demo import serve_site
+from emulator.bench.sitegen import Site, served, write_site
 
 ROOT = Path(__file__).resolve().parents[2]
 UP_DEADLINE_S = 180.0
@@ -49,8 +48,8 @@ def knee(measured: list[Measurement], cores: int | None = None) -> str:
                 f"{fast / slow:.2f}x of "
                 f"{fewer}'s {slow:.1f} docs/s. This machine has {cores} CPU cores shared by "
                 "every process of the stack (Postgres, Redis, nginx, API, workers), and fetches "
-                "from the one host of the generated site take turns (per-host politeness), so "
-                "more workers mostly wait."
+                "to each origin of the generated site take turns (per-host politeness), so "
+                "workers beyond the cores or the origins mostly wait."
             )
     top, rate = rates[-1]
     return f"no knee up to {top} workers per stage ({rate:.1f} docs/s)."
@@ -59,12 +58,12 @@ def knee(measured: list[Measurement], cores: int | None = None) -> str:
 class _Stack:
     """One `quarry up` in a scratch folder, stopped with `quarry down`."""
 
-    def __init__(self, folder: Path, workers: int, site_host: str) -> None:
+    def __init__(self, folder: Path, workers: int, hosts: tuple[str, ...]) -> None:
         self.folder = folder
         self.env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
-            "QUARRY_FETCH_ALLOW_HOSTS": site_host,
+            "QUARRY_FETCH_ALLOW_HOSTS": ",".join(hosts),
             "QUARRY_LOG_LEVEL": "WARNING",
         }
         self.argv = [
@@ -116,7 +115,7 @@ class _Stack:
             await self.proc.wait()
 
 
-async def _run_once(stack: _Stack, site: str, options: BenchOptions, name: str) -> Finished:
+async def _run_once(stack: _Stack, site: Site, options: BenchOptions, name: str) -> Finished:
     """Start a run of the generated sitemap in the stack and wait until it is final."""
     from emulator.stack.runtime import stack_runtime
     from emulator.table import load_table
@@ -137,9 +136,7 @@ async def _run_once(stack: _Stack, site: str, options: BenchOptions, name: str) 
     rt, dispatcher = stack_runtime(settings, load_table(ROOT / "serverless.yml"))
     await dispatcher.broker.startup()
     try:
-        body = SourceIn.model_validate(
-            {"name": "bench", "kind": "sitemap", "url": f"{site}/sitemap.xml"}
-        )
+        body = SourceIn.model_validate({"name": "bench", "kind": "sitemap", "url": site.sitemap})
         source = await sources.create(rt, body)
         options.meter.start(name, 1)
         began = time.perf_counter()
@@ -168,11 +165,11 @@ async def bench_scaling(options: BenchOptions) -> Benchmark:
         folder = Path(tmp)
         os.chmod(folder, 0o755)  # Postgres runs as its own OS user; it must reach its data
         write_site(folder / "site", pages)
-        with serve_site(folder / "site") as site:
+        with served(folder / "site", pages) as site:
             for n in counts:
                 name = f"stack-w{n}"
                 (folder / name).mkdir()
-                stack = _Stack(folder / name, n, site.split("//", 1)[1])
+                stack = _Stack(folder / name, n, site.hosts)
                 try:
                     await stack.start()
                     done = await _run_once(stack, site, options, name)

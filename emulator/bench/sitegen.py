@@ -1,12 +1,28 @@
-"""A generated site for the pipeline benchmark: N distinct English articles, a sitemap that
-lists them and an open robots.txt, written to a folder the demo server can serve."""
+"""A generated site for the pipeline benchmarks: N distinct English articles and an open
+robots.txt in a folder, served from several loopback origins under one sitemap."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-HOST = "http://demo.quarry.test"  # the demo server rewrites it to its real address
+from emulator.demo import serve_site
+
+# Origins the pages are spread over: fetches to one origin take turns, as politeness asks.
+HOSTS = 4
+
+
+@dataclass(frozen=True)
+class Site:
+    """A served generated site: its sitemap URL and the host:port of every origin."""
+
+    sitemap: str
+    hosts: tuple[str, ...]
+
+
 # Function words keep the text recognisably English; the made-up content words (drawn
 # from a large vocabulary) keep any two articles far apart by simhash, as real ones are.
 _FUNCTION = [
@@ -59,17 +75,29 @@ def _word(rng: random.Random) -> str:
 
 
 def write_site(root: Path, pages: int) -> list[Path]:
-    """Write `pages` articles, sitemap.xml and robots.txt under `root`; return the pages."""
+    """Write `pages` articles and an open robots.txt under `root`; return the pages."""
     (root / "a").mkdir(parents=True, exist_ok=True)
     paths = []
     for i in range(pages):
         path = root / "a" / f"{i}.html"
         path.write_text(article(i))
         paths.append(path)
-    urls = "".join(f"<url><loc>{HOST}/a/{i}.html</loc></url>" for i in range(pages))
-    (root / "sitemap.xml").write_text(
-        f'<?xml version="1.0" encoding="UTF-8"?>'
-        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
-    )
-    (root / "robots.txt").write_text(f"User-agent: *\nAllow: /\nSitemap: {HOST}/sitemap.xml\n")
+    (root / "robots.txt").write_text("User-agent: *\nAllow: /\n")
     return paths
+
+
+@contextmanager
+def served(root: Path, pages: int, hosts: int = HOSTS) -> Iterator[Site]:
+    """Serve the site from `hosts` loopback servers (each its own host for politeness, as a
+    news site's pages spread over several origins would be) with one sitemap that lists
+    page i on host i mod `hosts`."""
+    with ExitStack() as stack:
+        bases = [stack.enter_context(serve_site(root)) for _ in range(hosts)]
+        urls = "".join(f"<url><loc>{bases[i % hosts]}/a/{i}.html</loc></url>" for i in range(pages))
+        (root / "sitemap.xml").write_text(
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+        )
+        yield Site(
+            sitemap=f"{bases[0]}/sitemap.xml", hosts=tuple(b.split("//", 1)[1] for b in bases)
+        )
