@@ -19,6 +19,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("/sources", "Sources"),
     NavEntry("/analytics", "Analytics"),
     NavEntry("/dead-letters", "Dead letters"),
+    NavEntry("/alerts", "Alerts"),
 )
 
 

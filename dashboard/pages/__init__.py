@@ -19,6 +19,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from dashboard.pages import (
+    alerts,
     analytics,
     auth,
     deadletters,
@@ -38,4 +39,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     sources.router,
     analytics.router,
     deadletters.router,
+    alerts.router,
 )

@@ -111,3 +111,22 @@ async def test_alerts_api_refuses_malformed_notifications(client: httpx.AsyncCli
         assert response.status_code == 422, response.text
         assert response.json()["errors"]
     assert (await client.get("/api/v1/alerts")).json() == {"items": []}
+
+
+async def test_alerts_page_shows_firing_alerts_as_text(client: httpx.AsyncClient) -> None:
+    empty = await client.get("/alerts")
+    assert empty.status_code == 200, empty.text
+    assert "No alert is firing" in empty.text
+    hostile = alert("deadbeef00000001", "firing", "<script>window.pwned=1</script>")
+    hostile["annotations"]["summary"] = "<img src=x onerror=alert(1)>"
+    hostile["annotations"]["description"] = "a <b>bold</b> claim"
+    sent = await client.post("/api/v1/alerts", json=notification(hostile), headers=BEARER)
+    assert sent.status_code == 200, sent.text
+    shown = await client.get("/alerts")
+    assert shown.status_code == 200
+    assert "QuarryWorkerDown" in shown.text
+    assert "<script>window.pwned" not in shown.text
+    assert "<img src=x" not in shown.text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in shown.text
+    assert "a &lt;b&gt;bold&lt;/b&gt; claim" in shown.text
+    assert 'href="/alerts" aria-current="page"' in shown.text

@@ -1,0 +1,20 @@
+"""Alerts: what Prometheus's rules report firing now, as Alertmanager delivered it."""
+
+from __future__ import annotations
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+
+from dashboard.web import page, page_router
+from shared.observability import alerts
+from shared.runtime.deps import Runtime
+from shared.runtime.http import runtime
+
+router = page_router()
+REFRESH_S = 10
+
+
+@router.get("/alerts", include_in_schema=False)
+async def list_alerts(request: Request, rt: Runtime = Depends(runtime)) -> HTMLResponse:
+    firing = await alerts.firing(rt)
+    return page(request, rt, "alerts.html", {"alerts": firing.items}, refresh=REFRESH_S)
