@@ -20,6 +20,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("/analytics", "Analytics"),
     NavEntry("/dead-letters", "Dead letters"),
     NavEntry("/alerts", "Alerts"),
+    NavEntry("/webhooks", "Webhooks"),
 )
 
 

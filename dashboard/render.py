@@ -15,6 +15,7 @@ from dashboard import sessions
 from dashboard.assets import static_url
 from dashboard.markdown import render_markdown
 from dashboard.nav import NAV, current
+from shared.auth.keys import is_enabled
 from shared.config import Settings
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -97,6 +98,7 @@ def render(
         "csrf_field": sessions.CSRF_FIELD,
         "csrf": sessions.csrf_token(secret(settings), cookie),
         "auth_on": settings.dashboard_password_hash is not None,
+        "api_auth_on": is_enabled(settings),  # QUARRY_API_AUTH, for the banner
         "user": user,
         "refresh": refresh,
         **context,

@@ -218,6 +218,7 @@ NOTICES = {
     "cancelled": "Run cancelled.",
     "replayed": "Message sent to its stage again.",
     "discarded": "Dead letter discarded.",
+    "redelivered": "Delivery processed again: a new run started.",
     "logged-out": "You are logged out.",
 }
 

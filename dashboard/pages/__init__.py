@@ -28,6 +28,7 @@ from dashboard.pages import (
     overview,
     runs,
     sources,
+    webhooks,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -40,4 +41,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     analytics.router,
     deadletters.router,
     alerts.router,
+    webhooks.router,
 )

@@ -10,6 +10,7 @@ from dashboard.forms import read_form
 from dashboard.passwords import verify_password
 from dashboard.render import render, secret, set_cookie
 from dashboard.web import NOTICES, page_router, see_other, user_of
+from shared.auth import keys
 from shared.errors import ThrottledError
 from shared.runtime.deps import Runtime
 from shared.runtime.http import runtime
@@ -25,6 +26,19 @@ def safe_next(target: str | None) -> str:
     if any(c in target for c in "\r\n\\") or len(target) > 2000:
         return "/"
     return target
+
+
+async def key_user(rt: Runtime, given: str, error: str) -> tuple[str | None, str]:
+    """An API key works as the password too, when its scope can do what the dashboard does
+    (write); the session names the key's id, never the key."""
+    if not given or len(given) > 200:
+        return None, error
+    principal = await keys.authenticate(rt.db, rt.settings, given)
+    if principal is None:
+        return None, error
+    if not principal.allows("write"):
+        return None, f"That API key's scope is {principal.scope}; the dashboard needs write."
+    return f"key:{principal.key_id}", error
 
 
 @router.get("/login", include_in_schema=False)
@@ -51,18 +65,18 @@ async def login(request: Request, rt: Runtime = Depends(runtime)) -> Response:
             f"too many failed logins from this address; try again in {minutes} minutes",
             retry_after=int(throttle.WINDOW_S),
         )
-    if not verify_password(form.get("password", ""), stored.get_secret_value()):
+    given = form.get("password", "")
+    user: str | None = USER
+    error = "That password is not right. Try again."
+    if not verify_password(given, stored.get_secret_value()):
+        user, error = await key_user(rt, given, error)
+    if user is None:
         await throttle.record_failure(rt.cache, client)
-        return render(
-            request,
-            rt.settings,
-            "login.html",
-            {"next": target, "error": "That password is not right. Try again."},
-            status=401,
-        )
+        context = {"next": target, "error": error}
+        return render(request, rt.settings, "login.html", context, status=401)
     await throttle.clear(rt.cache, client)
     response = RedirectResponse(target, status_code=303)
-    value = sessions.issue_session(secret(rt.settings), USER)
+    value = sessions.issue_session(secret(rt.settings), user)
     set_cookie(response, request, sessions.SESSION_COOKIE, value, sessions.SESSION_MAX_AGE_S)
     return response
 
