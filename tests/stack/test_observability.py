@@ -30,15 +30,6 @@ RULE = """groups:
 """
 
 
-def api(stack: Stack) -> httpx.Client:
-    """The stack through nginx, with the stack's bootstrap API key when it has one."""
-    client = stack.client()
-    key = stack.env.get("QUARRY_BOOTSTRAP_API_KEY")
-    if key:
-        client.headers["Authorization"] = f"Bearer {key}"
-    return client
-
-
 def query(prom: str, expr: str) -> list[dict[str, Any]]:
     reply = httpx.get(prom + "/api/v1/query", params={"query": expr}, timeout=5).json()
     assert reply["status"] == "success", reply
@@ -79,7 +70,7 @@ def test_observability_targets_up_and_a_traced_run_moves_the_series(stack: Stack
     before = by_function(prom)
     rid = f"stack-trace-{int(time.time())}"
     pages = [stack.demo + p["path"] for p in LABELS["pages"][:2]]
-    with api(stack) as client:
+    with stack.client() as client:
         source = client.post("/api/v1/sources", json={"name": rid, "kind": "urls", "urls": pages})
         assert source.status_code == 201, source.text
         started = client.post(
@@ -110,12 +101,11 @@ def test_observability_targets_up_and_a_traced_run_moves_the_series(stack: Stack
     assert {r["metric"]["stage"] for r in depth} >= {"discovery", "extraction", "intelligence"}
     routes = query(prom, 'sum by (route) (quarry_http_requests_total{function="runs"})')
     assert "/api/v1/runs" in {r["metric"]["route"] for r in routes}
-    for worker in ("worker-discovery", "worker-extraction", "worker-intelligence"):
-        logs = stack.quarry("logs", worker, "-n", "400").stdout
-        assert rid in logs, f"{worker} logged nothing under {rid}"
-    assert rid in stack.quarry("logs", "api-1", "-n", "400").stdout + "".join(
-        stack.quarry("logs", f"api-{i}", "-n", "400").stdout for i in (2, 3)
-    )
+    logs = stack.quarry("logs", "-n", "400").stdout  # every service, each line prefixed
+    traced = {line.split(" ", 1)[0] for line in logs.splitlines() if rid in line}
+    assert {"worker-discovery", "worker-intelligence"} <= traced, traced
+    assert traced & {"worker-extraction", "worker-extraction-2"}, traced
+    assert traced & {"api-1", "api-2", "api-3"}, traced
 
 
 def test_observability_a_firing_rule_reaches_the_api_through_alertmanager(stack: Stack) -> None:
@@ -124,13 +114,18 @@ def test_observability_a_firing_rule_reaches_the_api_through_alertmanager(stack:
     rule.write_text(RULE, encoding="utf-8")
     try:
         assert httpx.post(prom + "/-/reload", timeout=10).status_code == 200
-        with api(stack) as client:
+        with stack.client() as client:
 
             def shown() -> dict[str, Any] | None:
                 items = client.get("/api/v1/alerts").json()["items"]
                 return next((a for a in items if a["name"] == "QuarryStackTestAlert"), None)
 
             alert = wait_for("the test alert to reach GET /api/v1/alerts", shown, 30)
+            wait_for(
+                "the dashboard's Alerts page to show it",
+                lambda: "QuarryStackTestAlert" in client.get("/alerts").text,
+                10,
+            )
         assert alert["status"] == "firing"
         assert alert["severity"] == "warning"
         assert alert["summary"] == "a rule the stack test fires"
