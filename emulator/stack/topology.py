@@ -14,6 +14,7 @@ import httpx
 
 from emulator.services.alertmanager import AlertmanagerServer, alerts_token
 from emulator.services.nginx import NginxPlan, NginxServer
+from emulator.services.nginx_conf import size_of
 from emulator.services.ports import free_port, is_free
 from emulator.services.postgres import PostgresServer
 from emulator.services.prometheus import PrometheusServer
@@ -21,6 +22,7 @@ from emulator.services.redis import RedisServer, check_queue_server
 from emulator.services.replica import PostgresReplica
 from emulator.stack.supervisor import Service
 from emulator.table import Table
+from shared.config import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 ALERT_RULES = ROOT / "infra" / "prometheus" / "rules" / "quarry.yml"
@@ -245,8 +247,14 @@ def services(
         )
     )
     scrape["scheduler"].append(f"127.0.0.1:{port}")
+    # nginx refuses what the gateway would: the same QUARRY_MAX_BODY_BYTES the instances read
+    max_body = load_settings(os.environ, Path("quarry.toml")).max_body_bytes
     plan = NginxPlan(
-        port=ports("nginx"), api=api_ports, web=web_ports, static_dir=ROOT / "dashboard" / "static"
+        port=ports("nginx"),
+        api=api_ports,
+        web=web_ports,
+        static_dir=ROOT / "dashboard" / "static",
+        max_body=size_of(max_body),
     )
     nginx = NginxServer(_dir(state / "nginx"), plan)
     alerts = AlertmanagerServer(

@@ -1,8 +1,9 @@
 """Ticker: in Lambda, once a minute, start the source runs that fell due, send outbox rows left
-unsent (the send after a commit failed), and keep the messages SQS moved to the stages'
-dead-letter queues as dead letters, where the API and the dashboard list and replay them; the
-stack's scheduler process does the first two locally. Each due time is claimed once in the
-database and receivers are idempotent, so overlapping or repeated ticks change nothing."""
+unsent (the send after a commit failed), post run events to webhook subscribers, and keep the
+messages SQS moved to the stages' dead-letter queues as dead letters, where the API and the
+dashboard list and replay them; the stack's scheduler process does the first three locally.
+Each due time is claimed once in the database and receivers are idempotent, so overlapping or
+repeated ticks change nothing."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from shared.logs import get_logger
 from shared.runtime.deps import Runtime, current
 from shared.runtime.loop import run_sync
 from shared.schedules import start_due_runs
+from shared.webhooks import outbound
 
 log = get_logger("quarry.ticker")
 # Due times up to this far back are (re)considered, so a tick that was late or failed is
@@ -54,9 +56,24 @@ async def tick(request_id: str, now: datetime | None = None) -> dict[str, int]:
     started = await start_due_runs(rt, now - LOOKBACK, now, f"ticker-{request_id}")
     relayed = await outbox.relay(rt.db, rt.dispatcher)
     kept = await keep_dead_letters(rt)
-    if started or relayed or kept:
-        log.info("tick", extra={"runs_started": len(started), "relayed": relayed, "kept": kept})
-    return {"runs_started": len(started), "relayed": relayed, "dead_letters": kept}
+    # Run events to webhook subscribers: awaited here, as Lambda freezes after the return.
+    events = await outbound.relay(rt)
+    if started or relayed or kept or events:
+        log.info(
+            "tick",
+            extra={
+                "runs_started": len(started),
+                "relayed": relayed,
+                "kept": kept,
+                "events": events,
+            },
+        )
+    return {
+        "runs_started": len(started),
+        "relayed": relayed,
+        "dead_letters": kept,
+        "webhook_events": events,
+    }
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:

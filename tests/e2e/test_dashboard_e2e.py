@@ -49,6 +49,8 @@ def test_e2e_every_page_renders_accessibly_and_is_screenshotted(
         "source": f"/sources/{seeded.source_id}",
         "analytics": "/analytics",
         "dead-letters": "/dead-letters",
+        "webhooks": "/webhooks",
+        "alerts": "/alerts",
         "not-found": "/no/such/page",
     }
     for name, path in pages.items():

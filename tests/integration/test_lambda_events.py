@@ -80,7 +80,7 @@ async def test_lambda_events_ticker_starts_a_due_run_once(
     platform: Embedded, client: httpx.AsyncClient, demo_site: str
 ) -> None:
     idle = await invoke(platform, "ticker", recorded("eventbridge-scheduled.json"))
-    assert idle == {"runs_started": 0, "relayed": 0, "dead_letters": 0}
+    assert idle == {"runs_started": 0, "relayed": 0, "dead_letters": 0, "webhook_events": 0}
     body = {"name": "ticked", "kind": "site", "url": f"{demo_site}/", "schedule": "rate(1 minute)"}
     created = await client.post("/api/v1/sources", json=body)
     assert created.status_code == 201, created.text
@@ -91,6 +91,7 @@ async def test_lambda_events_ticker_starts_a_due_run_once(
         "runs_started": 0,
         "relayed": 0,
         "dead_letters": 0,
+        "webhook_events": 0,
     }
     runs = (await client.get("/api/v1/runs")).json()["items"]
     assert len(runs) == first["runs_started"]

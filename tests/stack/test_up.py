@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import signal
 
 import httpx
@@ -46,13 +47,18 @@ def test_up_pipeline_runs_through_nginx(stack: Stack) -> None:
         assert stages["extraction"]["failed"] == 1
         docs = client.get("/api/v1/documents", params={"run_id": run_id, "limit": 200}).json()
         assert len(docs["items"]) == run["discovered"]
-        page = client.get("/")
+        page = client.get("/runs")  # the dashboard, through nginx, lists the finished run
         assert page.status_code == 200
         assert run_id[:8] in page.text
+        detail = client.get(f"/runs/{run_id}")
+        assert detail.status_code == 200
+        assert "succeeded" in detail.text
         assert client.get("/metrics").status_code == 404  # nginx does not proxy /metrics
-        css = client.get("/static/quarry.css")
+        stylesheet = re.search(r'href="(/static/quarry\.[0-9a-f]+\.css)"', page.text)
+        assert stylesheet is not None, "the page links a content-hashed stylesheet"
+        css = client.get(stylesheet.group(1))
         assert css.status_code == 200
-        assert "max-age" in css.headers["cache-control"]
+        assert css.headers["cache-control"] == "public, max-age=31536000, immutable"
     served = 0.0
     for i in (1, 2, 3):  # every API instance took part and serves its own metrics
         text = httpx.get(stack.service(f"api-{i}")["url"] + "/metrics").text
