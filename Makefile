@@ -47,7 +47,7 @@ integration: serverless-cli
 bench-peers: $(STAMP) serverless-cli
 	$(BIN)/python -c "from emulator.bench.offline import install; install()"
 
-integration: bench-peers
+stack: bench-peers
 
 test: lint typecheck system-deps serverless-cli bench-peers
 	$(BIN)/python -m tests.tiers

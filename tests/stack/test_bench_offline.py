@@ -8,8 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from emulator.bench.load import Connection, request_bytes
 from emulator.bench.offline import BASELINE, PATH, VARIANT, install, offline
+
+pytestmark = pytest.mark.stack  # real nginx, Redis and Node.js processes
 
 QUARRY = Path(sys.executable).with_name("quarry")
 

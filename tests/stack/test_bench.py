@@ -9,11 +9,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from emulator.bench.coldstart import BASELINE as BARE_START
 from emulator.bench.coldstart import TABLE
 from emulator.bench.report import BenchOptions
 from emulator.bench.stack import DISPATCH_CONCURRENCY
 from emulator.table import load_table
+
+pytestmark = pytest.mark.stack  # real nginx, Redis and Node.js processes
 
 QUARRY = Path(sys.executable).with_name("quarry")
 SKIPPED = ("--skip", "serverless-offline", "--skip", "scaling")
