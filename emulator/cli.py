@@ -18,9 +18,10 @@ from emulator.events_cli import events_app
 from emulator.keys_cli import keys_app
 from emulator.quality_cli import quality_app
 from emulator.stack import commands as stack
-from shared.config import Settings, load_settings, redacted
+from shared.config import Settings, load_settings
 from shared.errors import ConfigError, QuarryError
 from shared.logs import configure_logging
+from shared.redaction import redacted
 
 app = typer.Typer(
     help="Quarry: serverless functions and the web-intelligence pipeline, run locally.",

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from shared.errors import ConfigError
+from shared.redaction import redact_url
 
 PREFIX = "QUARRY_"
 PASSWORD_HASH = re.compile(
@@ -263,41 +264,8 @@ def describe_errors(exc: ValidationError) -> str:
         if "secret" in name or "password" in name:
             shown = "***"
         elif isinstance(given, str) and "://" in given and "@" in given:
-            shown = repr(_redact_url(given))  # e.g. a misspelled database_url key
+            shown = repr(redact_url(given))  # e.g. a misspelled database_url key
         else:
             shown = repr(given)
         lines.append(f"{key}={shown}: {err['msg']}")
     return "invalid settings: " + "; ".join(lines)
-
-
-def redacted(settings: Settings) -> dict[str, Any]:
-    """Settings as plain values with every secret replaced, for `quarry config show`."""
-    out: dict[str, Any] = {}
-    for name, value in settings.model_dump().items():
-        if isinstance(value, SecretStr):
-            out[name] = "**********" if value.get_secret_value() else ""
-        elif isinstance(value, str) and "://" in value and "@" in value:
-            out[name] = _redact_url(value)
-        else:
-            out[name] = value
-    return out
-
-
-def _redact_url(url: str) -> str:
-    scheme, rest = url.split("://", 1)
-    creds, host = rest.rsplit("@", 1)
-    user = creds.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}"
-
-
-def secret_values(settings: Settings) -> list[str]:
-    """Every secret string in the settings, so tests and logs can check none leaks."""
-    found = [
-        v.get_secret_value() for v in settings.model_dump().values() if isinstance(v, SecretStr)
-    ]
-    for value in settings.model_dump().values():
-        if isinstance(value, str) and "://" in value and "@" in value:
-            creds = value.split("://", 1)[1].rsplit("@", 1)[0]
-            if ":" in creds:
-                found.append(creds.split(":", 1)[1])
-    return [v for v in found if v]

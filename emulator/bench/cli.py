@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
-from rich.table import Table as RichTable
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from emulator.bench.report import Benchmark, BenchOptions, Report, validate, verdict
+from emulator.bench.display import ProgressMeter, echo_against, show
+from emulator.bench.report import Benchmark, BenchOptions, Report, validate
 from shared.errors import QuarryError
 
 bench_app = typer.Typer(
@@ -21,21 +22,6 @@ bench_app = typer.Typer(
     no_args_is_help=True,
 )
 console = Console(stderr=True)
-
-
-class ProgressMeter:
-    """A rich progress bar per measured variant."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.task: TaskID | None = None
-
-    def start(self, label: str, total: int) -> None:
-        self.task = self.progress.add_task(label, total=total)
-
-    def advance(self) -> None:
-        if self.task is not None:
-            self.progress.advance(self.task)
 
 
 def _measure(names: list[str], options: BenchOptions, quick: bool) -> Report:
@@ -55,59 +41,13 @@ def _measure(names: list[str], options: BenchOptions, quick: bool) -> Report:
         raise typer.Exit(130) from None
 
 
-def show_coldstart(bench: Benchmark) -> RichTable:
-    table = RichTable(
-        "function",
-        "runs",
-        "median ms",
-        "slowest ms",
-        "ratio",
-        "budget ms",
-        "budget",
-        title=f"{bench.name} (fresh process → first response; ratio = {bench.baseline} ÷ it)",
-    )
-    for v in bench.variants:
-        shown = "baseline" if v.name == bench.baseline else verdict(v)
-        style = {"within": "green", "over": "bold red", "no budget": "bold red"}.get(shown, "")
-        table.add_row(
-            v.name,
-            str(v.requests),
-            f"{v.p50_ms:.0f}",
-            f"{v.p99_ms:.0f}",
-            f"{v.ratio:.3f}",
-            "" if v.budget_ms is None else f"{v.budget_ms:.0f}",
-            f"[{style}]{shown}[/]" if style else shown,
-        )
-    return table
-
-
-def show(report: Report) -> None:
-    out = Console()
-    for bench in report.benchmarks:
-        if bench.kind == "coldstart":
-            out.print(show_coldstart(bench))
-            continue
-        table = RichTable(
-            "variant",
-            "requests",
-            "concurrency",
-            "req/s",
-            "p50 ms",
-            "p99 ms",
-            "ratio",
-            title=f"{bench.name} (ratio = req/s ÷ {bench.baseline})",
-        )
-        for v in bench.variants:
-            table.add_row(
-                v.name,
-                str(v.requests),
-                str(v.concurrency),
-                f"{v.rps:.0f}",
-                f"{v.p50_ms:.2f}",
-                f"{v.p99_ms:.2f}",
-                f"{v.ratio:.2f}",
-            )
-        out.print(table)
+def _run_one(job: Coroutine[Any, Any, Benchmark]) -> Benchmark:
+    """Run one benchmark outside the registry; a QuarryError ends the command cleanly."""
+    try:
+        return asyncio.run(job)
+    except QuarryError as exc:
+        console.print(f"[bold red]error:[/] {exc.detail}")
+        raise typer.Exit(2) from None
 
 
 Requests = Annotated[int, typer.Option(min=1, help="Measured requests per variant.")]
@@ -162,15 +102,14 @@ def serverless_offline(requests: Requests = 10000, concurrency: Concurrency = 16
     options = BenchOptions(requests=requests, concurrency=concurrency)
     report = _measure(["serverless-offline"], options, quick=False)
     show(report)
-    bench = report.benchmarks[0]
-    base = next(v for v in bench.variants if v.name == bench.baseline)
-    for v in bench.variants:
-        if v is not base:
-            typer.echo(
-                f"{v.name}: {v.rps:.0f} req/s, p99 {v.p99_ms:.1f} ms · {base.name}: "
-                f"{base.rps:.0f} req/s, p99 {base.p99_ms:.1f} ms · throughput ratio "
-                f"{v.ratio:.2f}, p99 ratio {base.p99_ms / v.p99_ms:.2f} (higher is better)"
-            )
+    echo_against(
+        report.benchmarks[0],
+        lambda v, base: (
+            f"{v.name}: {v.rps:.0f} req/s, p99 {v.p99_ms:.1f} ms · {base.name}: "
+            f"{base.rps:.0f} req/s, p99 {base.p99_ms:.1f} ms · throughput ratio "
+            f"{v.ratio:.2f}, p99 ratio {base.p99_ms / v.p99_ms:.2f} (higher is better)"
+        ),
+    )
 
 
 @bench_app.command()
@@ -207,19 +146,15 @@ def extraction(
     from emulator.bench.registry import to_report
 
     options = BenchOptions(requests=pages * PAGES_PER_REQUEST)
-    try:
-        bench = asyncio.run(bench_extraction(options, dirs or DIRS))
-    except QuarryError as exc:
-        console.print(f"[bold red]error:[/] {exc.detail}")
-        raise typer.Exit(2) from None
+    bench = _run_one(bench_extraction(options, dirs or DIRS))
     show(to_report([bench], quick=False))
-    base = next(v for v in bench.variants if v.name == bench.baseline)
-    for v in bench.variants:
-        if v is not base:
-            typer.echo(
-                f"{v.name}: {v.rps:.0f} pages/s · {base.name}: {base.rps:.0f} pages/s · "
-                f"ratio {v.ratio:.2f}"
-            )
+    echo_against(
+        bench,
+        lambda v, base: (
+            f"{v.name}: {v.rps:.0f} pages/s · {base.name}: {base.rps:.0f} pages/s · "
+            f"ratio {v.ratio:.2f}"
+        ),
+    )
 
 
 @bench_app.command()
@@ -249,19 +184,15 @@ def dashboard(
     from emulator.bench.dashboard import bench_dashboard
     from emulator.bench.registry import to_report
 
-    try:
-        bench = asyncio.run(bench_dashboard(BenchOptions(), documents, requests))
-    except QuarryError as exc:
-        console.print(f"[bold red]error:[/] {exc.detail}")
-        raise typer.Exit(2) from None
+    bench = _run_one(bench_dashboard(BenchOptions(), documents, requests))
     show(to_report([bench], quick=False))
-    base = next(v for v in bench.variants if v.name == bench.baseline)
-    for v in bench.variants:
-        if v is not base:
-            typer.echo(
-                f"{v.name}: {v.p50_ms:.1f} ms median · {base.p50_ms:.1f} ms for the baseline · "
-                f"{v.p50_ms / base.p50_ms:.1f}× its time"
-            )
+    echo_against(
+        bench,
+        lambda v, base: (
+            f"{v.name}: {v.p50_ms:.1f} ms median · {base.p50_ms:.1f} ms for the baseline · "
+            f"{v.p50_ms / base.p50_ms:.1f}× its time"
+        ),
+    )
 
 
 @bench_app.command()

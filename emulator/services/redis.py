@@ -6,12 +6,12 @@ import shutil
 import signal
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from shared.errors import ConfigError
+from shared.redaction import redact_url
 
 Role = Literal["queue", "cache"]
 
@@ -85,7 +85,7 @@ class RedisServer:
 async def check_queue_server(url: str) -> None:
     """Refuse a queue Redis that may evict keys: under memory pressure it would drop messages
     without a trace, where `noeviction` makes enqueueing fail loudly instead."""
-    where = _redacted(url)
+    where = redact_url(url)
     client = aioredis.Redis.from_url(url, socket_connect_timeout=5, decode_responses=True)
     try:
         config = await client.config_get("maxmemory-policy")
@@ -102,10 +102,3 @@ async def check_queue_server(url: str) -> None:
             f"the queue's Redis at {where} would evict messages under memory pressure "
             f"(maxmemory-policy={policy}); set noeviction"
         )
-
-
-def _redacted(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)).geturl()

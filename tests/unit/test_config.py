@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from shared.config import Settings, load_settings, redacted, secret_values
+from shared.config import Settings, load_settings
 from shared.errors import ConfigError
+from shared.redaction import redacted, secret_values
 
 ACCEPTED = (
     "QUARRY_ENV, QUARRY_DATABASE_URL, QUARRY_DATABASE_READER_URL, QUARRY_REPLICA_MAX_LAG_S, "

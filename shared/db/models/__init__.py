@@ -1,0 +1,61 @@
+"""The tables, one module per part of the system; import them from here."""
+
+from shared.db.models.base import (
+    ACTIVE_STATES,
+    FINAL_STATES,
+    NAMING,
+    RUN_STATES,
+    Base,
+    UTCDateTime,
+    new_id,
+    utcnow,
+)
+from shared.db.models.operations import (
+    Alert,
+    ApiKey,
+    DeadLetter,
+    IdempotencyKey,
+    OutboundDelivery,
+    ScheduleClaim,
+    WebhookConfig,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+from shared.db.models.pipeline import (
+    Document,
+    Insight,
+    LlmCall,
+    Outbox,
+    Rollup,
+    Run,
+    Source,
+    StageResult,
+)
+
+__all__ = [
+    "ACTIVE_STATES",
+    "FINAL_STATES",
+    "NAMING",
+    "RUN_STATES",
+    "Alert",
+    "ApiKey",
+    "Base",
+    "DeadLetter",
+    "Document",
+    "IdempotencyKey",
+    "Insight",
+    "LlmCall",
+    "OutboundDelivery",
+    "Outbox",
+    "Rollup",
+    "Run",
+    "ScheduleClaim",
+    "Source",
+    "StageResult",
+    "UTCDateTime",
+    "WebhookConfig",
+    "WebhookDelivery",
+    "WebhookSubscription",
+    "new_id",
+    "utcnow",
+]
