@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-import weakref
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -12,6 +10,7 @@ from redis.exceptions import RedisError
 
 from shared.logs import get_logger
 from shared.metrics import CACHE_REQUESTS
+from shared.redis_clients import LoopRedis
 
 log = get_logger("quarry.cache")
 
@@ -51,16 +50,10 @@ class RedisCache:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Redis]
-        self._clients = weakref.WeakKeyDictionary()
+        self._redis = LoopRedis(url)
 
     def _client(self) -> Redis:
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            client = Redis.from_url(self.url, socket_timeout=0.5, socket_connect_timeout=0.5)
-            self._clients[loop] = client
-        return client
+        return self._redis.get()
 
     async def get(self, key: str) -> bytes | None:
         try:
@@ -79,6 +72,4 @@ class RedisCache:
             log.warning("cache write dropped: %s", exc)
 
     async def close(self) -> None:
-        client = self._clients.pop(asyncio.get_running_loop(), None)
-        if client is not None:
-            await client.aclose()
+        await self._redis.close()

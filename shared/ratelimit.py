@@ -7,11 +7,9 @@ taking the API down with it.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -21,6 +19,7 @@ from redis.exceptions import RedisError
 
 from shared.config import Settings
 from shared.logs import get_logger
+from shared.redis_clients import LoopRedis
 
 log = get_logger("quarry.ratelimit")
 
@@ -93,16 +92,10 @@ class RedisRateLimiter:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Redis]
-        self._clients = weakref.WeakKeyDictionary()
+        self._redis = LoopRedis(url)
 
     def _client(self) -> Redis:
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            client = Redis.from_url(self.url, socket_timeout=0.5, socket_connect_timeout=0.5)
-            self._clients[loop] = client
-        return client
+        return self._redis.get()
 
     async def take(self, key: str, rate: float, burst: int) -> Decision:
         try:

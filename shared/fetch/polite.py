@@ -14,7 +14,6 @@ import asyncio
 import threading
 import time
 import uuid
-import weakref
 from email.utils import parsedate_to_datetime
 from typing import Protocol
 
@@ -22,6 +21,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from shared.logs import get_logger
+from shared.redis_clients import LoopRedis
 
 log = get_logger("quarry.fetch")
 
@@ -149,20 +149,14 @@ class RedisPoliteness:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Redis]
-        self._clients = weakref.WeakKeyDictionary()
+        self._redis = LoopRedis(url)
         self._local = MemoryPoliteness()
         self._lock = threading.Lock()
         self._down = False
         self._retry_at = 0.0
 
     def _client(self) -> Redis:
-        loop = asyncio.get_running_loop()
-        if loop not in self._clients:
-            self._clients[loop] = Redis.from_url(
-                self.url, socket_timeout=0.5, socket_connect_timeout=0.5
-            )
-        return self._clients[loop]
+        return self._redis.get()
 
     @staticmethod
     def _keys(key: str) -> tuple[str, str]:
@@ -219,6 +213,4 @@ class RedisPoliteness:
 
     async def close(self) -> None:
         """Close this loop's connection."""
-        client = self._clients.pop(asyncio.get_running_loop(), None)
-        if client is not None:
-            await client.aclose()
+        await self._redis.close()

@@ -10,12 +10,12 @@ import asyncio
 import threading
 import time
 import uuid
-import weakref
 from typing import Protocol
 
 from redis.asyncio import Redis
 
 from shared import metrics
+from shared.redis_clients import LoopRedis
 
 
 class Limiter(Protocol):
@@ -59,14 +59,10 @@ class RedisLimiter:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Redis]
-        self._clients = weakref.WeakKeyDictionary()
+        self._redis = LoopRedis(url, timeout_s=None)
 
     def _client(self) -> Redis:
-        loop = asyncio.get_running_loop()
-        if loop not in self._clients:
-            self._clients[loop] = Redis.from_url(self.url)
-        return self._clients[loop]
+        return self._redis.get()
 
     async def acquire(self, function: str, limit: int, lease_s: float) -> str | None:
         token = uuid.uuid4().hex
@@ -88,9 +84,7 @@ class RedisLimiter:
 
     async def close(self) -> None:
         """Close this loop's connection."""
-        client = self._clients.pop(asyncio.get_running_loop(), None)
-        if client is not None:
-            await client.aclose()
+        await self._redis.close()
 
 
 async def wait_for_slot(
