@@ -3,13 +3,10 @@ password hidden, and the list of secret values that tests and logs check never l
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr
-
-if TYPE_CHECKING:
-    from shared.config import Settings
+from pydantic import BaseModel, SecretStr
 
 
 def redact_url(url: str) -> str:
@@ -20,7 +17,7 @@ def redact_url(url: str) -> str:
     return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)).geturl()
 
 
-def redacted(settings: Settings) -> dict[str, Any]:
+def redacted(settings: BaseModel) -> dict[str, Any]:
     """Settings as plain values with every secret replaced, for `quarry config show`."""
     out: dict[str, Any] = {}
     for name, value in settings.model_dump().items():
@@ -33,7 +30,7 @@ def redacted(settings: Settings) -> dict[str, Any]:
     return out
 
 
-def secret_values(settings: Settings) -> list[str]:
+def secret_values(settings: BaseModel) -> list[str]:
     """Every secret string in the settings, so tests and logs can check none leaks."""
     found = [
         v.get_secret_value() for v in settings.model_dump().values() if isinstance(v, SecretStr)
