@@ -97,6 +97,10 @@ class RedisRateLimiter:
     def _client(self) -> Redis:
         return self._redis.get()
 
+    async def close(self) -> None:
+        """Close this loop's connection."""
+        await self._redis.close()
+
     async def take(self, key: str, rate: float, burst: int) -> Decision:
         try:
             allowed, wait = await self._client().eval(

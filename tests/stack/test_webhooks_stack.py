@@ -76,8 +76,7 @@ def test_webhooks_stack_rate_buckets_are_shared_through_redis(stack: Stack) -> N
             ]
         finally:
             for limiter in (one, two):
-                for client in list(limiter._clients.values()):
-                    await client.aclose()
+                await limiter.close()
 
     assert asyncio.run(take_from_two_instances()) == [True, True, False, False]
 
