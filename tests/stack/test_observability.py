@@ -99,8 +99,13 @@ def test_observability_targets_up_and_a_traced_run_moves_the_series(stack: Stack
     wait_for("Prometheus to see the run's invocations per function", moved, 30)
     depth = query(prom, "max by (stage) (quarry_queue_depth_messages)")
     assert {r["metric"]["stage"] for r in depth} >= {"discovery", "extraction", "intelligence"}
-    routes = query(prom, 'sum by (route) (quarry_http_requests_total{function="runs"})')
-    assert "/api/v1/runs" in {r["metric"]["route"] for r in routes}
+
+    def runs_routes() -> set[str] | None:  # the instance that took the POST is scraped in turn
+        rows = query(prom, 'sum by (route) (quarry_http_requests_total{function="runs"})')
+        routes = {r["metric"]["route"] for r in rows}
+        return routes if "/api/v1/runs" in routes else None
+
+    wait_for("Prometheus to see POST /api/v1/runs by its route template", runs_routes, 20)
     logs = stack.quarry("logs", "-n", "400").stdout  # every service, each line prefixed
     traced = {line.split(" ", 1)[0] for line in logs.splitlines() if rid in line}
     assert {"worker-discovery", "worker-intelligence"} <= traced, traced
