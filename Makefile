@@ -24,7 +24,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# nginx and Prometheus from Debian's packages, for `quarry up` and the stack tests
+# PostgreSQL, Redis, nginx, Prometheus, Alertmanager, Chromium and Node.js from Debian's packages,
+# when missing, for `quarry up` and the test tiers (`bash infra/install-system-deps.sh --dry-run`
+# lists them); their system services are not started
 system-deps:
 	@bash infra/install-system-deps.sh
 
@@ -40,14 +42,14 @@ $(SLS_STAMP): $(SLS_DIR)/package.json $(SLS_DIR)/package-lock.json
 	@touch $(SLS_STAMP)
 
 serverless-cli: $(SLS_STAMP)
-integration: serverless-cli
+integration: serverless-cli system-deps
 
 # serverless-offline, the peer `quarry bench serverless-offline` measures the gateway against,
 # installed by `npm ci` into .quarry/cache/ (a no-op while infra/bench-offline's lock is unchanged)
 bench-peers: $(STAMP) serverless-cli
 	$(BIN)/python -c "from emulator.bench.offline import install; install()"
 
-stack: bench-peers
+stack: bench-peers system-deps
 
 test: lint typecheck system-deps serverless-cli bench-peers
 	$(BIN)/python -m tests.tiers

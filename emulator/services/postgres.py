@@ -24,20 +24,25 @@ SOCKET_PATH_MAX = 107 - len("/.s.PGSQL.65535")
 TIMEOUT_S = 60
 
 
-def bin_dir() -> Path:
-    """The folder of the Postgres server binaries: pg_ctl's on PATH, else the newest installed
-    under /usr/lib/postgresql, so initdb, pg_ctl and pg_basebackup are always one version."""
-    found = shutil.which("pg_ctl")
+def bin_dir(path: str | None = None, versioned: str = BIN_GLOB) -> Path:
+    """The folder of the Postgres server binaries: pg_ctl's on `path` (default PATH), else the
+    newest of Debian's versioned folders (`versioned`, not on PATH), so initdb, pg_ctl,
+    pg_basebackup and postgres are always one version. infra/install-system-deps.sh looks in
+    the same places."""
+    found = shutil.which("pg_ctl", path=path)
     if found:
         return Path(found).resolve().parent
     installed = sorted(
-        glob.glob(f"{BIN_GLOB}/pg_ctl"),
+        glob.glob(f"{versioned}/pg_ctl"),
         key=lambda p: (
             int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0
         ),
     )
     if not installed:
-        raise ConfigError(f"Postgres binaries not found: pg_ctl is not on PATH nor in {BIN_GLOB}")
+        raise ConfigError(
+            f"Postgres binaries not found: pg_ctl is not on PATH nor in {versioned}; "
+            "run infra/install-system-deps.sh (Debian's postgresql package)"
+        )
     return Path(installed[-1]).parent
 
 

@@ -14,6 +14,18 @@ from shared.errors import ConfigError
 from shared.redaction import redact_url
 
 Role = Literal["queue", "cache"]
+DEBIAN_DIRS = "/usr/bin:/usr/sbin"  # where Debian's redis-server package puts it
+
+
+def redis_binary(path: str | None = None, fallback: str = DEBIAN_DIRS) -> Path:
+    """redis-server on `path` (default PATH), else where Debian's package puts it."""
+    found = shutil.which("redis-server", path=path) or shutil.which("redis-server", path=fallback)
+    if found is None:
+        raise ConfigError(
+            "redis-server is not on PATH nor in /usr/bin; install Redis 6.2 or newer "
+            "(infra/install-system-deps.sh installs Debian's redis-server package)"
+        )
+    return Path(found)
 
 
 class RedisServer:
@@ -50,10 +62,7 @@ class RedisServer:
         self.conf_file.write_text("".join(f"{line}\n" for line in self.conf_lines()), "utf-8")
 
     def argv(self) -> list[str]:
-        server = shutil.which("redis-server")
-        if server is None:
-            raise ConfigError("redis-server is not on PATH; install Redis 6.2 or newer")
-        return [server, str(self.conf_file)]
+        return [str(redis_binary()), str(self.conf_file)]
 
     async def ready(self) -> bool:
         """Whether the server answers PING now; never raises."""
