@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from emulator.bench.cli import bench_app
@@ -47,7 +48,7 @@ def settings() -> Settings:
 
 
 def fail(exc: QuarryError) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {exc.detail}")
+    console.print(f"[bold red]error:[/] {escape(exc.detail)}")
     return typer.Exit(2)
 
 

@@ -4,6 +4,7 @@ else moto's server, in this process (tests) or as a `moto_server` process (the s
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import shutil
 import sys
 from collections.abc import Iterator
@@ -12,8 +13,21 @@ from pathlib import Path
 import httpx
 
 from emulator.services.ports import free_port
+from shared.errors import ConfigError
 
 LOCALSTACK = "127.0.0.1:4566"
+EXTRA = "aws-local"  # the optional extra of pyproject.toml that brings moto's server
+
+
+def require_moto() -> None:
+    """Refuse, naming the extra to install, when moto's server is not installed (a user's
+    `pip install quarry` without it, or a runtime-only `uv sync --no-dev`)."""
+    if importlib.util.find_spec("moto") is None or importlib.util.find_spec("flask") is None:
+        raise ConfigError(
+            f"the local AWS needs moto's server, from Quarry's optional extra {EXTRA!r}: "
+            f"pip install 'quarry[{EXTRA}]' (from a checkout: uv sync --extra {EXTRA}), "
+            "or start LocalStack on 127.0.0.1:4566"
+        )
 
 
 def localstack_running(endpoint: str = LOCALSTACK) -> bool:
@@ -35,6 +49,7 @@ def local_aws(prefer_localstack: bool = True) -> Iterator[str]:
     if prefer_localstack and localstack_running():
         yield LOCALSTACK
         return
+    require_moto()
     from moto.server import ThreadedMotoServer
 
     port = free_port()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from shared.errors import ConfigError, QuarryError
@@ -100,7 +101,7 @@ async def _up(
             await asyncio.gather(watcher, return_exceptions=True)
     elif start.done():
         exc = start.exception()
-        console.print(f"[bold red]error:[/] {getattr(exc, 'detail', exc)}")
+        console.print(f"[bold red]error:[/] {escape(str(getattr(exc, 'detail', exc)))}")
         code = 2
     else:
         start.cancel()
@@ -167,8 +168,9 @@ def up(
         bool,
         typer.Option(
             "--aws",
-            help="SQS as the queue, in a local AWS emulator (moto), polled per stage as "
-            "Lambda's event source mappings do.",
+            help="SQS as the queue, in a local AWS emulator (moto's server, from the optional "
+            "extra quarry\\[aws-local], or a running LocalStack), polled per stage as Lambda's "
+            "event source mappings do.",
         ),
     ] = False,
 ) -> None:
@@ -177,7 +179,7 @@ def up(
     try:
         code = asyncio.run(_up(api, web, table.resolve(), reload, workers, aws))
     except QuarryError as exc:
-        console.print(f"[bold red]error:[/] {exc.detail}")
+        console.print(f"[bold red]error:[/] {escape(exc.detail)}")
         code = 2
     raise typer.Exit(code)
 

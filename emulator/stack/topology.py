@@ -149,10 +149,12 @@ def _aws_path(
     """moto's server (or a LocalStack already running) and the one-shot creating
     serverless.yml's queues; every Quarry process then dispatches to SQS there (`env` is
     changed to say so)."""
-    from emulator.aws.server import LOCALSTACK, localstack_running, moto_server_argv
+    from emulator.aws.server import LOCALSTACK, localstack_running, moto_server_argv, require_moto
     from emulator.aws.stack import queue_prefix
 
     localstack = localstack_running()
+    if not localstack:
+        require_moto()
     port = int(LOCALSTACK.rsplit(":", 1)[1]) if localstack else ports("aws")
     endpoint = LOCALSTACK if localstack else f"127.0.0.1:{port}"
     env.update(
