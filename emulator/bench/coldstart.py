@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import statistics
 import sys
+import sysconfig
 import tempfile
 import time
 import tomllib
@@ -15,7 +17,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from emulator.bench.load import BenchError
-from emulator.bench.report import Benchmark, BenchOptions, Measurement, to_benchmark
+from emulator.bench.report import (
+    COMPILED,
+    Benchmark,
+    BenchOptions,
+    Measurement,
+    Start,
+    to_benchmark,
+)
 from emulator.table import Function, load_table
 from shared.errors import ConfigError
 
@@ -23,6 +32,10 @@ ROOT = Path(__file__).resolve().parents[2]
 TABLE = ROOT / "serverless.yml"
 BUDGETS = ROOT / "infra" / "coldstart-budgets.toml"
 BASELINE = "python-bare"
+BYTECODE = ROOT / "infra" / "serverless" / "bytecode.py"
+UNCOMPILED = "no bytecode"
+STARTS = (COMPILED, UNCOMPILED)
+SHIPPED = ("functions", "shared", "dashboard", "emulator")  # emulator: the probe itself
 ANSWER_TIMEOUT_S = 60.0
 DESCRIPTION = (
     "Each function in a fresh Python process, from its start to the first response: HTTP "
@@ -30,7 +43,13 @@ DESCRIPTION = (
     "event; stage functions import theirs and answer an SQS batch with one invalid record. "
     f"`{BASELINE}` is a bare interpreter start that prints one line. Figures are the median "
     "and the slowest of the runs; ratio = the bare start's median ÷ the function's (below 1 "
-    "is slower), and `budget` compares the median with infra/coldstart-budgets.toml."
+    "is slower), and `budget` compares the median with infra/coldstart-budgets.toml. Each "
+    "function starts twice, from fresh copies of its code: `bytecode`, compiled for Python "
+    "3.11 as the packages ship it (infra/serverless/bytecode.py), and `no bytecode`, as the "
+    "packages were before, compiling at every start (Lambda's /var/task is read-only; here "
+    "PYTHONDONTWRITEBYTECODE=1), and so were the layer's dependencies. `bytecode` counts the "
+    "modules of the function's code and dependencies that had it, as the fresh process found "
+    "them; `× bytecode` = the median ÷ the compiled start's. Budgets hold for compiled starts."
 )
 
 
@@ -71,7 +90,7 @@ def over_budget(bench: Benchmark) -> list[str]:
     """A line per function whose median cold start is over its budget, or that has none."""
     lines = []
     for v in bench.variants:
-        if v.name == bench.baseline:
+        if v.name == bench.baseline or (v.start is not None and v.start.how != COMPILED):
             continue
         if v.budget_ms is None:
             lines.append(f"{v.name}: no budget in {BUDGETS.relative_to(ROOT)}")
@@ -85,19 +104,24 @@ def _tail(log: IO[bytes], limit: int = 2000) -> str:
     return log.read().decode(errors="replace")[-limit:].strip()
 
 
-async def start_once(argv: list[str], env: dict[str, str]) -> tuple[float, dict[str, Any]]:
-    """Seconds from spawning `argv` to its first line of output, and that line as JSON; the
-    process is killed then, so its shutdown neither counts nor slows the next start."""
+async def start_once(
+    argv: list[str], env: dict[str, str], cwd: Path = ROOT
+) -> tuple[float, dict[str, Any], dict[str, Any]]:
+    """Seconds from spawning `argv` to its first line of output, that line as JSON, and the
+    second line (what the process reports after answering, untimed); the process is killed
+    then, so its shutdown neither counts nor slows the next start."""
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = await asyncio.create_subprocess_exec(
-            *argv, stdout=asyncio.subprocess.PIPE, stderr=err, env=env, cwd=ROOT
+            *argv, stdout=asyncio.subprocess.PIPE, stderr=err, env=env, cwd=cwd
         )
         assert proc.stdout is not None
+        after = b"{}"
         try:
             async with asyncio.timeout(ANSWER_TIMEOUT_S):
                 line = await proc.stdout.readline()
-            seconds = time.perf_counter() - start
+                seconds = time.perf_counter() - start
+                after = await proc.stdout.readline() or after
         except TimeoutError:
             line, seconds = b"", ANSWER_TIMEOUT_S
         finally:
@@ -105,7 +129,7 @@ async def start_once(argv: list[str], env: dict[str, str]) -> tuple[float, dict[
                 proc.kill()
             await proc.wait()
         try:
-            return seconds, json.loads(line)
+            return seconds, json.loads(line), json.loads(after)
         except ValueError:
             raise BenchError(
                 f"`{' '.join(argv[1:3])}` gave no answer within {ANSWER_TIMEOUT_S:g} s: "
@@ -113,14 +137,77 @@ async def start_once(argv: list[str], env: dict[str, str]) -> tuple[float, dict[
             ) from None
 
 
-def _environment(database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QUARRY_")}
+def _environment(database_url: str, *path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("QUARRY_", "PYTHON"))}
     return env | {
         "QUARRY_ENV": "dev",
         "QUARRY_DATABASE_URL": database_url,
         "QUARRY_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": os.pathsep.join(map(str, path)),
+        # as on Lambda's read-only /var/task and /opt: what has no bytecode is compiled at
+        # every start
+        "PYTHONDONTWRITEBYTECODE": "1",
     }
+
+
+def mirror_without_bytecode(source: Path, target: Path) -> Path:
+    """`source` (the dependencies) as symbolic links, without any __pycache__: the layer as
+    it was shipped before, whose every module compiled at each cold start."""
+    for folder, dirs, files in os.walk(source):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        here = target / Path(folder).relative_to(source)
+        here.mkdir(parents=True, exist_ok=True)
+        for name in files:
+            if not name.endswith(".pyc"):
+                (here / name).symlink_to(Path(folder) / name)
+    return target
+
+
+async def _compile(folder: Path, prefix: str = "/var/task") -> None:
+    """Bytecode as the packages ship it, by the same tool (infra/serverless/bytecode.py)."""
+    done = await asyncio.create_subprocess_exec(
+        *(sys.executable, str(BYTECODE), "--prefix", prefix, str(folder)),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await done.communicate()
+    if done.returncode != 0:
+        raise BenchError(f"compiling bytecode failed: {err.decode(errors='replace')[-2000:]}")
+
+
+async def stage_trees(tmp: Path) -> dict[str, tuple[Path, Path]]:
+    """By how it starts, the function code's folder and the dependencies' folder, as the
+    packages unpack to /var/task and /opt/python: fresh copies of the deployed code
+    (functions, shared, dashboard) and the probe (emulator) with none of a developer's
+    bytecode, one compiled as the packages ship it; the dependencies with their bytecode
+    (this environment's site-packages), or mirrored without it. The probe's own modules are
+    compiled in both, so only the function's code and its dependencies differ."""
+    trees = {how: tmp / how.replace(" ", "-") for how in STARTS}
+    for tree in trees.values():
+        for folder in SHIPPED:
+            shutil.copytree(
+                ROOT / folder, tree / folder, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            )
+        shutil.copy2(ROOT / "openapi.json", tree / "openapi.json")
+    await _compile(trees[COMPILED])
+    await _compile(trees[UNCOMPILED] / "emulator", prefix="/var/task/emulator")
+    deps = Path(sysconfig.get_paths()["purelib"])
+    bare = await asyncio.to_thread(mirror_without_bytecode, deps, tmp / "deps-no-bytecode")
+    return {COMPILED: (trees[COMPILED], deps), UNCOMPILED: (trees[UNCOMPILED], bare)}
+
+
+def checked_start(name: str, how: str, stats: dict[str, Any]) -> Start:
+    """How the function started: every module of its code and dependencies with bytecode
+    when compiled, none when not; anything else means the staging went wrong, and the
+    figures would mislead."""
+    modules, compiled = int(stats.get("modules", 0)), int(stats.get("compiled", -1))
+    expected = modules if how == COMPILED else 0
+    if modules <= 0 or compiled != expected:
+        raise BenchError(
+            f"cold start of {name} ({how}): {compiled} of {modules} modules had bytecode, "
+            f"expected {expected}"
+        )
+    return Start(function=name, how=how, modules=modules, compiled=compiled)
 
 
 async def bench_coldstart(options: BenchOptions) -> Benchmark:
@@ -129,38 +216,64 @@ async def bench_coldstart(options: BenchOptions) -> Benchmark:
     table = load_table(TABLE)
     budgets = load_budgets(BUDGETS)
     probes = {fn.name: probe_of(fn) for fn in table.functions.values()}
-    argv = {BASELINE: [sys.executable, "-c", "import sys; sys.stdout.write('{}\\n')"]}
-    for name, probe in probes.items():
-        argv[name] = [sys.executable, "-m", "emulator.bench.coldprobe", json.dumps(probe)]
-    times: dict[str, list[float]] = {name: [] for name in argv}
+    bare = [sys.executable, "-c", "import sys; sys.stdout.write('{}\\n')"]
+    times: dict[tuple[str, str], list[float]] = {(BASELINE, ""): []}
+    starts: dict[tuple[str, str], Start] = {}
     with tempfile.TemporaryDirectory(prefix="quarry-coldstart-") as tmp:
+        trees = await stage_trees(Path(tmp))
         url = f"sqlite+aiosqlite:///{tmp}/coldstart.db"
         await asyncio.to_thread(migrate.upgrade, url)  # GET routes read empty tables
-        env = _environment(url)
-        # one unmeasured import of every handler: compiled bytecode and a warm page cache,
-        # as a deployed package has them, rather than timing the first compile
-        modules = "; ".join(f"import {m}" for m in sorted({p["module"] for p in probes.values()}))
-        await start_once([sys.executable, "-c", f"{modules}; print('{{}}')"], env)
-        options.meter.start("coldstart", options.cold_runs * len(argv))
+        # -S: no site-packages but PYTHONPATH's, as in Lambda's runtime
+        argv = [sys.executable, "-S", "-m", "emulator.bench.coldprobe"]
+        for name in probes:
+            for how in STARTS:
+                times[(name, how)] = []
+        options.meter.start("coldstart", options.cold_runs * len(times))
+        # one unmeasured process invoking every function, writing bytecode: the dependencies
+        # get theirs (the layer ships it) and the page cache is warm for every variant alike
+        code, deps = trees[COMPILED]
+        warm = _environment(url, code, deps)
+        warm.pop("PYTHONDONTWRITEBYTECODE")
+        every = [json.dumps(probe) for probe in probes.values()]
+        done = await asyncio.create_subprocess_exec(
+            *argv,
+            *every,
+            env=warm,
+            cwd=code,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,  # the probes' invalid SQS records are logged
+        )
+        _, err = await done.communicate()
+        if done.returncode != 0:
+            raise BenchError(f"warming up every function failed: {err.decode()[-2000:]}")
         for _ in range(options.cold_runs):  # interleaved, so drift spreads over every function
-            for name, command in argv.items():
-                seconds, answer = await start_once(command, env)
-                if name in probes and not is_expected(probes[name], answer):
-                    raise BenchError(f"cold start of {name}: unexpected answer {answer}")
-                times[name].append(seconds)
+            for key in times:
+                name, how = key
+                if name == BASELINE:
+                    seconds, _, _ = await start_once(bare, _environment(url, ROOT))
+                else:
+                    code, deps = trees[how]
+                    seconds, answer, stats = await start_once(
+                        [*argv, json.dumps(probes[name])], _environment(url, code, deps), code
+                    )
+                    if not is_expected(probes[name], answer):
+                        raise BenchError(f"cold start of {name}: unexpected answer {answer}")
+                    starts[key] = checked_start(name, how, stats)
+                times[key].append(seconds)
                 options.meter.advance()
     measured = []
-    for name, starts in times.items():
-        median_ms = statistics.median(starts) * 1000
+    for (name, how), runs in times.items():
+        median_ms = statistics.median(runs) * 1000
         measured.append(
             Measurement(
-                name,
-                len(starts),
+                name if how in ("", COMPILED) else f"{name} ({how})",
+                len(runs),
                 1,
                 1000 / median_ms,
                 median_ms,
-                max(starts) * 1000,
-                budgets.get(name) if name in probes else None,
+                max(runs) * 1000,
+                budgets.get(name) if how == COMPILED else None,
+                starts.get((name, how)),
             )
         )
     return to_benchmark("coldstart", DESCRIPTION, BASELINE, measured, kind="coldstart")

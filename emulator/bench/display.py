@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import Progress, TaskID
 from rich.table import Table as RichTable
 
-from emulator.bench.report import Benchmark, Report, Variant, verdict
+from emulator.bench.report import COLDSTART_COLUMNS, Benchmark, Report, Variant, coldstart_rows
 
 
 class ProgressMeter:
@@ -30,27 +30,14 @@ class ProgressMeter:
 
 def show_coldstart(bench: Benchmark) -> RichTable:
     table = RichTable(
-        "function",
-        "runs",
-        "median ms",
-        "slowest ms",
-        "ratio",
-        "budget ms",
-        "budget",
+        *COLDSTART_COLUMNS,
         title=f"{bench.name} (fresh process → first response; ratio = {bench.baseline} ÷ it)",
     )
-    for v in bench.variants:
-        shown = "baseline" if v.name == bench.baseline else verdict(v)
-        style = {"within": "green", "over": "bold red", "no budget": "bold red"}.get(shown, "")
-        table.add_row(
-            v.name,
-            str(v.requests),
-            f"{v.p50_ms:.0f}",
-            f"{v.p99_ms:.0f}",
-            f"{v.ratio:.3f}",
-            "" if v.budget_ms is None else f"{v.budget_ms:.0f}",
-            f"[{style}]{shown}[/]" if style else shown,
-        )
+    styles = {"within": "green", "over": "bold red", "no budget": "bold red"}
+    for row in coldstart_rows(bench):
+        shown = row[-1]
+        style = styles.get(shown, "")
+        table.add_row(*row[:-1], f"[{style}]{shown}[/]" if style else shown)
     return table
 
 

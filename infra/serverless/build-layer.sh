@@ -3,6 +3,8 @@
 # (infra/serverless/export-requirements.sh > infra/serverless/layer/requirements.txt), as
 # Linux x86_64 CPython 3.11 wheels whatever machine builds it. Run before `serverless deploy`;
 # `serverless package` in the tests runs without it and the layer then holds the manifest only.
+# Every module is compiled for Python 3.11 (unchecked-hash .pyc, as /opt is read-only in Lambda)
+# by bytecode.py, which finds a 3.11 interpreter when the one running it is not.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 UV=$(command -v uv || echo "$HOME/.local/bin/uv")
@@ -10,5 +12,5 @@ rm -rf "$here/layer/python"
 "$UV" pip install --quiet --target "$here/layer/python" \
   --python-platform x86_64-manylinux_2_17 --python-version 3.11 \
   --no-compile -r "$here/layer/requirements.txt"
-find "$here/layer/python" -depth -name "__pycache__" -type d -exec rm -rf {} +
+python3 "$here/bytecode.py" --runtime python3.11 --prefix /opt/python "$here/layer/python" >/dev/null
 du -sh "$here/layer/python"

@@ -3,10 +3,13 @@ accepts the CloudFormation it produces, and the template and artifacts keep the 
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import marshal
 import os
 import shutil
 import subprocess
+import sys
 import tomllib
 import zipfile
 from pathlib import Path
@@ -266,8 +269,10 @@ def test_serverless_package_artifacts_hold_only_what_each_function_needs(
         assert f"{fn.module.replace('.', '/')}.py" in files, name
         tops = {f.split("/")[0] for f in files}
         assert tops <= {"shared", "functions", "dashboard", "openapi.json"}, (name, tops)
-        assert not any("__pycache__" in f or "/migrations/" in f for f in files), name
-        modules = {f for f in files if f.startswith("functions/") and f.count("/") == 2}
+        assert not any("/migrations/" in f for f in files), name
+        sources = sorted(f for f in files if f.endswith(".py"))
+        assert sorted(f for f in files if f.endswith(".pyc")) == sorted(map(_cached, sources))
+        modules = {f for f in sources if f.startswith("functions/") and f.count("/") == 2}
         assert modules <= {
             f"{fn.module.replace('.', '/')}.py",
             "functions/api/__init__.py",
@@ -277,12 +282,35 @@ def test_serverless_package_artifacts_hold_only_what_each_function_needs(
     dashboard, _ = _unzipped(packaged / "dashboard.zip")
     assert not any(f.startswith("dashboard/static/") for f in dashboard)
     docs, _ = _unzipped(packaged / "docs.zip")
-    assert sorted(docs) == [
-        "functions/__init__.py",
-        "functions/api/__init__.py",
-        "functions/api/docs.py",
-        "openapi.json",
-    ]
+    modules = ["functions/__init__.py", "functions/api/__init__.py", "functions/api/docs.py"]
+    assert sorted(docs) == sorted([*modules, *map(_cached, modules), "openapi.json"])
+
+
+def _cached(source: str) -> str:
+    """Where the runtime's Python looks for a module's bytecode."""
+    folder, _, name = source.rpartition("/")
+    return f"{folder}/__pycache__/{name.removesuffix('.py')}.cpython-311.pyc"
+
+
+def test_serverless_package_ships_bytecode_compiled_for_the_runtime(
+    packaged: Path, table: Table
+) -> None:
+    """Every module in every function zip has a .pyc of Python 3.11 that the read-only
+    /var/task needs no rewrite of: hash-based and unchecked (zips keep no usable mtime), its
+    hash that of the source beside it, tracebacks naming /var/task."""
+    assert sys.version_info[:2] == (3, 11)  # MAGIC_NUMBER below is the runtime's
+    for name in table.functions:
+        with zipfile.ZipFile(packaged / f"{name}.zip") as zf:
+            sources = [n for n in zf.namelist() if n.endswith(".py")]
+            assert sources, name
+            for source in sources:
+                pyc = zf.read(_cached(source))
+                assert pyc[:4] == importlib.util.MAGIC_NUMBER, (name, source)
+                flags = int.from_bytes(pyc[4:8], "little")
+                assert flags == 0b01, (name, source, "expected hash-based, unchecked")
+                assert pyc[8:16] == importlib.util.source_hash(zf.read(source)), (name, source)
+                code = marshal.loads(pyc[16:])
+                assert code.co_filename == f"/var/task/{source}", (name, code.co_filename)
 
 
 def test_serverless_package_layer_holds_the_locked_runtime_dependencies_only() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from emulator.bench.coldstart import BASELINE as BARE_START
-from emulator.bench.coldstart import TABLE
+from emulator.bench.coldstart import TABLE, UNCOMPILED
 from emulator.bench.report import BenchOptions
 from emulator.bench.stack import DISPATCH_CONCURRENCY
 from emulator.table import load_table
@@ -71,11 +71,17 @@ def test_bench_all_quick_writes_a_valid_report(tmp_path: Path) -> None:
     cold = benchmarks["coldstart"]
     assert (cold["baseline"], cold["kind"]) == (BARE_START, "coldstart")
     functions = sorted(load_table(TABLE).functions)
-    _check_ratios(cold, [BARE_START, *functions], quick.cold_runs, 1)
-    budgets = {v["name"]: v["budget_ms"] for v in cold["variants"]}
-    assert budgets.pop(BARE_START) is None
-    assert sorted(budgets) == functions
-    assert all(b > 0 for b in budgets.values())
+    uncompiled = [f"{name} ({UNCOMPILED})" for name in functions]
+    _check_ratios(cold, [BARE_START, *functions, *uncompiled], quick.cold_runs, 1)
+    budgets = {v["name"]: v["budget_ms"] for v in cold["variants"] if v["budget_ms"]}
+    assert sorted(budgets) == functions  # compiled starts only
+    starts = {v["name"]: v["start"] for v in cold["variants"] if v["start"]}
+    for name in functions:  # each start says whether bytecode was there, and it was as staged
+        compiled, bare = starts[name], starts[f"{name} ({UNCOMPILED})"]
+        assert (compiled["function"], compiled["how"]) == (name, "bytecode")
+        assert compiled["compiled"] == compiled["modules"] > 0
+        assert (bare["how"], bare["compiled"]) == (UNCOMPILED, 0)
+        assert bare["modules"] > 0
     dashboard = benchmarks["dashboard"]
     assert dashboard["baseline"] == "404 page (layout only)"
     assert "1,000 documents" in dashboard["description"]
