@@ -33,7 +33,7 @@ has() {
 }
 
 # PostgreSQL's server binaries, all four from one version: on PATH, or in any of Debian's
-# versioned folders (the emulator's emulator/services/postgres.py looks in the same places).
+# versioned folders (the emulator's emulator/stack/services/postgres.py looks in the same places).
 has_postgres() {
   local dir
   for dir in "$root"/usr/lib/postgresql/*/bin; do

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from emulator.services.ports import free_port
+from emulator.stack.services.ports import free_port
 from shared.errors import ConfigError
 
 LOCALSTACK = "127.0.0.1:4566"

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from emulator.services.ports import free_port
+from emulator.stack.services.ports import free_port
 from emulator.table import load_table
 from tests.conftest import ROOT
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from emulator.services.postgres import bin_dir
-from emulator.services.redis import redis_binary
+from emulator.stack.services.postgres import bin_dir
+from emulator.stack.services.redis import redis_binary
 from shared.errors import ConfigError
 from tests.conftest import ROOT
 

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from emulator.bench.coldstart import (
+from emulator.table import load_table
+from shared.errors import ConfigError
+from tools.bench.coldstart import (
     BASELINE,
     BUDGETS,
     TABLE,
@@ -17,10 +19,8 @@ from emulator.bench.coldstart import (
     over_budget,
     probe_of,
 )
-from emulator.bench.load import BenchError
-from emulator.bench.report import COMPILED, Measurement, Report, Start, to_benchmark, validate
-from emulator.table import load_table
-from shared.errors import ConfigError
+from tools.bench.load import BenchError
+from tools.bench.report import COMPILED, Measurement, Report, Start, to_benchmark, validate
 
 
 def test_probes_of_the_real_table() -> None:

@@ -1,0 +1,78 @@
+"""How benchmark results look in a terminal: progress bars while measuring, a table per
+benchmark, and one line per variant set against its baseline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, TaskID
+from rich.table import Table as RichTable
+
+from tools.bench.report import COLDSTART_COLUMNS, Benchmark, Report, Variant, coldstart_rows
+
+
+class ProgressMeter:
+    """A rich progress bar per measured variant."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task: TaskID | None = None
+
+    def start(self, label: str, total: int) -> None:
+        self.task = self.progress.add_task(label, total=total)
+
+    def advance(self) -> None:
+        if self.task is not None:
+            self.progress.advance(self.task)
+
+
+def show_coldstart(bench: Benchmark) -> RichTable:
+    table = RichTable(
+        *COLDSTART_COLUMNS,
+        title=f"{bench.name} (fresh process → first response; ratio = {bench.baseline} ÷ it)",
+    )
+    styles = {"within": "green", "over": "bold red", "no budget": "bold red"}
+    for row in coldstart_rows(bench):
+        shown = row[-1]
+        style = styles.get(shown, "")
+        table.add_row(*row[:-1], f"[{style}]{shown}[/]" if style else shown)
+    return table
+
+
+def show(report: Report) -> None:
+    out = Console()
+    for bench in report.benchmarks:
+        if bench.kind == "coldstart":
+            out.print(show_coldstart(bench))
+            continue
+        table = RichTable(
+            "variant",
+            "requests",
+            "concurrency",
+            "req/s",
+            "p50 ms",
+            "p99 ms",
+            "ratio",
+            title=f"{bench.name} (ratio = req/s ÷ {bench.baseline})",
+        )
+        for v in bench.variants:
+            table.add_row(
+                v.name,
+                str(v.requests),
+                str(v.concurrency),
+                f"{v.rps:.0f}",
+                f"{v.p50_ms:.2f}",
+                f"{v.p99_ms:.2f}",
+                f"{v.ratio:.2f}",
+            )
+        out.print(table)
+
+
+def echo_against(bench: Benchmark, line: Callable[[Variant, Variant], str]) -> None:
+    """One line per variant other than the baseline: `line(variant, baseline)`."""
+    base = next(v for v in bench.variants if v.name == bench.baseline)
+    for v in bench.variants:
+        if v is not base:
+            typer.echo(line(v, base))
