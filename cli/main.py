@@ -202,10 +202,41 @@ def openapi(
         typer.echo(text, nl=False)
 
 
+@app.command("package")
+def package_functions(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="The package folder (default: .quarry/package)."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Build even when nothing changed.")] = False,
+) -> None:
+    """Build what `serverless deploy` uploads: the dependencies layer from the locked runtime
+    dependencies (infra/serverless/build-layer.sh), then every function's zip and the
+    CloudFormation template (`serverless package`), with bytecode for Python 3.11; unpacked
+    beside them as Lambda unpacks them. Reused while nothing it is built from changed.
+    Deploy exactly these files with `serverless deploy --package FOLDER`."""
+    from emulator.artefacts.build import package
+    from emulator.artefacts.stack import PACKAGE
+
+    try:
+        built = package(out or PACKAGE, lambda line: console.print(line), force=force)
+    except QuarryError as exc:
+        raise fail(exc) from None
+    zips = sorted(p.name for p in built.folder.glob("*.zip"))
+    verdict = "unchanged since the last build, reused" if built.reused else "built"
+    console.print(f"{len(zips)} packages {verdict} in {built.folder}: {', '.join(zips)}")
+
+
 @app.command()
 def parity(
     table: TableOpt = TABLE,
-    mode: Annotated[str, typer.Option(help="dev (`quarry dev`) or stack (`quarry up`).")] = "dev",
+    mode: Annotated[
+        str,
+        typer.Option(
+            help="dev (`quarry dev`), stack (`quarry up`) or aws (`quarry up --aws`, functions "
+            "from their packages in execution environments)."
+        ),
+    ] = "dev",
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
 ) -> None:
     """What serverless.yml asks that the emulator cannot honour locally, per function."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
@@ -13,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import Message, Receive, Scope, Send
 
 from emulator.apigw import HttpRequest, from_result, to_event
+from emulator.execution.client import FunctionError, ThrottledError
 from emulator.openapi import DOCS_HTML, merge, render
 from emulator.routing import Match, Router
 from emulator.table import Table, load_handler
@@ -24,6 +26,7 @@ from shared.ports import current
 
 log = get_logger("quarry.gateway")
 Mode = Literal["event", "asgi"]
+INTEGRATION_TIMEOUT_S = 30.0  # API Gateway HTTP API's longest wait for a Lambda integration
 
 
 def _problem(
@@ -48,15 +51,20 @@ class Gateway:
         mode: Mode = "event",
         threads: int = 16,
         max_body_bytes: int | None = None,
+        handlers: Mapping[str, Any] | None = None,
     ) -> None:
-        """`max_body_bytes` None reads QUARRY_MAX_BODY_BYTES from the installed runtime."""
+        """`max_body_bytes` None reads QUARRY_MAX_BODY_BYTES from the installed runtime.
+        `handlers` are the functions' handlers when they run elsewhere (execution
+        environments, emulator/execution): they count their own concurrency then."""
         self.table = table
         self.mode = mode
         self.max_body_bytes = max_body_bytes
         self.router = Router(table.http())
-        self.handlers: dict[str, Any] = {}
+        self.remote = handlers is not None
+        self.handlers: dict[str, Any] = dict(handlers or {})
         for fn in table.http():
-            self.handlers[fn.name] = load_handler(fn)[0]
+            if fn.name not in self.handlers:
+                self.handlers[fn.name] = load_handler(fn)[0]
         self.executor = ThreadPoolExecutor(threads, "lambda", initializer=thread_loop)
         self._openapi: bytes | None = None
 
@@ -93,7 +101,7 @@ class Gateway:
             return
         fn = match.function
         token = None
-        if fn.reserved_concurrency:
+        if fn.reserved_concurrency and not self.remote:
             limiter = current().limiter
             token = await limiter.acquire(fn.name, fn.reserved_concurrency, fn.timeout + 1)
             if token is None:
@@ -153,13 +161,36 @@ class Gateway:
         loop = asyncio.get_running_loop()
         call = loop.run_in_executor(self.executor, handler, event, context)
         try:
-            response = from_result(await asyncio.wait_for(call, fn.timeout))
+            # In an execution environment Lambda enforces the function's timeout, after any
+            # cold start; API Gateway waits for it up to its own integration timeout.
+            waits = max(fn.timeout, INTEGRATION_TIMEOUT_S) if self.remote else fn.timeout
+            response = from_result(await asyncio.wait_for(call, waits))
         except TimeoutError:
             # The handler's thread runs on (a thread cannot be killed; Lambda would freeze
             # the sandbox), but the caller gets its 504 on time, as from API Gateway.
             metrics.TIMEOUTS.labels(fn.name).inc()
             log.error("Task timed out after %.2f seconds", fn.timeout)
             response = _timed_out(fn.name, fn.timeout, context.aws_request_id)
+        except FunctionError as exc:  # in an execution environment: Lambda's error, as is
+            log.error("function %s failed: %s", fn.name, exc, extra={"error_type": exc.error_type})
+            if exc.timed_out:
+                response = _timed_out(fn.name, fn.timeout, context.aws_request_id)
+            else:
+                response = _problem(
+                    502,
+                    "Bad gateway",
+                    f"function {fn.name} failed ({exc.error_type}); see its logs",
+                    context.aws_request_id,
+                )
+        except ThrottledError:
+            response = _problem(
+                429,
+                "Too many requests",
+                f"function {fn.name} is at its reserved concurrency "
+                f"({fn.reserved_concurrency}); retry shortly",
+                context.aws_request_id,
+            )
+            response[1].append(("retry-after", "1"))
         except Exception:  # the function crashed: API Gateway answers 502, and so do we
             log.exception("function %s failed", fn.name)
             response = _problem(

@@ -13,9 +13,9 @@ from rich.table import Table as RichTable
 from emulator.table import read_document
 from shared.errors import ConfigError
 
-Mode = Literal["dev", "stack"]
+Mode = Literal["dev", "stack", "aws"]
 Honoured = Literal["yes", "partly", "no"]
-MODES: tuple[Mode, ...] = ("dev", "stack")
+MODES: tuple[Mode, ...] = ("dev", "stack", "aws")
 ALL = "*"  # the row is about every function (provider-wide or the platform itself)
 EMULATED_EVENTS = {"httpApi", "sqs", "schedule"}
 RECLAIM_MARGIN_S = 5  # emulator.stack.worker.RECLAIM_MARGIN_S (a test keeps them equal): that
@@ -55,11 +55,13 @@ def _queue_props(arn: Any, resources: dict[str, Any]) -> dict[str, Any]:
     return _map(queue.get("Properties"))
 
 
-def _environment(name: str, env: Any) -> list[Row]:
+def _environment(name: str, env: Any, mode: Mode) -> list[Row]:
     if not isinstance(env, dict) or not env:
         return []
     ssm = sum(1 for v in env.values() if isinstance(v, str) and "${ssm:" in v)
     deployed = ", ".join(sorted(env)) + (f" ({ssm} from SSM parameters)" if ssm else "")
+    if mode == "aws":
+        return [Row(name, "environment", deployed, _ENV_AWS, "yes")]
     local = "QUARRY_* variables and quarry.toml instead (`quarry config show`)"
     return [Row(name, "environment", deployed, local, "no")]
 
@@ -69,16 +71,27 @@ def _provider_rows(provider: dict[str, Any], mode: Mode) -> list[Row]:
     if provider.get("vpc"):
         rows.append(Row(ALL, "vpc", "provider-wide", "host network, no VPC", "no"))
     if provider.get("layers"):
-        rows.append(Row(ALL, "layers", _names(provider["layers"]), _LAYERS, "no"))
-    rows += _environment(ALL, provider.get("environment"))
+        rows.append(_layers(ALL, provider["layers"], mode))
+    rows += _environment(ALL, provider.get("environment"), mode)
     role = _map(_map(provider.get("iam")).get("role"))
     statements = provider.get("iamRoleStatements") or role.get("statements")
-    if statements:
-        rows.append(Row(ALL, "iamRoleStatements", "IAM role", _IAM, "no"))
+    if statements or mode == "aws":
+        rows += _iam(mode)
     runtime = str(provider.get("runtime", "python3.11"))
     here = f"python{sys.version_info.major}.{sys.version_info.minor}"
     same: Honoured = "yes" if runtime == here else "partly"
-    rows.append(Row(ALL, "runtime", runtime, f"this interpreter, {here}", same))
+    local = f"this interpreter, {here}"
+    if mode == "aws":
+        local = f"{here} without site-packages, awslambdaric and boto3 (infra/lambda-runtime)"
+    rows.append(Row(ALL, "runtime", runtime, local, same))
+    if mode == "aws":
+        rows += [
+            Row(ALL, "database", "Postgres primary + replica", "local Postgres + replica", "yes"),
+            Row(ALL, "queue", "SQS", "SQS in moto's server", "yes"),
+            Row(ALL, "execution", "an environment per concurrent invocation", _ENVS, "yes"),
+            Row(ALL, "metrics", _METRICS, _NO_GRAFANA, "partly"),
+        ]
+        return rows
     if mode == "dev":
         rows += [
             Row(ALL, "database", "Postgres primary + replica", "SQLite file, one pool", "partly"),
@@ -100,6 +113,35 @@ def _provider_rows(provider: dict[str, Any], mode: Mode) -> list[Row]:
 
 _LAYERS = "not mounted; code and packages come from this checkout and its virtualenv"
 _IAM = "not enforced: local processes may call anything"
+_LAYERS_AWS = "its zip unpacked, python/ on the import path, as /opt/python"
+_IAM_AWS = (
+    "enforced: each function's role from the packaged template in moto (IAM enforcement on), "
+    "its calls signed with that role's session; a call it does not allow is AccessDenied"
+)
+_ENVS = (
+    "a process per environment from the function's zip, its layers and the runtime, polling "
+    "the Lambda Runtime API; reused while warm; cold start = new process"
+)
+_ENV_AWS = "the packaged template's variables; SSM parameters in the local AWS"
+
+
+def _layers(name: str, value: Any, mode: Mode) -> Row:
+    if mode == "aws":
+        return Row(name, "layers", _names(value), _LAYERS_AWS, "yes")
+    return Row(name, "layers", _names(value), _LAYERS, "no")
+
+
+def _iam(mode: Mode) -> list[Row]:
+    if mode != "aws":
+        return [Row(ALL, "iamRoleStatements", "IAM role", _IAM, "no")]
+    from emulator.aws.iam import COARSE
+
+    rows = [Row(ALL, "iamRoleStatements", "IAM roles per function", _IAM_AWS, "yes")]
+    rows += [
+        Row(ALL, f"iam: {action}", "checked by AWS", how, "partly")
+        for action, how in COARSE.items()
+    ]
+    return rows
 
 
 _METRICS = "Prometheus + Grafana (CloudWatch EMF lines in Lambda)"
@@ -114,6 +156,8 @@ def _names(value: Any) -> str:
 
 def _memory(name: str, memory: Any, queue: bool, mode: Mode) -> Row:
     deployed = f"{memory} MB"
+    if mode == "aws":
+        return Row(name, "memorySize", deployed, "enforced per environment: killed over it", "yes")
     if mode == "dev":
         return Row(name, "memorySize", deployed, "not enforced: one shared process", "no")
     if queue:
@@ -123,6 +167,9 @@ def _memory(name: str, memory: Any, queue: bool, mode: Mode) -> Row:
 
 def _visibility(name: str, timeout: Any, props: dict[str, Any], mode: Mode) -> Row:
     deployed = f"visibility timeout {props.get('VisibilityTimeout', 30)} s"
+    if mode == "aws":
+        local = "moto's queue; failed items back after a short backoff, then its dead letters"
+        return Row(name, "sqs redelivery", deployed, local, "partly")
     if mode == "dev":
         return Row(name, "sqs redelivery", deployed, "in-process: lost if the process dies", "no")
     local = f"reclaimed after timeout + {RECLAIM_MARGIN_S} s = {timeout + RECLAIM_MARGIN_S:g} s"
@@ -145,7 +192,7 @@ def _function_rows(
     if spec.get("vpc"):
         rows.append(Row(name, "vpc", "function VPC", "host network, no VPC", "no"))
     if spec.get("layers"):
-        rows.append(Row(name, "layers", _names(spec["layers"]), _LAYERS, "no"))
+        rows.append(_layers(name, spec["layers"], mode))
     if spec.get("provisionedConcurrency"):
         warm = f"{spec['provisionedConcurrency']} warm environments"
         rows.append(Row(name, "provisionedConcurrency", warm, _COLD_ONCE, "no"))
@@ -155,10 +202,14 @@ def _function_rows(
     memory = spec.get("memorySize") or provider.get("memorySize") or 1024
     timeout = spec.get("timeout") or provider.get("timeout") or 6
     rows.append(_memory(name, memory, queue, mode))
-    rows.append(Row(name, "timeout", f"{timeout} s", "enforced", "yes"))
-    rows += _environment(name, spec.get("environment"))
+    replaced = "enforced; the environment is replaced" if mode == "aws" else "enforced"
+    rows.append(Row(name, "timeout", f"{timeout} s", replaced, "yes"))
+    rows += _environment(name, spec.get("environment"), mode)
     if spec.get("iamRoleStatements"):
         rows.append(Row(name, "iamRoleStatements", "function role", _IAM, "no"))
+    if spec.get("role") and mode == "aws":
+        local = "its session's keys in its environment; SQS and SSM calls checked"
+        rows.append(Row(name, "role", str(spec["role"]), local, "yes"))
     for kind, body in events:
         if kind == "sqs":
             props = _queue_props(_map(body).get("arn"), resources)
@@ -171,11 +222,14 @@ _COLD_ONCE = "none kept warm: each process starts cold once"
 
 
 def to_mode(text: str) -> Mode:
-    """`dev` or `stack` (`up` names the stack too); anything else is a clear error."""
+    """`dev`, `stack` (`up` names the stack too) or `aws` (`quarry up --aws`, functions in
+    execution environments); anything else is a clear error."""
     if text == "dev":
         return "dev"
     if text in ("stack", "up"):
         return "stack"
+    if text == "aws":
+        return "aws"
     raise ConfigError(f"mode {text!r} is not one of {', '.join(MODES)}")
 
 
@@ -203,7 +257,8 @@ _STYLE = {"yes": "green", "partly": "yellow", "no": "bold red"}
 
 def to_rich(rows: list[Row], mode: Mode) -> RichTable:
     """The rows as a terminal table (`*` rows are about every function)."""
-    title = f"parity with AWS under `quarry {'up' if mode == 'stack' else 'dev'}`"
+    command = {"dev": "dev", "stack": "up", "aws": "up --aws"}[mode]
+    title = f"parity with AWS under `quarry {command}`"
     out = RichTable("function", "setting", "deployed", "local", "honoured", title=title)
     for r in rows:
         style = _STYLE[r.honoured]
@@ -224,5 +279,6 @@ def summary(rows: list[Row]) -> str:
 
 
 def startup_summary(table_path: Path, mode: str) -> str:
-    """The line `quarry dev` and `quarry up` print at start-up (mode "dev" or "stack")."""
+    """The line `quarry dev` and `quarry up` print at start-up (mode "dev", "stack" or
+    "aws")."""
     return summary(rows_for(table_path, to_mode(mode)))

@@ -55,10 +55,19 @@ async def invoke_scheduled(handler: Any, event: dict[str, Any], context: LambdaC
 
 
 async def tick(
-    rt: Runtime, targets: Sequence[Target], after: datetime, now: datetime, me: str
+    rt: Runtime,
+    targets: Sequence[Target],
+    after: datetime,
+    now: datetime,
+    me: str,
+    *,
+    source_runs: bool = True,
 ) -> list[str]:
-    """Fire everything due in (after, now]; returns what fired, for logs and tests."""
-    fired = [f"run:{run_id}" for run_id in await start_due_runs(rt, after, now, me)]
+    """Fire everything due in (after, now]; returns what fired, for logs and tests. Without
+    `source_runs` only the table's schedule events fire (EventBridge's part: in AWS the
+    ticker function starts source runs)."""
+    started = await start_due_runs(rt, after, now, me) if source_runs else []
+    fired = [f"run:{run_id}" for run_id in started]
     for target in targets:
         for due in due_times(target.expression, EPOCH, after, now):
             rule = f"function:{target.function.name}:{target.expression}"
@@ -86,16 +95,19 @@ async def run(
     relay_every_s: float = 2.0,
     clock: Clock = utcnow,
     sleep: Sleep = asyncio.sleep,
+    eventbridge_only: bool = False,
 ) -> None:
-    """Tick until cancelled; also relays outbox rows left unsent (a crash, a queue outage)."""
+    """Tick until cancelled; also relays outbox rows left unsent (a crash, a queue outage)
+    and starts due source runs, unless `eventbridge_only`: functions in execution
+    environments, where the ticker function does both, with its own role, as in AWS."""
     after = clock()
     last_relay = after
     while True:
         await sleep(every_s)
         now = clock()
         try:
-            await tick(rt, targets, after, now, me)
-            if (now - last_relay).total_seconds() >= relay_every_s:
+            await tick(rt, targets, after, now, me, source_runs=not eventbridge_only)
+            if not eventbridge_only and (now - last_relay).total_seconds() >= relay_every_s:
                 await outbox.relay(rt.db, rt.dispatcher)
                 outbound.kick(rt)  # run events to webhook subscribers
                 last_relay = now

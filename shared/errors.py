@@ -2,6 +2,7 @@
 
 QuarryError                 500  unexpected failure inside the platform
 ├── ConfigError             500  invalid settings or function table (stops start-up)
+├── AccessDeniedError       500  the function's role does not allow an AWS call it makes
 ├── BadRequestError         400  malformed input, e.g. a tampered cursor
 ├── NotFoundError           404  no such source, run or document
 ├── ConflictError           409  state forbids the action (a source with an active run)
@@ -35,6 +36,14 @@ class QuarryError(Exception):
 class ConfigError(QuarryError):
     title = "Invalid configuration"
     slug = "config"
+
+
+class AccessDeniedError(QuarryError):
+    """An AWS call the function's IAM role does not allow: a deployment mistake, never
+    retried into success, so not an outage (UnavailableError)."""
+
+    title = "Access denied"
+    slug = "access-denied"
 
 
 class BadRequestError(QuarryError):

@@ -15,10 +15,14 @@ from typing import Any
 
 from prometheus_client import start_http_server
 
+from emulator.artefacts.template import ACCOUNT
 from emulator.aws.poller import Handler, SqsPoller
 from emulator.aws.stack import aws_stack_runtime
+from emulator.execution.client import RemoteHandler
+from emulator.execution.client import endpoint as lambda_endpoint
 from emulator.table import load_handler, load_table
 from shared import ports
+from shared.aws import client
 from shared.config import load_settings
 from shared.dispatch.sqs import SqsDispatcher
 from shared.handlers.invocation import declare_memory
@@ -45,33 +49,60 @@ def limited(handler: Handler, memory_size_mb: int) -> Handler:
     return checked
 
 
-async def work(stage: str, metrics_port: int, table_path: Path) -> None:
-    settings = load_settings(os.environ, Path("quarry.toml"))
-    configure_logging(settings.log_level)
-    table = load_table(table_path)
-    fn = table.functions[stage]
-    handler, _ = load_handler(fn)
-    declare_memory(fn.name, fn.memory)
-    runtime = aws_stack_runtime(settings)
-    ports.install(runtime)
-    assert isinstance(runtime.dispatcher, SqsDispatcher)
-    url = await asyncio.to_thread(runtime.dispatcher.queue_url, stage)
-    poller = SqsPoller(
-        runtime.dispatcher.client,
-        fn,
-        limited(handler, fn.memory),
-        url,
-        wait_s=1,
-        retry_delay_s=settings.retry_backoff_s,
-    )
-    start_http_server(metrics_port, addr=settings.bind_host)
+def queue_url(endpoint: str, name: str) -> str:
+    """The URL of queue `name` in the local AWS, as an event source mapping knows it from the
+    queue's ARN: no GetQueueUrl call, which the function's role need not allow."""
+    return f"http://{endpoint}/{ACCOUNT}/{name}"
+
+
+async def _poll(poller: SqsPoller, metrics_port: int, bind_host: str, stage: str) -> None:
+    start_http_server(metrics_port, addr=bind_host)
     finish = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, finish.set)
     log.info("sqs worker ready", extra={"stage": stage, "metrics_port": metrics_port})
+    await poller.run(finish)  # on SIGTERM: the batch in hand finishes, then it stops
+
+
+async def work(stage: str, metrics_port: int, table_path: Path) -> None:
+    settings = load_settings(os.environ, Path("quarry.toml"))
+    configure_logging(settings.log_level)
+    table = load_table(table_path)
+    fn = table.functions[stage]
+    url = lambda_endpoint()
+    if url is not None and settings.aws_endpoint:
+        # The function runs in execution environments: this process is only its event
+        # source mapping, polling with the function's role (AWS_PROFILE) as Lambda's does.
+        sqs = client("sqs", settings.aws_endpoint)
+        name = settings.sqs_queue_prefix + stage
+        remote = RemoteHandler(url, fn.name, "sqs", fn.timeout)
+        poller = await asyncio.to_thread(
+            SqsPoller,
+            sqs,
+            fn,
+            remote,
+            queue_url(settings.aws_endpoint, name),
+            wait_s=1,
+            retry_delay_s=settings.retry_backoff_s,
+        )
+        await _poll(poller, metrics_port, settings.bind_host, stage)
+        return
+    handler, _ = load_handler(fn)
+    declare_memory(fn.name, fn.memory)
+    runtime = aws_stack_runtime(settings)
+    ports.install(runtime)
+    assert isinstance(runtime.dispatcher, SqsDispatcher)
+    poller = SqsPoller(
+        runtime.dispatcher.client,
+        fn,
+        limited(handler, fn.memory),
+        await asyncio.to_thread(runtime.dispatcher.queue_url, stage),
+        wait_s=1,
+        retry_delay_s=settings.retry_backoff_s,
+    )
     try:
-        await poller.run(finish)  # on SIGTERM: the batch in hand finishes, then it stops
+        await _poll(poller, metrics_port, settings.bind_host, stage)
     finally:
         await runtime.db.dispose()
 

@@ -56,6 +56,7 @@ async def _up(
     reload: bool = True,
     workers: list[str] | None = None,
     aws: bool = False,
+    in_process: bool = False,
 ) -> int:
     # The stack's machinery is imported here, so `quarry --help` and `ps` stay quick.
     from emulator.parity import startup_summary
@@ -71,7 +72,20 @@ async def _up(
         )
         return 2
     table = load_table(table_path)
-    shape = Shape(api, web, parse_workers(workers or [], [f.name for f in table.stages()]), aws)
+    stages = parse_workers(workers or [], [f.name for f in table.stages()])
+    artefacts = None
+    if aws and not in_process:
+        from emulator.artefacts.stack import prepare
+
+        with console.status("packaging the functions as `serverless deploy` would…"):
+            artefacts = await asyncio.to_thread(prepare, table_path, _say)
+        if reload:
+            _say(
+                "hot reload is off: functions run from their packages (run `quarry up --aws` "
+                "again to package changes, or add --in-process)"
+            )
+            reload = False
+    shape = Shape(api, web, stages, aws, artefacts)
     specs, entry = services(STATE, table, shape, table_path)
     supervisor = Supervisor(specs, STATE, lambda line: console.print(f"[yellow]{line}[/]"))
     stop = asyncio.Event()
@@ -91,7 +105,12 @@ async def _up(
     if start.done() and start.exception() is None:
         supervisor.save(ready=True)
         _print_table(supervisor, entry, time.monotonic() - started, reload)
-        console.print(startup_summary(table_path, "stack"))
+        console.print(startup_summary(table_path, "aws" if aws else "stack"))
+        if artefacts is not None:
+            from emulator.artefacts.stack import init_report
+
+            for line in await asyncio.to_thread(init_report, supervisor):
+                console.print(line, soft_wrap=True)
         watcher = None
         if reload:
             watcher = asyncio.create_task(reload_on_change(supervisor, table_path, _say))
@@ -170,14 +189,23 @@ def up(
             "--aws",
             help="SQS as the queue, in a local AWS emulator (moto's server, from the optional "
             "extra quarry\\[aws-local], or a running LocalStack), polled per stage as Lambda's "
-            "event source mappings do.",
+            "event source mappings do. Functions run from their packages in execution "
+            "environments like Lambda's, with their IAM roles enforced.",
+        ),
+    ] = False,
+    in_process: Annotated[
+        bool,
+        typer.Option(
+            "--in-process",
+            help="With --aws: run handlers inside the gateway and worker processes, from this "
+            "checkout (quicker to start, hot reload), instead of from their packages.",
         ),
     ] = False,
 ) -> None:
     """Run the full topology: nginx, API and dashboard instances, a worker per stage, a
     scheduler, Redis (queue and cache), Postgres primary + replica, Prometheus."""
     try:
-        code = asyncio.run(_up(api, web, table.resolve(), reload, workers, aws))
+        code = asyncio.run(_up(api, web, table.resolve(), reload, workers, aws, in_process))
     except QuarryError as exc:
         console.print(f"[bold red]error:[/] {escape(exc.detail)}")
         code = 2

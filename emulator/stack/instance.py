@@ -10,6 +10,8 @@ from pathlib import Path
 
 import uvicorn
 
+from emulator.execution.client import endpoint as lambda_endpoint
+from emulator.execution.client import remote_handlers
 from emulator.gateway import Gateway
 from emulator.stack.runtime import process_runtime
 from emulator.table import functions_for, load_table
@@ -32,7 +34,12 @@ async def serve(role: str, port: int, table_path: Path) -> None:
     hosted = functions_for(table, role)
     for fn in hosted.functions.values():
         declare_memory(fn.name, fn.memory)
-    gateway = Gateway(hosted)
+    url = lambda_endpoint()
+    handlers = None
+    if url is not None:  # the functions run in execution environments (`quarry up --aws`)
+        timeouts = {fn.name: fn.timeout for fn in hosted.http()}
+        handlers = remote_handlers(url, timeouts, "http")
+    gateway = Gateway(hosted, handlers=handlers)
     config = uvicorn.Config(
         gateway,
         host=settings.bind_host,

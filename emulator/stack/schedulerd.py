@@ -9,10 +9,13 @@ import signal
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import start_http_server
 
 from emulator import scheduler
+from emulator.execution.client import endpoint as lambda_endpoint
+from emulator.execution.client import remote_handlers
 from emulator.stack.runtime import process_runtime
 from emulator.table import load_handler, load_table
 from shared import ports
@@ -26,14 +29,22 @@ async def run(port: int, table_path: Path) -> None:
     settings = load_settings(os.environ, Path("quarry.toml"))
     configure_logging(settings.log_level)
     table = load_table(table_path)
-    handlers = {fn.name: load_handler(fn)[0] for fn in table.functions.values() if fn.schedules}
+    scheduled = [fn for fn in table.functions.values() if fn.schedules]
+    url = lambda_endpoint()
+    handlers: dict[str, Any]
+    if url is not None:  # the functions run in execution environments: invoke them there
+        handlers = dict(remote_handlers(url, {fn.name: fn.timeout for fn in scheduled}, "schedule"))
+    else:
+        handlers = {fn.name: load_handler(fn)[0] for fn in scheduled}
     runtime, queue = process_runtime(settings, table)
     ports.install(runtime)
     await queue.startup()
     start_http_server(port, addr=settings.bind_host)
     targets = scheduler.targets_of([table.functions[n] for n in handlers], handlers)
     me = f"scheduler-{socket.gethostname()}-{os.getpid()}"
-    task = asyncio.create_task(scheduler.run(runtime, targets, me))
+    task = asyncio.create_task(
+        scheduler.run(runtime, targets, me, eventbridge_only=url is not None)
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -41,6 +41,7 @@ class Service:
     oneshot: bool = False
     drain_s: float = 10.0
     cwd: Path | None = None
+    ready_deadline_s: float | None = None  # longer than the stack's default, when it needs
 
 
 @dataclass
@@ -118,7 +119,10 @@ class Supervisor:
                 proc = await self._spawn(svc)
                 self.running[svc.name] = Running(svc, proc, self.logs / f"{svc.name}.log")
             await asyncio.gather(
-                *(self._await_ready(self.running[s.name], deadline_s) for s in members)
+                *(
+                    self._await_ready(self.running[s.name], s.ready_deadline_s or deadline_s)
+                    for s in members
+                )
             )
             for svc in members:
                 if svc.oneshot:

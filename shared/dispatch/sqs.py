@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 from collections.abc import Sequence
 from typing import Any
 
 from shared.dispatch import REQUEST_ID_ATTRIBUTE
-from shared.errors import ConfigError, UnavailableError
-from shared.logs import request_id_var
+from shared.errors import AccessDeniedError, ConfigError, UnavailableError
+from shared.logs import function_var, get_logger, request_id_var
+
+log = get_logger("quarry.sqs")
 
 BATCH_MAX = 10  # SendMessageBatch entries per call
 DEAD_LETTER_SUFFIX = "-dlq"  # serverless.yml names a stage's dead-letter queue so
@@ -42,6 +45,8 @@ class SqsDispatcher:
         except Exception as exc:  # botocore's errors are not importable without boto3
             if "NonExistentQueue" in type(exc).__name__ or "NonExistentQueue" in str(exc):
                 raise ConfigError(f"SQS queue {name!r} of stage {stage!r} does not exist") from exc
+            if is_access_denied(exc):
+                raise self._denied("sqs:GetQueueUrl", name) from exc
             raise UnavailableError(f"SQS is unreachable: {exc}") from exc
         with self._lock:
             self._urls[key] = url
@@ -65,6 +70,8 @@ class SqsDispatcher:
             try:
                 reply = self.client.send_message_batch(QueueUrl=url, Entries=entries)
             except Exception as exc:
+                if is_access_denied(exc):
+                    raise self._denied("sqs:SendMessage", url) from exc
                 raise UnavailableError(f"SQS refused messages for {stage!r}: {exc}") from exc
             failed = reply.get("Failed") or []
             if failed:
@@ -72,6 +79,16 @@ class SqsDispatcher:
                 raise UnavailableError(
                     f"SQS did not accept {len(failed)} message(s) for {stage!r}: {reasons}"
                 )
+
+    def _denied(self, action: str, queue: str) -> AccessDeniedError:
+        """The role may not `action` on the queue (a URL or a name): logged once here, naming
+        the function (AWS_LAMBDA_FUNCTION_NAME in Lambda), the action and the queue's ARN."""
+        region = str(getattr(getattr(self.client, "meta", None), "region_name", "") or "")
+        error = AccessDeniedError(
+            f"AccessDenied: {function_name()} may not {action} on {queue_arn(queue, region)}"
+        )
+        log.error(error.detail, extra={"action": action, "resource": queue_arn(queue, region)})
+        return error
 
     async def send(self, stage: str, bodies: Sequence[dict[str, Any]]) -> None:
         await asyncio.to_thread(self.send_now, stage, list(bodies))
@@ -117,3 +134,21 @@ def _attributes(request_id: str | None) -> dict[str, Any]:
     if not request_id:
         return {}
     return {REQUEST_ID_ATTRIBUTE: {"DataType": "String", "StringValue": request_id}}
+
+
+def is_access_denied(exc: BaseException) -> bool:
+    """botocore's ClientError for a call the caller's policies do not allow."""
+    code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+    return code in ("AccessDenied", "AccessDeniedException") or "AccessDenied" in str(exc)
+
+
+def queue_arn(queue: str, region: str) -> str:
+    """`http://host/ACCOUNT/NAME` (or a bare name) as arn:aws:sqs:REGION:ACCOUNT:NAME."""
+    parts = queue.rstrip("/").split("/")
+    account = parts[-2] if len(parts) >= 2 and parts[-2].isdigit() else "*"
+    return f"arn:aws:sqs:{region or '*'}:{account}:{parts[-1]}"
+
+
+def function_name() -> str:
+    """The function making the call: Lambda names it in AWS_LAMBDA_FUNCTION_NAME."""
+    return os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or function_var.get() or "this process"
