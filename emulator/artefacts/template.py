@@ -76,13 +76,16 @@ def artefacts(template: Mapping[str, Any], service: str, stage: str) -> dict[str
         name = str(props.get("FunctionName", logical)).removeprefix(prefix)
         variables = (props.get("Environment") or {}).get("Variables") or {}
         reserved = props.get("ReservedConcurrentExecutions")
+        code = _zip_stem(props.get("Code") or {}, logical)
+        if not props.get("Handler"):
+            raise ConfigError(f"{logical}: no Handler in the packaged template")
         out[name] = Artefact(
             name=name,
             handler=str(props["Handler"]),
             runtime=str(props.get("Runtime", "")),
             timeout=float(props.get("Timeout", 6)),
             memory=int(props.get("MemorySize", 1024)),
-            code=_zip_stem(props.get("Code") or {}, logical),
+            code=code,
             layers=tuple(layers[ref] for ref in map(_ref, props.get("Layers") or []) if ref),
             role=_ref(props.get("Role")),
             environment={str(k): str(v) for k, v in variables.items()},

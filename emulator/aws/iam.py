@@ -36,12 +36,15 @@ BATCH_OF = {
     "sqs:DeleteMessage": "sqs:DeleteMessageBatch",
     "sqs:ChangeMessageVisibility": "sqs:ChangeMessageVisibilityBatch",
 }
-# moto authorises SSM calls against the resource "*", not the parameter's ARN, so a grant
-# scoped to parameters would deny every read: SSM statements are widened to "*" locally.
-RESOURCE_BLIND = ("ssm:",)
+# moto authorises these against the resource "*", not the ARN they act on (SSM does not name
+# parameters to its check; GetQueueUrl names a queue by QueueName, which moto's check does not
+# read), so a grant scoped to a resource would deny them: they are granted on "*" locally.
+RESOURCE_BLIND = ("ssm:", "sqs:GetQueueUrl")
 COARSE = {
     "ssm:GetParameters": "checked for the action only: moto does not match the parameter "
     "against the grant's Resource (Quarry grants SSM statements on * locally)",
+    "sqs:GetQueueUrl": "checked for the action only: moto does not match the queue against "
+    "the grant's Resource (Quarry grants it on * to a role the template grants it to)",
     "sqs:SendMessageBatch, sqs:DeleteMessageBatch, sqs:ChangeMessageVisibilityBatch": "moto "
     "checks the batch action by its own name, AWS by the single action's: each is granted "
     "where the template grants the single action",
@@ -57,12 +60,18 @@ def _as_list(value: Any) -> list[Any]:
 def for_moto(document: Mapping[str, Any]) -> dict[str, Any]:
     """A resolved policy document adapted to moto's checks (see COARSE)."""
     out = copy.deepcopy(dict(document))
+    statements: list[dict[str, Any]] = []
     for statement in _as_list(out.get("Statement", [])):
         actions = [str(a) for a in _as_list(statement.get("Action", []))]
         extra = [BATCH_OF[a] for a in actions if a in BATCH_OF and BATCH_OF[a] not in actions]
-        statement["Action"] = actions + extra
-        if actions and all(a.startswith(RESOURCE_BLIND) for a in actions):
-            statement["Resource"] = "*"
+        actions += extra
+        blind = [a for a in actions if a.startswith(RESOURCE_BLIND)]
+        scoped = [a for a in actions if a not in blind]
+        if scoped:
+            statements.append({**statement, "Action": scoped})
+        if blind:
+            statements.append({**statement, "Action": blind, "Resource": "*"})
+    out["Statement"] = statements
     return out
 
 

@@ -52,6 +52,9 @@ class RemoteHandler:
         # the service answers within the function's timeout (plus a cold start's init)
         self.client = httpx.Client(timeout=timeout_s + 90, trust_env=False)
 
+    def close(self) -> None:
+        self.client.close()
+
     def __call__(self, event: dict[str, Any], context: Any) -> Any:
         try:
             reply = self.client.post(

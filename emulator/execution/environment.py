@@ -99,6 +99,13 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def exit_reason(code: int) -> str:
+    """A process's end as Lambda words it: `signal: killed`, `exit status 1`."""
+    if code < 0:
+        return f"signal: {(signal.strsignal(-code) or str(-code)).lower()}"
+    return f"exit status {code}"
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
@@ -274,11 +281,7 @@ class Environment:
     async def _watch_exit(self) -> None:
         assert self.process is not None
         code = await self.process.wait()
-        reason = (
-            f"signal: {signal.Signals(-code).name.lower().removeprefix('sig')}"
-            if code < 0
-            else f"exit status {code}"
-        )
+        reason = exit_reason(code)
         exited = failure("Runtime.ExitError", f"Runtime exited with error: {reason}")
         if not self.initialised.done():
             self.initialised.set_result(exited)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -18,6 +19,7 @@ from shared.logs import function_var, get_logger, request_id_var
 log = get_logger("quarry.sqs")
 
 BATCH_MAX = 10  # SendMessageBatch entries per call
+_CALLER = re.compile(r"arn:aws:(?:sts|iam)::(\d{12}):")  # in AccessDenied's message
 DEAD_LETTER_SUFFIX = "-dlq"  # serverless.yml names a stage's dead-letter queue so
 
 
@@ -46,7 +48,7 @@ class SqsDispatcher:
             if "NonExistentQueue" in type(exc).__name__ or "NonExistentQueue" in str(exc):
                 raise ConfigError(f"SQS queue {name!r} of stage {stage!r} does not exist") from exc
             if is_access_denied(exc):
-                raise self._denied("sqs:GetQueueUrl", name) from exc
+                raise self._denied(exc, "sqs:GetQueueUrl", name) from exc
             raise UnavailableError(f"SQS is unreachable: {exc}") from exc
         with self._lock:
             self._urls[key] = url
@@ -71,7 +73,7 @@ class SqsDispatcher:
                 reply = self.client.send_message_batch(QueueUrl=url, Entries=entries)
             except Exception as exc:
                 if is_access_denied(exc):
-                    raise self._denied("sqs:SendMessage", url) from exc
+                    raise self._denied(exc, "sqs:SendMessage", url) from exc
                 raise UnavailableError(f"SQS refused messages for {stage!r}: {exc}") from exc
             failed = reply.get("Failed") or []
             if failed:
@@ -80,14 +82,14 @@ class SqsDispatcher:
                     f"SQS did not accept {len(failed)} message(s) for {stage!r}: {reasons}"
                 )
 
-    def _denied(self, action: str, queue: str) -> AccessDeniedError:
+    def _denied(self, exc: Exception, action: str, queue: str) -> AccessDeniedError:
         """The role may not `action` on the queue (a URL or a name): logged once here, naming
         the function (AWS_LAMBDA_FUNCTION_NAME in Lambda), the action and the queue's ARN."""
         region = str(getattr(getattr(self.client, "meta", None), "region_name", "") or "")
-        error = AccessDeniedError(
-            f"AccessDenied: {function_name()} may not {action} on {queue_arn(queue, region)}"
-        )
-        log.error(error.detail, extra={"action": action, "resource": queue_arn(queue, region)})
+        caller = _CALLER.search(str(exc))  # the queue is the caller's account's
+        arn = queue_arn(queue, region, caller.group(1) if caller else "*")
+        error = AccessDeniedError(f"AccessDenied: {function_name()} may not {action} on {arn}")
+        log.error(error.detail, extra={"action": action, "resource": arn})
         return error
 
     async def send(self, stage: str, bodies: Sequence[dict[str, Any]]) -> None:
@@ -142,10 +144,12 @@ def is_access_denied(exc: BaseException) -> bool:
     return code in ("AccessDenied", "AccessDeniedException") or "AccessDenied" in str(exc)
 
 
-def queue_arn(queue: str, region: str) -> str:
-    """`http://host/ACCOUNT/NAME` (or a bare name) as arn:aws:sqs:REGION:ACCOUNT:NAME."""
+def queue_arn(queue: str, region: str, account: str = "*") -> str:
+    """`http://host/ACCOUNT/NAME` (or a bare name, in `account`) as
+    arn:aws:sqs:REGION:ACCOUNT:NAME."""
     parts = queue.rstrip("/").split("/")
-    account = parts[-2] if len(parts) >= 2 and parts[-2].isdigit() else "*"
+    if len(parts) >= 2 and parts[-2].isdigit():
+        account = parts[-2]
     return f"arn:aws:sqs:{region or '*'}:{account}:{parts[-1]}"
 
 

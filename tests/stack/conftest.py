@@ -138,6 +138,8 @@ class Stack:
     proc: subprocess.Popen[bytes] | None = None
     entry: str = ""
     started_s: list[float] = field(default_factory=list)
+    options: tuple[str, ...] = ("--workers", "extraction=2")  # of `quarry up`
+    up_deadline_s: float = UP_DEADLINE_S
 
     @property
     def state(self) -> dict[str, Any]:
@@ -168,8 +170,7 @@ class Stack:
                 "up",
                 "--table",
                 str(self.table),
-                "--workers",
-                "extraction=2",
+                *self.options,
             ],
             cwd=self.root,
             env=self.env,
@@ -185,7 +186,7 @@ class Stack:
             path = self.root / ".quarry/stack/stack.json"
             return path.exists() and json.loads(path.read_text()).get("ready") is True
 
-        wait_for("quarry up to report every service healthy", ready, UP_DEADLINE_S)
+        wait_for("quarry up to report every service healthy", ready, self.up_deadline_s)
         self.entry = self.service("nginx")["url"]
         self.started_s.append(time.monotonic() - began)
 

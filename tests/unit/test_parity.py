@@ -152,3 +152,17 @@ def test_parity_reclaim_margin_is_the_workers() -> None:
     from emulator.stack.worker import RECLAIM_MARGIN_S
 
     assert parity.RECLAIM_MARGIN_S == RECLAIM_MARGIN_S
+
+
+def test_parity_in_artefact_mode_honours_layers_and_roles() -> None:
+    rows = rows_for(TABLE, parity.to_mode("aws"))
+    by_setting = {(r.function, r.setting): r for r in rows}
+    assert by_setting[("*", "layers")].honoured == "yes"
+    assert by_setting[("*", "iamRoleStatements")].honoured == "yes"
+    assert by_setting[("*", "environment")].honoured == "yes"
+    assert by_setting[("extraction", "role")].deployed == "ExtractionRole"
+    assert by_setting[("extraction", "memorySize")].honoured == "yes"
+    coarse = {r.setting for r in rows if r.setting.startswith("iam: ")}
+    assert {"iam: ssm:GetParameters", "iam: sqs:GetQueueUrl"} <= coarse
+    assert all(r.honoured == "partly" for r in rows if r.setting in coarse)
+    assert not [r for r in rows if r.setting == "layers" and r.honoured != "yes"]

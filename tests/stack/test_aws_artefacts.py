@@ -1,0 +1,266 @@
+"""`quarry up --aws` in artefact mode: every function runs from its packaged zip and the layer in
+execution environments under the Lambda Runtime API, its AWS calls signed with its own role
+against moto with IAM enforced. One such stack for the module (it costs a packaging, when the
+package changed, and sixteen cold starts)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+
+from emulator.artefacts.stack import PACKAGE
+from emulator.artefacts.template import read_template
+from emulator.aws.credentials import ADMIN, read_profile
+from emulator.aws.iam import apply_roles
+from emulator.demo import serve_site
+from emulator.stack.services.ports import is_free
+from shared.webhooks.signature import sign_standard
+from tests.conftest import ROOT
+from tests.stack.conftest import API_KEY, Stack, alive, wait_for
+
+pytestmark = pytest.mark.stack
+LABELS = json.loads((ROOT / "tests/sites/demo/labels.json").read_text())
+SECRET = "whsec_" + "YXJ0ZWZhY3QtbW9kZS13ZWJob29rLWtleS0wMTIzNA=="
+LAMBDA_UP_S = 420  # packaging reused, then sixteen cold starts on a busy 2-core machine
+VENV = ROOT / ".venv"
+
+
+@pytest.fixture(scope="module")
+def aws_stack() -> Iterator[Stack]:
+    built = _quarry(["package"], cwd=ROOT, timeout=900)
+    assert built.returncode == 0, built.stdout + built.stderr
+    root = Path(tempfile.mkdtemp(prefix="quarry-up-aws-"))
+    root.chmod(0o711)
+    with serve_site() as demo:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("QUARRY_", "AWS_"))}
+        env |= {
+            "QUARRY_FETCH_ALLOW_HOSTS": demo.split("//")[1],
+            "QUARRY_RETRY_BACKOFF_S": "0.05",
+            "QUARRY_SECRET_KEY": "aws-stack-test-secret",
+            "QUARRY_BOOTSTRAP_API_KEY": API_KEY,
+            "PYTHONPATH": str(ROOT),
+        }
+        stack = Stack(
+            root,
+            ROOT / "serverless.yml",
+            env,
+            demo=demo,
+            options=("--aws",),
+            up_deadline_s=LAMBDA_UP_S,
+        )
+        stack.up()
+        try:
+            yield stack
+        finally:
+            services = stack.state.get("services", {}).values()
+            pids = [s["pid"] for s in services]
+            ports = [s["port"] for s in services if s["port"]]
+            stack.down()
+            leftovers = [pid for pid in pids if alive(pid)]
+            bound = [port for port in ports if not is_free(port)]
+            shutil.rmtree(root, ignore_errors=True)
+            assert not leftovers, f"quarry down left processes behind: {leftovers}"
+            assert not bound, f"quarry down left ports bound: {bound}"
+
+
+def _quarry(args: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _logs(stack: Stack) -> dict[str, str]:
+    folder = stack.root / ".quarry/stack/logs"
+    return {p.stem: p.read_text(errors="replace") for p in folder.glob("*.log")}
+
+
+def _lambda(stack: Stack) -> str:
+    return str(stack.service("lambda")["url"])
+
+
+def _start(client: httpx.Client, source: dict[str, object]) -> tuple[str, str]:
+    created = client.post("/api/v1/sources", json=source)
+    assert created.status_code == 201, created.text
+    started = client.post("/api/v1/runs", json={"source_id": created.json()["id"]})
+    assert started.status_code == 202, started.text
+    return str(created.json()["id"]), str(started.json()["id"])
+
+
+def _final(client: httpx.Client, run_id: str, deadline_s: float) -> dict[str, Any]:
+    def final() -> dict[str, Any] | None:
+        run = client.get(f"/api/v1/runs/{run_id}").json()
+        return run if run["state"] not in ("queued", "running") else None
+
+    return dict(wait_for(f"run {run_id} to finish", final, deadline_s))
+
+
+def _admin(stack: Stack, service: str) -> Any:
+    keys = read_profile(stack.root / ".quarry/stack/aws/credentials", ADMIN)
+    endpoint = stack.service("aws")["url"]
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=keys.access_key,
+        aws_secret_access_key=keys.secret_key,
+    )
+
+
+def test_aws_artefacts_demo_pipeline_runs_from_packages_with_iam_enforced(
+    aws_stack: Stack,
+) -> None:
+    with aws_stack.client() as client:
+        _, run_id = _start(client, {"name": "demo", "kind": "site", "url": aws_stack.demo + "/"})
+        run = _final(client, run_id, 240)
+        pages = [p for p in LABELS["pages"] if p["in_sitemap"] or p["in_feed"]]
+        assert run["state"] == "succeeded"
+        assert run["discovered"] == len(pages) + len(LABELS["refused"]) == 35
+        assert run["stages"]["intelligence"]["succeeded"] == len(pages) - 2
+        docs = client.get("/api/v1/documents", params={"run_id": run_id, "limit": 200}).json()
+        assert len(docs["items"]) == 35
+        page = client.get("/runs")  # the dashboard function, from its package too
+        assert page.status_code == 200
+        assert run_id[:8] in page.text
+    logs = _logs(aws_stack)
+    denied = [
+        line for text in logs.values() for line in text.splitlines() if "AccessDenied" in line
+    ]
+    missing = [
+        line for text in logs.values() for line in text.splitlines() if "ImportModuleError" in line
+    ]
+    assert denied == []
+    assert missing == []
+    environments = httpx.get(_lambda(aws_stack) + "/quarry/environments").json()["environments"]
+    assert {e["function"] for e in environments} == _functions()
+    for env in environments:
+        path = env["sys_path"]
+        assert path, env
+        assert path[0] == str(PACKAGE.resolve() / "unpacked" / env["function"]), env
+        assert not [p for p in path if p.startswith(str(VENV)) or "site-packages" in p], env
+        assert not env["executable"].startswith(str(VENV)), env
+    init = httpx.get(_lambda(aws_stack) + "/quarry/init").json()["functions"]
+    assert all(r["ok"] for r in init.values()), init
+    metrics = httpx.get(_lambda(aws_stack) + "/metrics").text
+    assert 'quarry_function_cold_starts_total{function="extraction"}' in metrics
+    assert (
+        'quarry_function_invocations_total{function="extraction",outcome="success",trigger="sqs"}'
+        in metrics
+    )
+
+
+def _functions() -> set[str]:
+    template = read_template(PACKAGE / "cloudformation-template-update-stack.json")
+    return {
+        str(r["Properties"]["FunctionName"]).removeprefix("quarry-dev-")
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function"
+    }
+
+
+def _without_send(template: dict[str, Any], role: str, queue: str) -> dict[str, Any]:
+    """A copy of the template whose `role` may no longer send to `queue`."""
+    out = copy.deepcopy(template)
+    for policy in out["Resources"][role]["Properties"]["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            targets = statement["Resource"] if isinstance(statement["Resource"], list) else []
+            if {"Fn::GetAtt": [queue, "Arn"]} in targets and "sqs:SendMessage" in statement[
+                "Action"
+            ]:
+                statement["Action"] = [a for a in statement["Action"] if a != "sqs:SendMessage"]
+    return out
+
+
+def test_aws_artefacts_grant_removed_is_access_denied_and_the_message_kept(
+    aws_stack: Stack,
+) -> None:
+    template = read_template(PACKAGE / "cloudformation-template-update-stack.json")
+    sqs = _admin(aws_stack, "sqs")
+    arns = {
+        "IntelligenceQueue": sqs.get_queue_attributes(
+            QueueUrl=sqs.get_queue_url(QueueName="quarry-dev-intelligence")["QueueUrl"],
+            AttributeNames=["QueueArn"],
+        )["Attributes"]["QueueArn"],
+        "ExtractionQueue": sqs.get_queue_attributes(
+            QueueUrl=sqs.get_queue_url(QueueName="quarry-dev-extraction")["QueueUrl"],
+            AttributeNames=["QueueArn"],
+        )["Attributes"]["QueueArn"],
+    }
+    iam = _admin(aws_stack, "iam")
+    narrowed = _without_send(template, "ExtractionRole", "IntelligenceQueue")
+    apply_roles(iam, narrowed, {"ExtractionRole"}, arns, "quarry", "dev")
+    try:
+        page = aws_stack.demo + LABELS["pages"][0]["path"]
+        with aws_stack.client() as client:
+            _, run_id = _start(client, {"name": "denied", "kind": "urls", "urls": [page]})
+
+            def denied() -> list[str]:
+                return [
+                    line
+                    for line in _logs(aws_stack)["lambda-extraction"].splitlines()
+                    if "AccessDenied" in line
+                ]
+
+            lines = wait_for("extraction's send to intelligence to be denied", denied, 120)
+            assert "quarry-dev-extraction may not sqs:SendMessage on " in lines[0]
+            assert arns["IntelligenceQueue"] in lines[0]
+            assert client.get(f"/api/v1/runs/{run_id}").json()["state"] == "running"
+            # The message was kept (in the outbox): the ticker, with its own role, relays it.
+            tick = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+            relayed = httpx.post(
+                _lambda(aws_stack) + "/2015-03-31/functions/ticker/invocations",
+                json=tick,
+                timeout=120,
+            )
+            assert relayed.status_code == 200, relayed.text
+            assert "x-amz-function-error" not in relayed.headers, relayed.text
+            assert relayed.json()["relayed"] >= 1
+            run = _final(client, run_id, 120)
+            assert run["state"] == "succeeded"
+            assert run["stages"]["intelligence"]["succeeded"] == 1
+    finally:
+        apply_roles(iam, template, {"ExtractionRole"}, arns, "quarry", "dev")
+
+
+def test_aws_artefacts_webhook_run_of_mapped_urls_completes(aws_stack: Stack) -> None:
+    page = aws_stack.demo + LABELS["pages"][1]["path"]
+    with aws_stack.client() as admin:
+        source = admin.post(
+            "/api/v1/sources", json={"name": "cms", "kind": "urls", "urls": [aws_stack.demo + "/"]}
+        ).json()["id"]
+        config = {"scheme": "standard", "secrets": [SECRET], "urls_path": "entry.urls"}
+        set_up = admin.put(f"/api/v1/sources/{source}/webhook", json=config)
+        assert set_up.status_code == 200, set_up.text
+    body = json.dumps({"type": "entry.published", "entry": {"urls": [page]}}).encode()
+    stamp = int(time.time())
+    headers = {
+        "webhook-id": "msg_artefact_1",
+        "webhook-timestamp": str(stamp),
+        "webhook-signature": sign_standard(SECRET, "msg_artefact_1", stamp, body),
+    }
+    with httpx.Client(base_url=aws_stack.entry, timeout=60, trust_env=False) as sender:
+        answer = sender.post(f"/api/v1/webhooks/{source}", content=body, headers=headers)
+    assert answer.status_code == 202, answer.text
+    with aws_stack.client() as admin:
+        run = _final(admin, answer.json()["run_id"], 150)
+        assert run["state"] == "succeeded"
+        assert run["discovered"] == 1
+        assert run["stages"]["intelligence"]["succeeded"] == 1

@@ -1,0 +1,121 @@
+"""The packaged template read as AWS reads it, and its roles adapted to moto's IAM checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from emulator.artefacts.template import artefacts, resolve, role_policies
+from emulator.aws.iam import COARSE, for_moto
+from emulator.execution.spec import OWNED, passthrough_of
+from shared.errors import ConfigError
+
+TEMPLATE: dict[str, Any] = {
+    "Resources": {
+        "DepsLambdaLayer": {
+            "Type": "AWS::Lambda::LayerVersion",
+            "Properties": {"Content": {"S3Key": "serverless/quarry/dev/1/deps.zip"}},
+        },
+        "ExtractionLambdaFunction": {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {
+                "FunctionName": "quarry-dev-extraction",
+                "Handler": "functions/stages/extraction.handler",
+                "Runtime": "python3.11",
+                "Timeout": 30,
+                "MemorySize": 1024,
+                "Code": {"S3Key": "serverless/quarry/dev/1/extraction.zip"},
+                "Layers": [{"Ref": "DepsLambdaLayer"}],
+                "Role": {"Fn::GetAtt": ["ExtractionRole", "Arn"]},
+                "Environment": {"Variables": {"QUARRY_ENV": "lambda", "QUARRY_QUEUE": "sqs"}},
+                "ReservedConcurrentExecutions": 4,
+            },
+        },
+        "ExtractionRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": {"Statement": []},
+                "Policies": [
+                    {
+                        "PolicyName": "extraction",
+                        "PolicyDocument": {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Action": "ssm:GetParameters",
+                                    "Resource": {
+                                        "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:"
+                                        "${AWS::AccountId}:parameter/quarry/dev/*"
+                                    },
+                                },
+                                {
+                                    "Effect": "Allow",
+                                    "Action": ["sqs:SendMessage", "sqs:GetQueueUrl"],
+                                    "Resource": [{"Fn::GetAtt": ["IntelligenceQueue", "Arn"]}],
+                                },
+                            ],
+                        },
+                    }
+                ],
+            },
+        },
+    }
+}
+QUEUE = "arn:aws:sqs:us-east-1:123456789012:quarry-dev-intelligence"
+
+
+def test_artefacts_of_a_packaged_template() -> None:
+    (name, art), *_ = artefacts(TEMPLATE, "quarry", "dev").items()
+    assert name == "extraction"
+    assert (art.code, art.layers, art.role) == ("extraction", ("deps",), "ExtractionRole")
+    assert (art.timeout, art.memory, art.reserved) == (30.0, 1024, 4)
+    assert art.handler == "functions/stages/extraction.handler"
+    assert art.environment == {"QUARRY_ENV": "lambda", "QUARRY_QUEUE": "sqs"}
+
+
+def test_artefacts_without_a_zip_say_which_function() -> None:
+    broken = {"Resources": {"F": {"Type": "AWS::Lambda::Function", "Properties": {"Code": {}}}}}
+    with pytest.raises(ConfigError, match="F: no S3Key naming its zip"):
+        artefacts(broken, "quarry", "dev")
+
+
+def _get_att(logical: str, attribute: str) -> str:
+    assert (logical, attribute) == ("IntelligenceQueue", "Arn")
+    return QUEUE
+
+
+def test_resolve_substitutes_pseudo_parameters_and_attributes() -> None:
+    document = role_policies(TEMPLATE, "ExtractionRole")["extraction"]
+    resolved = resolve(document, _get_att)
+    ssm, sqs = resolved["Statement"]
+    assert ssm["Resource"] == "arn:aws:ssm:us-east-1:123456789012:parameter/quarry/dev/*"
+    assert sqs["Resource"] == [QUEUE]
+
+
+def test_for_moto_grants_batches_and_widens_only_what_moto_checks_on_star() -> None:
+    document = resolve(role_policies(TEMPLATE, "ExtractionRole")["extraction"], _get_att)
+    statements = for_moto(document)["Statement"]
+    assert statements == [
+        {"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": ["sqs:SendMessage", "sqs:SendMessageBatch"],
+            "Resource": [QUEUE],
+        },
+        {"Effect": "Allow", "Action": ["sqs:GetQueueUrl"], "Resource": "*"},
+    ]
+    assert document["Statement"][1]["Action"] == ["sqs:SendMessage", "sqs:GetQueueUrl"]  # a copy
+    assert {"ssm:GetParameters", "sqs:GetQueueUrl"} <= set(COARSE)
+
+
+def test_passthrough_keeps_what_the_template_and_ssm_decide_out() -> None:
+    stack = {
+        "QUARRY_DATABASE_URL": "postgresql+psycopg://quarry@127.0.0.1:5/quarry",
+        "QUARRY_FETCH_ALLOW_HOSTS": "127.0.0.1:8000",
+        "QUARRY_ENV": "stack",
+        "PATH": "/usr/bin",
+    }
+    assert passthrough_of(stack) == {"QUARRY_FETCH_ALLOW_HOSTS": "127.0.0.1:8000"}
+    assert {"QUARRY_SECRET_KEY", "QUARRY_SSM_PARAMETERS", "QUARRY_AWS_ENDPOINT"} <= OWNED
