@@ -52,6 +52,8 @@ _V4: tuple[tuple[str, AddressClass], ...] = (
 _V6: tuple[tuple[str, AddressClass], ...] = (
     ("::/128", "unspecified"),
     ("::1/128", "loopback"),
+    ("::/96", "reserved"),  # IPv4-compatible (deprecated): some stacks deliver to the IPv4
+    ("64:ff9b:1::/48", "reserved"),  # local-use NAT64 (RFC 8215): a site's own translator
     ("fe80::/10", "link_local"),
     ("fec0::/10", "private"),  # deprecated site-local
     ("fc00::/7", "private"),  # unique local

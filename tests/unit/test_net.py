@@ -49,6 +49,11 @@ CLASSES = [
     ("::ffff:8.8.8.8", "public"),
     ("64:ff9b::7f00:1", "loopback"),
     ("2002:a9fe:a9fe::", "metadata"),
+    # IPv4-compatible (deprecated, ::/96) and local-use NAT64 (RFC 8215) are never public
+    ("::7f00:1", "reserved"),
+    ("::808:808", "reserved"),
+    ("64:ff9b:1::7f00:1", "reserved"),
+    ("64:ff9b:1:ffff::808:808", "reserved"),
 ]
 
 
