@@ -6,12 +6,12 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from shared.errors import ConfigError
-from shared.redaction import redact_url
+from shared.redaction import redact_text
 
 PREFIX = "QUARRY_"
 PASSWORD_HASH = re.compile(
@@ -187,7 +187,6 @@ class Settings(BaseModel):
         None,
         description="An admin API key accepted without a database row (kept only as its "
         "hash), to provision keys before any exist; at least 32 characters.",
-        min_length=32,
     )
     max_body_bytes: int = Field(
         1024 * 1024,
@@ -206,6 +205,16 @@ class Settings(BaseModel):
         100, ge=1, description="Requests a key or address may make at once before the rate applies."
     )
 
+    @field_validator("bootstrap_api_key")
+    @classmethod
+    def _bootstrap_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError(
+                "an API key must be at least 32 characters; make one with "
+                "`python3 -c 'import secrets; print(\"qk_\" + secrets.token_urlsafe(32))'`"
+            )
+        return value
+
     @field_validator("dashboard_password_hash")
     @classmethod
     def _password_hash(cls, value: SecretStr | None) -> SecretStr | None:
@@ -215,6 +224,14 @@ class Settings(BaseModel):
                 "`quarry hash-password`"
             )
         return value
+
+
+# Settings whose values are never shown, even when invalid (a too-short bootstrap key too).
+SECRET_FIELDS = frozenset(
+    name
+    for name, field in Settings.model_fields.items()
+    if field.annotation is SecretStr or SecretStr in get_args(field.annotation)
+)
 
 
 def _coerce(name: str, raw: str) -> Any:
@@ -261,10 +278,10 @@ def describe_errors(exc: ValidationError) -> str:
         name = ".".join(str(p) for p in err["loc"])
         key = PREFIX + name.upper()
         given = err.get("input")
-        if "secret" in name or "password" in name:
+        if name in SECRET_FIELDS or "secret" in name or "password" in name:
             shown = "***"
-        elif isinstance(given, str) and "://" in given and "@" in given:
-            shown = repr(redact_url(given))  # e.g. a misspelled database_url key
+        elif isinstance(given, str) and "://" in given:
+            shown = repr(redact_text(given))  # e.g. a misspelled database_url key
         else:
             shown = repr(given)
         lines.append(f"{key}={shown}: {err['msg']}")

@@ -258,3 +258,36 @@ def test_settings_misspelled_url_key_does_not_show_its_password(tmp_path: Path) 
         "invalid settings: QUARRY_DATABASE_URI='postgresql+psycopg://quarry:***@db/quarry': "
         "Extra inputs are not permitted"
     )
+
+
+def test_settings_redacted_hides_query_secrets_and_fallback_urls() -> None:
+    settings = load_settings(
+        {
+            "QUARRY_LLM_BASE_URL": "https://llm.example/v1?key=AIza-secret-one&model=x",
+            "QUARRY_LLM_FALLBACK": "openai:gpt-4o-mini@https://u:secret-two@proxy.example/v1,"
+            "groq@https://g.example/v1?api_key=secret-three",
+            "QUARRY_DATABASE_URL": "postgresql+psycopg://db/quarry?password=secret-four&sslmode=on",
+            "QUARRY_CACHE_URL": "redis://cache:6379/0?password=secret-five",
+            "QUARRY_LLM_FALLBACK_API_KEYS": "openai=sk-secret-six,groq=gsk-secret-seven",
+        }
+    )
+    shown = redacted(settings)
+    assert shown["llm_base_url"] == "https://llm.example/v1?key=***&model=x"
+    assert shown["llm_fallback"] == (
+        "openai:gpt-4o-mini@https://u:***@proxy.example/v1",
+        "groq@https://g.example/v1?api_key=***",
+    )
+    assert shown["database_url"] == "postgresql+psycopg://db/quarry?password=***&sslmode=on"
+    assert shown["cache_url"] == "redis://cache:6379/0?password=***"
+    assert shown["llm_fallback_api_keys"] == "**********"
+    found = secret_values(settings)
+    for n in ("one", "two", "three", "four", "five", "six", "seven"):
+        assert any(f"secret-{n}" in v for v in found), n
+        assert f"secret-{n}" not in repr(shown), n
+
+
+def test_settings_too_short_bootstrap_key_is_not_in_the_message() -> None:
+    message = refusal({"QUARRY_BOOTSTRAP_API_KEY": "qk_short-but-still-a-secret"})
+    assert message.startswith("invalid settings: QUARRY_BOOTSTRAP_API_KEY=***: ")
+    assert "at least 32 characters" in message
+    assert "short-but-still-a-secret" not in message
