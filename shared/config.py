@@ -104,13 +104,24 @@ class Settings(BaseModel):
         le=2_000_000,
         description="Context size of the model; longer documents are chunked and the parts merged.",
     )
-    llm_run_budget_tokens: int | None = Field(
-        None, gt=0, description="Most LLM tokens one run may spend; unset is unlimited."
-    )
-    llm_run_budget_usd: float | None = Field(
-        None,
+    llm_run_budget_tokens: int = Field(
+        2_000_000,
         gt=0,
-        description="Most estimated LLM cost in USD one run may spend; unset is unlimited.",
+        description="Most LLM tokens one run may spend (the offline default spends none); "
+        "past it, the run's remaining documents are marked budget_exceeded.",
+    )
+    llm_run_budget_usd: float = Field(
+        5.0,
+        gt=0,
+        description="Most estimated LLM cost in USD one run may spend (prices from "
+        "shared/llm/prices.toml).",
+    )
+    max_active_runs_per_source: int = Field(
+        4,
+        ge=1,
+        le=1000,
+        description="Runs of one source that may be queued or running at once; one more is "
+        "refused with 409 until one finishes or is cancelled.",
     )
     secret_key: SecretStr = Field(
         SecretStr("quarry-dev-secret-change-me"),

@@ -140,7 +140,8 @@ async def _start(
         async with rt.db.writer() as session:
             session.add(entry)
             await session.flush()  # the unique key: a copy stops here (or waits, then stops)
-            run, ids = await trigger.start_in(session, source_id, urls)
+            cap = rt.settings.max_active_runs_per_source
+            run, ids = await trigger.start_in(session, source_id, urls, max_active=cap)
             entry.run_id = run.id
     except IntegrityError:
         return await _duplicate(rt, source_id, headers, body, delivery_id)

@@ -17,7 +17,7 @@ ACCEPTED = (
     "QUARRY_LLM_MODEL, QUARRY_LLM_BASE_URL, QUARRY_LLM_API_KEY, QUARRY_LLM_FALLBACK, "
     "QUARRY_LLM_FALLBACK_API_KEYS, QUARRY_LLM_TIMEOUT_S, QUARRY_LLM_MAX_RETRIES, "
     "QUARRY_LLM_CONCURRENCY, QUARRY_LLM_CONTEXT_TOKENS, QUARRY_LLM_RUN_BUDGET_TOKENS, "
-    "QUARRY_LLM_RUN_BUDGET_USD, "
+    "QUARRY_LLM_RUN_BUDGET_USD, QUARRY_MAX_ACTIVE_RUNS_PER_SOURCE, "
     "QUARRY_SECRET_KEY, "
     "QUARRY_FETCH_ALLOW_HOSTS, QUARRY_FETCH_TIMEOUT_S, QUARRY_FETCH_MAX_BYTES, QUARRY_USER_AGENT, "
     "QUARRY_RETRY_BACKOFF_S, QUARRY_FETCH_CONNECT_TIMEOUT_S, QUARRY_FETCH_READ_TIMEOUT_S, "
@@ -48,8 +48,9 @@ DEFAULTS = {
     "llm_max_retries": 2,
     "llm_concurrency": 4,
     "llm_context_tokens": 8192,
-    "llm_run_budget_tokens": None,
-    "llm_run_budget_usd": None,
+    "llm_run_budget_tokens": 2_000_000,
+    "llm_run_budget_usd": 5.0,
+    "max_active_runs_per_source": 4,
     "secret_key": "**********",
     "fetch_allow_hosts": (),
     "fetch_timeout_s": 10.0,
@@ -84,6 +85,12 @@ def test_settings_defaults_load_from_an_empty_mapping() -> None:
     assert settings == Settings()
     assert redacted(settings) == DEFAULTS
     assert settings.secret_key.get_secret_value() == "quarry-dev-secret-change-me"
+
+
+def test_settings_run_budget_is_finite_by_default() -> None:
+    settings = Settings()
+    assert (settings.llm_run_budget_tokens, settings.llm_run_budget_usd) == (2_000_000, 5.0)
+    assert "unlimited" not in refusal({"QUARRY_LLM_RUN_BUDGET_TOKENS": ""})
 
 
 def test_settings_ignore_variables_without_the_prefix() -> None:
