@@ -8,10 +8,10 @@ from fastapi import Depends, Header
 from mangum import Mangum
 from starlette.middleware import Middleware
 
+from shared.handlers.http import create_app, runtime
 from shared.observability import alerts
 from shared.observability.alerts import AlertList, Notification, Received, TokenGate
-from shared.runtime.deps import Runtime
-from shared.runtime.http import create_app, runtime
+from shared.ports import Runtime
 
 RECEIVER = "/api/v1/alerts"
 # The token is checked before the body is read (and checked again by the route).

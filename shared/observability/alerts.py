@@ -15,9 +15,9 @@ from shared import metrics
 from shared.db.models import Alert, utcnow
 from shared.db.upsert import upsert
 from shared.errors import QuarryError, UnavailableError
+from shared.handlers.http import problem_response
 from shared.logs import get_logger
-from shared.runtime.deps import Runtime, current
-from shared.runtime.http import problem_response
+from shared.ports import Runtime, current
 
 log = get_logger("quarry.alerts")
 MAX_ALERTS = 1000
