@@ -61,6 +61,20 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class DashboardSession(Base):
+    """A dashboard login: the cookie holds a random token, this row only its sha256; logout,
+    a password change (`mark`) and the revocation of the key it came from end it."""
+
+    __tablename__ = "dashboard_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user: Mapped[str] = mapped_column(String(200))
+    key_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    mark: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime | None]
+
+
 class WebhookConfig(Base):
     """How a source's inbound webhooks are verified and mapped to URLs; secrets encrypted."""
 
