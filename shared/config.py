@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import tomllib
 from collections.abc import Mapping
@@ -171,6 +172,11 @@ class Settings(BaseModel):
         description="How long a site's robots.txt is kept before it is fetched again "
         "(at most 24 h).",
     )
+    trusted_proxies: tuple[str, ...] = Field(
+        ("127.0.0.1/32", "::1/128"),
+        description="Addresses or CIDR networks of proxies (the stack's nginx) whose "
+        "X-Forwarded-For is believed: the client is the last address they did not add.",
+    )
     bind_host: str = Field(
         "127.0.0.1",
         pattern=r"^[0-9A-Za-z.:]+$",
@@ -215,6 +221,16 @@ class Settings(BaseModel):
     rate_limit_burst: int = Field(
         100, ge=1, description="Requests a key or address may make at once before the rate applies."
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for net in value:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{net!r} is not an address or CIDR network") from exc
+        return value
 
     @field_validator("bootstrap_api_key")
     @classmethod

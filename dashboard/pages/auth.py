@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -59,8 +61,8 @@ async def login(request: Request, rt: Runtime = Depends(runtime)) -> Response:
     stored = rt.settings.dashboard_password_hash
     if stored is None:
         return RedirectResponse(target, status_code=303)
-    client = throttle.client_of(request)
-    if await throttle.is_locked_out(rt.cache, client):
+    client = throttle.client_of(request, rt.settings)
+    if not await throttle.count_attempt(rt.cache, USER, client):
         minutes = int(throttle.WINDOW_S // 60)
         raise ThrottledError(
             f"too many failed logins from this address; try again in {minutes} minutes",
@@ -69,13 +71,13 @@ async def login(request: Request, rt: Runtime = Depends(runtime)) -> Response:
     given = form.get("password", "")
     user: str | None = USER
     error = "That password is not right. Try again."
-    if not verify_password(given, stored.get_secret_value()):
+    # scrypt takes tens of milliseconds of CPU: in a thread, so the instance keeps serving
+    if not await asyncio.to_thread(verify_password, given, stored.get_secret_value()):
         user, error = await key_user(rt, given, error)
     if user is None:
-        await throttle.record_failure(rt.cache, client)
         context = {"next": target, "error": error}
         return render(request, rt.settings, "login.html", context, status=401)
-    await throttle.clear(rt.cache, client)
+    await throttle.clear(rt.cache, USER, client)
     response = RedirectResponse(target, status_code=303)
     token = await stored_sessions.open_session(rt.db, rt.settings, user)
     set_cookie(response, request, sessions.SESSION_COOKIE, token, stored_sessions.MAX_AGE_S)

@@ -20,6 +20,7 @@ from shared.auth.keys import Scope as KeyScope
 from shared.config import Settings
 from shared.errors import problem
 from shared.logs import request_id_var
+from shared.net import forwarded_client, networks
 from shared.ports import current
 from shared.ratelimit import limiter_for
 
@@ -49,16 +50,13 @@ def needed_scope(method: str, endpoint: object) -> Needed:
 
 
 def client_address(scope: Scope, settings: Settings) -> str:
-    """Who is calling, for rate limits: behind the stack's nginx, the address nginx saw
-    (the last X-Forwarded-For entry, which a client cannot forge); else the peer."""
-    if settings.env == "stack":
-        for name, value in scope.get("headers", []):
-            if name == b"x-forwarded-for":
-                last: str = value.decode("latin-1").rsplit(",", 1)[-1].strip()
-                if last:
-                    return last
+    """Who is calling, for rate limits: the peer, or behind a trusted proxy (the stack's
+    nginx) the address it reported in X-Forwarded-For, which a client cannot forge."""
     client = scope.get("client")
-    return str(client[0]) if client else "unknown"
+    peer = str(client[0]) if client else "unknown"
+    forwarded = [v for k, v in scope.get("headers", []) if k == b"x-forwarded-for"]
+    header = b",".join(forwarded).decode("latin-1") if forwarded else None
+    return forwarded_client(peer, header, networks(settings.trusted_proxies))
 
 
 def _refusal(status: int, title: str, detail: str, **headers: str) -> JSONResponse:
