@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from shared.config import Settings, load_settings
+from shared.config import SSM_RESOLVED, Settings, load_settings
 from shared.errors import ConfigError
 from shared.redaction import redacted, secret_values
 
@@ -23,10 +24,12 @@ ACCEPTED = (
     "QUARRY_RETRY_BACKOFF_S, QUARRY_FETCH_CONNECT_TIMEOUT_S, QUARRY_FETCH_READ_TIMEOUT_S, "
     "QUARRY_FETCH_HOST_DELAY_S, QUARRY_FETCH_LISTED_HOST_DELAY_S, QUARRY_ROBOTS_CACHE_S, "
     "QUARRY_TRUSTED_PROXIES, QUARRY_BIND_HOST, QUARRY_LOG_LEVEL, QUARRY_ALERTS_TOKEN, "
-    "QUARRY_DASHBOARD_PASSWORD_HASH, "
+    "QUARRY_DASHBOARD_PASSWORD_HASH, QUARRY_INSECURE_ALLOW, "
     "QUARRY_API_AUTH, QUARRY_BOOTSTRAP_API_KEY, QUARRY_MAX_BODY_BYTES, QUARRY_RATE_LIMIT_PER_S, "
     "QUARRY_RATE_LIMIT_BURST"
 )
+STRONG = "k" * 32
+HASH = "scrypt$16384$8$1$MDEyMzQ1Njc4OWFiY2RlZg$" + "A" * 43
 DEFAULTS = {
     "env": "dev",
     "database_url": "sqlite+aiosqlite:///.quarry/dev.db",
@@ -68,6 +71,7 @@ DEFAULTS = {
     "log_level": "INFO",
     "alerts_token": "",
     "dashboard_password_hash": None,
+    "insecure_allow": (),
     "api_auth": "auto",
     "bootstrap_api_key": None,
     "max_body_bytes": 1024 * 1024,
@@ -103,6 +107,8 @@ def test_settings_read_every_kind_of_variable() -> None:
     settings = load_settings(
         {
             "QUARRY_ENV": "stack",
+            "QUARRY_SECRET_KEY": STRONG,
+            "QUARRY_DASHBOARD_PASSWORD_HASH": HASH,
             "QUARRY_QUEUE": "redis",
             "QUARRY_REDIS_URL": "redis://redis:6379/0",
             "QUARRY_FETCH_ALLOW_HOSTS": " sites.test, 127.0.0.1 ,,",
@@ -114,6 +120,7 @@ def test_settings_read_every_kind_of_variable() -> None:
     assert redacted(settings) == {
         **DEFAULTS,
         "env": "stack",
+        "dashboard_password_hash": "**********",
         "queue": "redis",
         "redis_url": "redis://redis:6379/0",
         "fetch_allow_hosts": ("sites.test", "127.0.0.1"),
@@ -300,3 +307,54 @@ def test_settings_too_short_bootstrap_key_is_not_in_the_message() -> None:
     assert message.startswith("invalid settings: QUARRY_BOOTSTRAP_API_KEY=***: ")
     assert "at least 32 characters" in message
     assert "short-but-still-a-secret" not in message
+
+
+@pytest.mark.parametrize("env", ["stack", "lambda"])
+def test_settings_outside_dev_refuse_the_development_secret_key(env: str) -> None:
+    message = refusal({"QUARRY_ENV": env, "QUARRY_DASHBOARD_PASSWORD_HASH": HASH})
+    assert "QUARRY_SECRET_KEY" in message
+    assert "development" in message
+    short = refusal(
+        {"QUARRY_ENV": env, "QUARRY_SECRET_KEY": "k" * 31, "QUARRY_DASHBOARD_PASSWORD_HASH": HASH}
+    )
+    assert "QUARRY_SECRET_KEY" in short
+    assert "at least 32 bytes" in short
+    assert "k" * 31 not in short
+
+
+@pytest.mark.parametrize("env", ["stack", "lambda"])
+def test_settings_outside_dev_refuse_an_open_dashboard(env: str) -> None:
+    message = refusal({"QUARRY_ENV": env, "QUARRY_SECRET_KEY": STRONG})
+    assert "QUARRY_DASHBOARD_PASSWORD_HASH" in message
+    assert "quarry hash-password" in message
+    assert "QUARRY_INSECURE_ALLOW=open-dashboard" in message
+
+
+def test_settings_outside_dev_accept_secure_values_or_a_loud_opt_out() -> None:
+    secure = load_settings(
+        {"QUARRY_ENV": "stack", "QUARRY_SECRET_KEY": STRONG, "QUARRY_DASHBOARD_PASSWORD_HASH": HASH}
+    )
+    assert secure.env == "stack"
+    opted = load_settings(
+        {"QUARRY_ENV": "stack", "QUARRY_INSECURE_ALLOW": "open-dashboard,weak-secret-key"}
+    )
+    assert opted.insecure_allow == ("open-dashboard", "weak-secret-key")
+    assert refusal({"QUARRY_INSECURE_ALLOW": "everything"}) == (
+        "invalid settings: QUARRY_INSECURE_ALLOW='everything': "
+        "Input should be 'open-dashboard' or 'weak-secret-key'"
+    )
+    for env in ("dev", "test"):  # the development defaults stay where they belong
+        assert load_settings({"QUARRY_ENV": env}).env == env
+
+
+def test_settings_named_in_ssm_are_checked_once_read_from_it() -> None:
+    """In Lambda the secret key and the password hash come from SSM at the cold start:
+    before that they are placeholders, checked by resolve() once it has read them."""
+    names = "secret_key=/q/p/secret-key,dashboard_password_hash=/q/p/dashboard-password-hash"
+    pending = load_settings({"QUARRY_ENV": "lambda", "QUARRY_SSM_PARAMETERS": names})
+    assert pending.env == "lambda"
+    read = pending.model_dump() | {"secret_key": "short", "dashboard_password_hash": HASH}
+    with pytest.raises(ValidationError, match="QUARRY_SECRET_KEY is too short"):
+        Settings.model_validate(read, context={SSM_RESOLVED: True})
+    read["secret_key"] = STRONG
+    assert Settings.model_validate(read, context={SSM_RESOLVED: True}).env == "lambda"
