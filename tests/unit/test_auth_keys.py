@@ -57,7 +57,9 @@ def test_auth_scopes_are_ordered() -> None:
     ],
 )
 def test_auth_is_off_in_dev_unless_configured(env: str, mode: str, enabled: bool) -> None:
-    assert is_enabled(Settings(env=env, api_auth=mode)) is enabled  # type: ignore[arg-type]
+    guarded = {"secret_key": "k" * 32, "insecure_allow": ("open-dashboard",)}
+    settings = Settings(env=env, api_auth=mode, **guarded)  # type: ignore[arg-type]
+    assert is_enabled(settings) is enabled
 
 
 def test_auth_route_scope_defaults_by_method_and_marks_win() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import pwd
 import shutil
@@ -16,29 +15,17 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import TupleRow
 
+from emulator.stack.services.pg_files import (
+    bin_dir,
+    conf_lines,
+    hba_lines,
+    write_private,
+)
 from shared.errors import ConfigError
 
-BIN_GLOB = "/usr/lib/postgresql/*/bin"
 # A socket path must fit sun_path (108 bytes) with Postgres's "/.s.PGSQL.<port>" appended.
 SOCKET_PATH_MAX = 107 - len("/.s.PGSQL.65535")
 TIMEOUT_S = 60
-
-
-def bin_dir() -> Path:
-    """The folder of the Postgres server binaries: pg_ctl's on PATH, else the newest installed
-    under /usr/lib/postgresql, so initdb, pg_ctl and pg_basebackup are always one version."""
-    found = shutil.which("pg_ctl")
-    if found:
-        return Path(found).resolve().parent
-    installed = sorted(
-        glob.glob(f"{BIN_GLOB}/pg_ctl"),
-        key=lambda p: (
-            int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0
-        ),
-    )
-    if not installed:
-        raise ConfigError(f"Postgres binaries not found: pg_ctl is not on PATH nor in {BIN_GLOB}")
-    return Path(installed[-1]).parent
 
 
 class PostgresServer:
@@ -223,36 +210,15 @@ class PostgresServer:
         return found is not None
 
     def _conf_lines(self) -> list[str]:
-        sockets = str(self.socket_dir) if self.socket_dir is not None else ""
-        lines = [
-            "listen_addresses = '127.0.0.1'",
-            f"port = {self.port}",
-            f"unix_socket_directories = '{sockets}'",
-            # A streaming replica made by pg_basebackup through a slot; the cap keeps a replica
-            # that is gone for good from filling the disk with WAL kept for it.
-            "wal_level = replica",
-            "max_wal_senders = 4",
-            "max_replication_slots = 4",
-            "max_slot_wal_keep_size = '1GB'",
-            "hot_standby = on",
-        ]
-        if not self.fsync:
-            lines += ["fsync = off", "synchronous_commit = off"]
-        return [*lines, *self.extra_conf]
+        return conf_lines(self.port, self.socket_dir, fsync=self.fsync, extra=self.extra_conf)
 
     def _hba_text(self) -> str:
         path = self.data_dir / "pg_hba.conf"
         return path.read_text(encoding="utf-8") if path.exists() else ""
 
     def _write_hba(self) -> None:
-        method = self.auth_method
-        lines = [
-            f"host all all 127.0.0.1/32 {method}",
-            f"host replication all 127.0.0.1/32 {method}",
-        ]
-        if self.socket_dir is not None:
-            lines.insert(0, f"local all all {method}")
-        (self.data_dir / "pg_hba.conf").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        rules = hba_lines(self.auth_method, local=self.socket_dir is not None)
+        (self.data_dir / "pg_hba.conf").write_text("\n".join(rules) + "\n", encoding="utf-8")
 
     def _require_password(self) -> None:
         """A cluster made when the stack trusted loopback: set the password (the old rules
@@ -271,13 +237,7 @@ class PostgresServer:
         self._write_hba()
 
     def _write_private(self, path: Path, text: str) -> None:
-        """A file only os_user (and root) may read."""
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        owner = self._owner()
-        if owner is not None:
-            os.chown(path, *owner)
+        write_private(path, text, self._owner())
 
     def _owner(self) -> tuple[int, int] | None:
         """The (uid, gid) that must own the cluster's files, or None when not running as root."""
