@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.stack.services.postgres import bin_dir
+from emulator.stack.services.pg_files import bin_dir
 from emulator.stack.services.redis import redis_binary
 from shared.errors import ConfigError
 from tests.conftest import ROOT

@@ -21,6 +21,7 @@ import boto3
 import httpx
 import pytest
 
+from dashboard.passwords import hash_password
 from emulator.artefacts.stack import PACKAGE
 from emulator.artefacts.template import read_template
 from emulator.aws.credentials import ADMIN, read_profile
@@ -29,7 +30,7 @@ from emulator.demo import serve_site
 from emulator.stack.services.ports import is_free
 from shared.webhooks.signature import sign_standard
 from tests.conftest import ROOT
-from tests.stack.conftest import API_KEY, Stack, alive, wait_for
+from tests.stack.conftest import API_KEY, DASHBOARD_PASSWORD, Stack, alive, wait_for
 
 pytestmark = pytest.mark.stack
 LABELS = json.loads((ROOT / "tests/sites/demo/labels.json").read_text())
@@ -49,7 +50,8 @@ def aws_stack() -> Iterator[Stack]:
         env |= {
             "QUARRY_FETCH_ALLOW_HOSTS": demo.split("//")[1],
             "QUARRY_RETRY_BACKOFF_S": "0.05",
-            "QUARRY_SECRET_KEY": "aws-stack-test-secret",
+            # no QUARRY_SECRET_KEY: `quarry up` makes one, and puts it in SSM for the functions
+            "QUARRY_DASHBOARD_PASSWORD_HASH": hash_password(DASHBOARD_PASSWORD),
             "QUARRY_BOOTSTRAP_API_KEY": API_KEY,
             "PYTHONPATH": str(ROOT),
         }
