@@ -117,12 +117,14 @@ def coldstart(
     runs: Annotated[int, typer.Option(min=1, help="Fresh processes per function.")] = 5,
     quick: Annotated[bool, typer.Option(help="Two runs per function.")] = False,
 ) -> None:
-    """Each function's cold start (fresh process → first response) against its budget in
-    infra/coldstart-budgets.toml; exits 1 when a function is over its budget."""
+    """Each function's cold start (fresh process → first response) with and without bytecode,
+    and as an execution environment from its package, against its budget in
+    infra/coldstart-budgets.toml (exits 1 when a function is over it); then warm invocations
+    through the Lambda Runtime API against the in-process path."""
     from tools.bench.coldstart import over_budget
 
     options = BenchOptions(cold_runs=2 if quick else runs)
-    report = _measure(["coldstart"], options, quick=quick)
+    report = _measure(["coldstart", "warm-invoke"], options, quick=quick)
     show(report)
     over = over_budget(report.benchmarks[0])
     for line in over:

@@ -8,7 +8,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from emulator.artefacts.template import artefacts, read_template
+from emulator.artefacts.template import Artefact, artefacts, read_template
 from emulator.aws.credentials import read_profile, role_profile
 from emulator.execution.environment import FunctionSpec
 from shared.errors import ConfigError
@@ -60,36 +60,56 @@ def passthrough_of(environ: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in environ.items() if k.startswith("QUARRY_") and k not in OWNED}
 
 
+def function_spec(
+    art: Artefact,
+    unpacked: Path,
+    runtime_dir: Path,
+    python: Path,
+    variables: dict[str, str],
+    qualified: str,
+) -> FunctionSpec:
+    """One function of the template, run from the zips unpacked under `unpacked`, with its
+    template variables overlaid by `variables`."""
+    task = unpacked / art.code
+    if not task.is_dir():
+        raise ConfigError(f"function {art.name}: its package {task} is not unpacked")
+    return FunctionSpec(
+        name=art.name,
+        qualified=qualified,
+        handler=art.handler,
+        runtime=art.runtime,
+        timeout=art.timeout,
+        memory=art.memory,
+        reserved=art.reserved,
+        task=task,
+        layers=tuple(unpacked / layer for layer in art.layers),
+        runtime_dir=runtime_dir.resolve(),
+        python=python,
+        variables={**art.environment, **variables},
+    )
+
+
 def function_specs(spec: ServiceSpec) -> dict[str, FunctionSpec]:
-    """Every function of the packaged template, ready to run."""
+    """Every function of the packaged template, ready to run with its role's keys."""
     template = read_template(spec.package / "cloudformation-template-update-stack.json")
     unpacked = spec.package.resolve() / "unpacked"
     out: dict[str, FunctionSpec] = {}
     for name, art in artefacts(template, spec.service, spec.stage).items():
-        task = unpacked / art.code
-        if not task.is_dir():
-            raise ConfigError(f"function {name}: its package {task} is not unpacked")
         keys = read_profile(spec.credentials, role_profile(name))
-        variables = {
-            **spec.passthrough,
-            **art.environment,
+        local = {
             "QUARRY_AWS_ENDPOINT": spec.endpoint,
             "AWS_ACCESS_KEY_ID": keys.access_key,
             "AWS_SECRET_ACCESS_KEY": keys.secret_key,
             "AWS_SESSION_TOKEN": keys.token,
         }
-        out[name] = FunctionSpec(
-            name=name,
-            qualified=f"{spec.service}-{spec.stage}-{name}",
-            handler=art.handler,
-            runtime=art.runtime,
-            timeout=art.timeout,
-            memory=art.memory,
-            reserved=art.reserved,
-            task=task,
-            layers=tuple(unpacked / layer for layer in art.layers),
-            runtime_dir=spec.runtime_dir.resolve(),
-            python=spec.python,
-            variables=variables,
+        # the stack's settings first: the template's own variables win over them
+        variables = {k: v for k, v in spec.passthrough.items() if k not in art.environment}
+        out[name] = function_spec(
+            art,
+            unpacked,
+            spec.runtime_dir,
+            spec.python,
+            variables | local,
+            f"{spec.service}-{spec.stage}-{name}",
         )
     return out

@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from emulator.table import Function, load_table
 from shared.errors import ConfigError
+from tools.bench.artefacts import cold_start, specs_for
 from tools.bench.load import BenchError
 from tools.bench.report import (
     COMPILED,
@@ -34,6 +35,8 @@ BUDGETS = ROOT / "infra" / "coldstart-budgets.toml"
 BASELINE = "python-bare"
 BYTECODE = ROOT / "infra" / "serverless" / "bytecode.py"
 UNCOMPILED = "no bytecode"
+ARTEFACT = "artefact"  # an execution environment from the package (tools/bench/artefacts.py)
+QUICK_ARTEFACTS = ("health", "extraction")  # with --quick: one HTTP and one stage function
 HARNESS = ("tools", "emulator")  # the probe (tools.bench.coldprobe) and what it imports
 STARTS = (COMPILED, UNCOMPILED)
 SHIPPED = ("functions", "shared", "dashboard", *HARNESS)
@@ -51,7 +54,11 @@ DESCRIPTION = (
     "packages were before, compiling at every start (Lambda's /var/task is read-only; here "
     "PYTHONDONTWRITEBYTECODE=1), and so were the layer's dependencies. `bytecode` counts the "
     "modules of the function's code and dependencies that had it, as the fresh process found "
-    "them; `× bytecode` = the median ÷ the compiled start's. Budgets hold for compiled starts."
+    "them; `× bytecode` = the median ÷ the compiled start's. Budgets hold for compiled starts. "
+    "`artefact` starts the function as `quarry up --aws` does: a new execution environment "
+    "(awslambdaric in a clean interpreter, from its packaged zip and the layer of "
+    "`quarry package`) answering the same event through the Lambda Runtime API; its "
+    "`× bytecode` is its cost against the in-process start."
 )
 
 
@@ -231,6 +238,11 @@ async def bench_coldstart(options: BenchOptions) -> Benchmark:
         for name in probes:
             for how in STARTS:
                 times[(name, how)] = []
+        quick = options.requests < BenchOptions().requests or options.cold_runs < 2
+        packaged = list(QUICK_ARTEFACTS) if quick else list(probes)
+        specs = await specs_for(packaged, url)
+        for name in packaged:
+            times[(name, ARTEFACT)] = []
         options.meter.start("coldstart", options.cold_runs * len(times))
         # one unmeasured process invoking every function, writing bytecode: the dependencies
         # get theirs (the layer ships it) and the page cache is warm for every variant alike
@@ -254,6 +266,11 @@ async def bench_coldstart(options: BenchOptions) -> Benchmark:
                 name, how = key
                 if name == BASELINE:
                     seconds, _, _ = await start_once(bare, _environment(url, ROOT))
+                elif how == ARTEFACT:
+                    seconds, answer = await cold_start(specs[name], probes[name], Path(tmp))
+                    if not is_expected(probes[name], answer):
+                        raise BenchError(f"artefact cold start of {name}: {answer}")
+                    starts[key] = Start(function=name, how=ARTEFACT)
                 else:
                     code, deps = trees[how]
                     seconds, answer, stats = await start_once(

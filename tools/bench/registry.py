@@ -6,6 +6,7 @@ import os
 import platform
 from datetime import UTC, datetime
 
+from tools.bench.artefacts import bench_warm
 from tools.bench.coldstart import bench_coldstart
 from tools.bench.dashboard import bench_dashboard
 from tools.bench.extraction import bench_extraction
@@ -21,6 +22,7 @@ BENCHMARKS: dict[str, BenchFn] = {
     "gateway": bench_gateway,
     **STACK,
     "coldstart": bench_coldstart,
+    "warm-invoke": bench_warm,
     "extraction": bench_extraction,
     "intelligence": bench_intelligence,
     "dashboard": lambda options: bench_dashboard(

@@ -46,13 +46,14 @@ class BenchOptions:
 
 class Start(BaseModel):
     """A cold start's kind: which function, how it started (`bytecode`: its code compiled as
-    the packages ship it; `no bytecode`: compiled at start, as before), and how many of the
-    modules it loaded from its own code had bytecode, as the fresh process found them."""
+    the packages ship it; `no bytecode`: compiled at start, as before; `artefact`: a new
+    execution environment from the packages, as `quarry up --aws` runs it), and how many of
+    the modules it loaded had bytecode, as the fresh process found them."""
 
     function: str
     how: str
-    modules: int
-    compiled: int
+    modules: int | None = None  # unknown for a packaged function's environment
+    compiled: int | None = None
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ def coldstart_rows(bench: Benchmark) -> list[tuple[str, ...]]:
             (
                 start.function if start else v.name,
                 start.how if start else "",
-                f"{start.compiled}/{start.modules}" if start else "",
+                f"{start.compiled}/{start.modules}" if start and start.modules is not None else "",
                 str(v.requests),
                 f"{v.p50_ms:.0f}",
                 f"{v.p99_ms:.0f}",
