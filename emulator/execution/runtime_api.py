@@ -138,6 +138,8 @@ class RuntimeApiServer:
             await self._serve(reader, writer)
         except (ConnectionError, h11.RemoteProtocolError, asyncio.IncompleteReadError):
             pass  # the runtime went away or spoke nonsense: the connection ends
+        except asyncio.CancelledError:
+            pass  # close(): the environment is gone, and its waiting /next with it
         finally:
             self.clients.discard(task)
             writer.close()

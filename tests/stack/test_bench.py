@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from emulator.table import load_table
+from tools.bench.artefacts import IN_PROCESS, RUNTIME_API, warm_calls
+from tools.bench.coldstart import ARTEFACT, QUICK_SIDE_BY_SIDE, TABLE, UNCOMPILED
 from tools.bench.coldstart import BASELINE as BARE_START
-from tools.bench.coldstart import TABLE, UNCOMPILED
 from tools.bench.report import BenchOptions
 from tools.bench.stack import DISPATCH_CONCURRENCY
 
@@ -71,17 +72,26 @@ def test_bench_all_quick_writes_a_valid_report(tmp_path: Path) -> None:
     cold = benchmarks["coldstart"]
     assert (cold["baseline"], cold["kind"]) == (BARE_START, "coldstart")
     functions = sorted(load_table(TABLE).functions)
-    uncompiled = [f"{name} ({UNCOMPILED})" for name in functions]
-    _check_ratios(cold, [BARE_START, *functions, *uncompiled], quick.cold_runs, 1)
+    # --quick: every function compiled, two of them also without bytecode and packaged
+    uncompiled = [f"{name} ({UNCOMPILED})" for name in QUICK_SIDE_BY_SIDE]
+    packaged = [f"{name} ({ARTEFACT})" for name in QUICK_SIDE_BY_SIDE]
+    _check_ratios(cold, [BARE_START, *functions, *uncompiled, *packaged], quick.cold_runs, 1)
     budgets = {v["name"]: v["budget_ms"] for v in cold["variants"] if v["budget_ms"]}
     assert sorted(budgets) == functions  # compiled starts only
     starts = {v["name"]: v["start"] for v in cold["variants"] if v["start"]}
     for name in functions:  # each start says whether bytecode was there, and it was as staged
-        compiled, bare = starts[name], starts[f"{name} ({UNCOMPILED})"]
+        compiled = starts[name]
         assert (compiled["function"], compiled["how"]) == (name, "bytecode")
         assert compiled["compiled"] == compiled["modules"] > 0
+    for name in QUICK_SIDE_BY_SIDE:
+        bare = starts[f"{name} ({UNCOMPILED})"]
         assert (bare["how"], bare["compiled"]) == (UNCOMPILED, 0)
         assert bare["modules"] > 0
+    for name in QUICK_SIDE_BY_SIDE:
+        assert starts[f"{name} ({ARTEFACT})"]["how"] == ARTEFACT
+    warm = benchmarks["warm-invoke"]
+    assert warm["baseline"] == IN_PROCESS
+    _check_ratios(warm, [IN_PROCESS, RUNTIME_API], warm_calls(quick), 1)
     dashboard = benchmarks["dashboard"]
     assert dashboard["baseline"] == "404 page (layout only)"
     assert "1,000 documents" in dashboard["description"]
@@ -97,8 +107,10 @@ def test_bench_all_quick_writes_a_valid_report(tmp_path: Path) -> None:
     assert len(set(pages.values())) == 1  # the same pages for every variant
     for bench in benchmarks.values():
         assert f"## {bench['name']}" in markdown
-        for v in bench["variants"]:
-            assert v["name"] in markdown  # the terminal table may wrap long names
+        for v in bench["variants"]:  # the terminal table may wrap long names
+            start = v.get("start")
+            shown = f"| {start['function']} | {start['how']} |" if start else v["name"]
+            assert shown in markdown
 
 
 def _check_ratios(bench: dict[str, Any], names: list[str], requests: int, concurrency: int) -> None:
