@@ -347,6 +347,9 @@ def services(
         )
     )
     scrape["scheduler"].append(f"127.0.0.1:{port}")
+    for svc in aws:  # the Lambda service: cold starts, invocations, throttles of every function
+        if svc.name == "lambda":
+            scrape["lambda"] = [f"127.0.0.1:{svc.port}"]
     # nginx refuses what the gateway would: the same QUARRY_MAX_BODY_BYTES the instances read
     max_body = configured.max_body_bytes
     plan = NginxPlan(

@@ -6,6 +6,7 @@ package changed, and sixteen cold starts)."""
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import os
 import shutil
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -167,6 +169,31 @@ def test_aws_artefacts_demo_pipeline_runs_from_packages_with_iam_enforced(
         'quarry_function_invocations_total{function="extraction",outcome="success",trigger="sqs"}'
         in metrics
     )
+
+
+def test_aws_artefacts_layer_ships_bytecode_for_every_module(aws_stack: Stack) -> None:
+    """The layer `quarry package` built (and the stack ran from) has current bytecode for
+    Python 3.11 beside each of its modules, as the function zips do."""
+    with zipfile.ZipFile(PACKAGE / "deps.zip") as zf:
+        names = set(zf.namelist())
+        sources = [n for n in names if n.startswith("python/") and n.endswith(".py")]
+        assert len(sources) > 1000
+        stale = []
+        for source in sources:
+            folder, _, file = source.rpartition("/")
+            cached = f"{folder}/__pycache__/{file[:-3]}.cpython-311.pyc"
+            pyc = zf.read(cached) if cached in names else b""
+            current = (
+                pyc[:4] == importlib.util.MAGIC_NUMBER
+                and int.from_bytes(pyc[4:8], "little") == 0b01
+                and pyc[8:16] == importlib.util.source_hash(zf.read(source))
+            )
+            if not current:
+                stale.append(source)
+    assert stale == []
+    prometheus = aws_stack.service("prometheus")["url"]
+    targets = httpx.get(prometheus + "/api/v1/targets").json()["data"]["activeTargets"]
+    assert any(t["labels"]["job"] == "lambda" for t in targets)
 
 
 def _functions() -> set[str]:
