@@ -44,3 +44,16 @@ def test_quarry_quality_intelligence_prints_the_figures(tmp_path: Path) -> None:
     missing = runner.invoke(app, ["quality", "intelligence", str(tmp_path)])
     assert missing.exit_code == 2
     assert f"cannot read the labelled set in {tmp_path}" in missing.output
+
+
+def test_intelligence_evaluation_set_is_frozen() -> None:
+    # The evaluation set was written before any rule was changed against it; its checksum,
+    # committed with it, is what keeps it held out (tests/sites/intelligence/README.md).
+    import hashlib
+
+    expected = (SET / "evaluation.sha256").read_text(encoding="utf-8").split()
+    actual = hashlib.sha256((SET / "evaluation.jsonl").read_bytes()).hexdigest()
+    assert expected == [actual, "evaluation.jsonl"], (
+        "tests/sites/intelligence/evaluation.jsonl changed after it was frozen: the evaluation"
+        " set may not be edited; retire it into the tuning set and write a new one instead"
+    )
