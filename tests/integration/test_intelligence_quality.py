@@ -2,7 +2,8 @@
 
 Rules are written against the tuning set only; the evaluation set was written before any rule
 changed with it in view and is frozen by its checksum (tests/sites/intelligence/README.md).
-README quotes the table that `quarry quality intelligence` prints, and a test keeps them equal.
+The bars apply to the evaluation set; README quotes the table that `quarry quality intelligence`
+prints, and a test keeps them equal.
 """
 
 import hashlib
@@ -13,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from emulator.cli import app
-from emulator.intelligence_quality import load
+from emulator.intelligence_quality import load, missed_bars
 from emulator.intelligence_report import README_BLOCK, Measured, measure, report
 from emulator.readme_blocks import read_block
 
@@ -51,6 +52,21 @@ def test_intelligence_sets_cover_every_language_label_and_sentiment(measured: Me
     assert not {d.text for d in sets.tuning} & {d.text for d in sets.evaluation}
     assert measured.evaluation.entity_documents == len(sets.evaluation)
     assert measured.evaluation.summary_documents == len(sets.evaluation)
+
+
+# Bars the evaluation set misses today, as README says ("Offline intelligence"), each with the
+# floor it may not fall below. Sentiment is one document short (58 of 84; the bar needs 59).
+SHORTFALLS = {"sentiment_accuracy": 58 / 84}
+
+
+def test_intelligence_evaluation_set_meets_the_bars(measured: Measured) -> None:
+    shown = report(measured)
+    print(shown)
+    missed = missed_bars(measured.evaluation)
+    # A new miss fails; so does a shortfall closed, until README and SHORTFALLS say so.
+    assert set(missed) == set(SHORTFALLS), shown
+    for name, floor in SHORTFALLS.items():
+        assert missed[name][0] >= floor - 1e-9, shown
 
 
 def test_intelligence_readme_quotes_the_current_table(measured: Measured) -> None:
