@@ -70,12 +70,11 @@ def intelligence(
 
 def write_block(readme: Path, name: str, content: str) -> None:
     """Replace README's generated block `name`; a clear error if the file or block is missing."""
-    from emulator.readme_blocks import BlockError, replace_block
+    from emulator import readme_blocks
 
     try:
-        text = readme.read_text(encoding="utf-8")
-        readme.write_text(replace_block(text, name, content), encoding="utf-8")
-    except (OSError, BlockError) as exc:
+        readme_blocks.write_block(readme, name, content)
+    except (OSError, readme_blocks.BlockError) as exc:
         typer.echo(f"error: cannot write block {name} of {readme}: {exc}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"wrote block {name} of {readme}")

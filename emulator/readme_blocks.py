@@ -8,6 +8,7 @@ that its source does not hold.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 
 class BlockError(ValueError):
@@ -36,3 +37,9 @@ def replace_block(text: str, name: str, content: str) -> str:
     read_block(text, name)
     body = content if content.endswith("\n") else content + "\n"
     return _markers(name).sub(lambda m: m.group(1) + body + m.group(3), text)
+
+
+def write_block(path: Path, name: str, content: str) -> None:
+    """Rewrite block `name` of the file at `path`; OSError or BlockError when it cannot."""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(replace_block(text, name, content), encoding="utf-8")

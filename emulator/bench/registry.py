@@ -10,7 +10,7 @@ from emulator.bench.coldstart import bench_coldstart
 from emulator.bench.dashboard import bench_dashboard
 from emulator.bench.extraction import bench_extraction
 from emulator.bench.gateway import bench_gateway
-from emulator.bench.intelligence import bench_intelligence
+from emulator.bench.intelligence import bench_intelligence, bench_intelligence_offline
 from emulator.bench.offline import bench_offline
 from emulator.bench.pipeline import bench_pipeline
 from emulator.bench.report import BenchFn, Benchmark, BenchOptions, Report
@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, BenchFn] = {
     "coldstart": bench_coldstart,
     "extraction": bench_extraction,
     "intelligence": bench_intelligence,
+    "intelligence-offline": bench_intelligence_offline,
     "dashboard": lambda options: bench_dashboard(
         options, documents=10_000 if options.requests >= BenchOptions().requests else 1_000
     ),
