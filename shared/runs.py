@@ -10,7 +10,7 @@ from shared.db.models import ACTIVE_STATES, Outbox, Run, Source, StageResult, ut
 from shared.errors import ConflictError, NotFoundError
 from shared.logs import get_logger, request_id_var
 from shared.messages import DiscoverSource, RollupSource
-from shared.runtime.deps import Runtime
+from shared.ports import Runtime
 from shared.webhooks import outbound
 
 log = get_logger("quarry.runs")

@@ -5,9 +5,9 @@ import asyncio
 
 from typer.testing import CliRunner
 
-from emulator.bench.intelligence import CALLS, CONCURRENCY, LATENCY, bench_intelligence
-from emulator.bench.report import BenchOptions
-from emulator.cli import app
+from cli.main import app
+from tools.bench.intelligence import CALLS, CONCURRENCY, LATENCY, bench_intelligence
+from tools.bench.report import BenchOptions
 
 
 def test_bench_intelligence_sets_each_concurrency_against_its_ideal() -> None:

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from emulator.cli import app
-from emulator.intelligence_quality import load, missed_bars
-from emulator.intelligence_report import README_BLOCK, Measured, measure, report
-from emulator.readme_blocks import read_block
+from cli.main import app
+from tools.quality.intelligence import load, missed_bars
+from tools.quality.intelligence_report import README_BLOCK, Measured, measure, report
+from tools.readme_blocks import read_block
 
 SET = Path(__file__).parent.parent / "sites" / "intelligence"
 README = Path(__file__).parent.parent.parent / "README.md"

@@ -1,7 +1,7 @@
 """README's Benchmarks block, rendered from a report: every variant against its baseline."""
 
-from emulator.bench.readme import render
-from emulator.bench.report import Measurement, Report, to_benchmark
+from tools.bench.readme import render
+from tools.bench.report import Measurement, Report, to_benchmark
 
 
 def _report(*, quick: bool) -> Report:

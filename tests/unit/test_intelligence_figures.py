@@ -2,7 +2,7 @@
 
 import pytest
 
-from emulator.intelligence_quality import BARS, GoldDocument, Prediction, figures, missed_bars
+from tools.quality.intelligence import BARS, GoldDocument, Prediction, figures, missed_bars
 
 
 def _gold(

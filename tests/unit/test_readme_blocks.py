@@ -2,7 +2,7 @@
 
 import pytest
 
-from emulator.readme_blocks import BlockError, read_block, replace_block
+from tools.readme_blocks import BlockError, read_block, replace_block
 
 README = """# Title
 before

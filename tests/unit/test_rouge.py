@@ -2,7 +2,7 @@
 
 import pytest
 
-from emulator.rouge import RougeL, lcs_length, rouge_l
+from tools.quality.rouge import RougeL, lcs_length, rouge_l
 
 
 def test_rouge_l_scores_lins_examples() -> None:
