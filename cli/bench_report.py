@@ -46,6 +46,7 @@ def run_all(
     from cli.bench import _measure  # the progress bar and clean errors
 
     report = _measure(names, options, quick=quick)
+    report = report.model_copy(update={"skipped": [n for n in BENCHMARKS if n not in names]})
     show(report)
     json_path = out.with_name(out.name + ".json")
     md_path = out.with_name(out.name + ".md")

@@ -68,3 +68,9 @@ def test_bench_readme_says_when_the_report_is_a_quick_run() -> None:
     text = render(_report(quick=True))
     assert "written by `quarry bench all --quick`" in text
     assert "**This is a quick run**: it checks the harness; its figures are not speed" in text
+
+
+def test_bench_readme_names_the_benchmarks_a_run_left_out() -> None:
+    report = _report(quick=False).model_copy(update={"skipped": ["scaling", "load"]})
+    assert "Left out of this run: scaling, load." in render(report).splitlines()
+    assert "Left out of this run: scaling, load." in report.to_markdown()

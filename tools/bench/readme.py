@@ -22,6 +22,8 @@ def render(report: Report, source: Path = REPORT) -> str:
         f"All figures below come from one run, `{source}.json` (its table: `{source}.md`), "
         f"written by {run} on {report.created} · {report.machine}.",
     ]
+    if report.skipped:
+        lines.append(f"Left out of this run: {', '.join(report.skipped)}.")
     if report.quick:
         lines.append(
             "**This is a quick run**: it checks the harness; its figures are not speed "

@@ -102,6 +102,8 @@ class Report(BaseModel):
     machine: str
     quick: bool
     benchmarks: list[Benchmark]
+    # Benchmarks the run was told to leave out (`quarry bench all --skip NAME`).
+    skipped: list[str] = []
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2) + "\n"
@@ -113,6 +115,8 @@ class Report(BaseModel):
             f"{self.created} · {self.machine}" + (" · quick run" if self.quick else ""),
             "",
         ]
+        if self.skipped:
+            lines += [f"Left out of this run: {', '.join(self.skipped)}.", ""]
         for bench in self.benchmarks:
             if bench.kind == "coldstart":
                 lines += _coldstart_markdown(bench)
