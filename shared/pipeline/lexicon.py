@@ -58,7 +58,7 @@ POSITIVE: Mapping[str, frozenset[str]] = {
         good great excellent amazing wonderful fantastic positive success successful happy
         love loved best better improv benefit beneficial strong gain gains growth win wins won
         winner effective efficient impressive brilliant delighted pleased outstanding reliable
-        enjoy perfect superb praise recommend helpful promising"""
+        enjoy perfect superb praise recommend helpful"""
     ),
     "de": _words(
         """sieg siege siegt siegte sieger siegen gewinn gewann gewonnen feier jubel erholung
@@ -68,7 +68,7 @@ POSITIVE: Mapping[str, frozenset[str]] = {
         erfolgreich glücklich freude freuen freut freute liebe lieben liebt geliebt wachstum
         stark stärker effizient wirksam zuverlässig begeistert erfreut zufrieden perfekt
         beeindruckend brillant herausragend genieß empfehl empfiehlt empfohlen hilfreich
-        verbesser vorteil profitier schön vielversprechend"""
+        verbesser vorteil profitier schön"""
     ),
     "fr": _words(
         """victoire gagne gagné gagnée gagnent gagner gagnant rempor fête fêté fêter célèbre
@@ -78,7 +78,7 @@ POSITIVE: Mapping[str, frozenset[str]] = {
         fantastique incroyable positif positive succès réussi heureux heureuse aimer aime aimé
         adore adoré amour croissance gain gains fort forte efficace fiable impressionnant
         brillant parfait parfaite satisfait ravi ravie ravis enchanté exceptionnel apprécié
-        recommand utile amélior agréable avantage bénéfique éloge éloges prometteu"""
+        recommand utile amélior agréable avantage bénéfique éloge éloges"""
     ),
     "es": _words(
         """victoria triunfo gana ganó ganar ganan ganado ganador celebr celebraron celebración
@@ -89,7 +89,7 @@ POSITIVE: Mapping[str, frozenset[str]] = {
         crecimiento ganancia ganancias fuerte eficaz eficiente fiable impresionante perfecto
         perfecta satisfecho satisfecha contento contenta excepcional disfrut recomiendo
         recomienda recomend recomendable útil mejora mejorar mejoró mejorado agradable
-        recuperación bienvenida progreso beneficioso prometedor"""
+        recuperación bienvenida progreso beneficioso"""
     ),
 }
 
@@ -99,8 +99,7 @@ NEGATIVE: Mapping[str, frozenset[str]] = {
         warning victim bad worse worst terrible awful horrible poor negative fail failed failure
         sad hate hated dislike loss losses lose lost weak decline problem problems risk crisis
         broken disappoint angry dangerous useless wrong damage harm slow expensive scandal fraud
-        attack collapse died dies dying critic criticis criticiz denounc complain unfair
-        injustice corrupt disaster disastrous shame shameful worried worry worries"""
+        attack collapse"""
     ),
     "de": _words(
         """niederlage verloren verlier tot tote tod todes getötet verletz streik ausfall
@@ -110,9 +109,7 @@ NEGATIVE: Mapping[str, frozenset[str]] = {
         mies dürftig negativ fehler versagen scheiter gescheitert traurig hass hassen verlust
         verluste schwach rückgang sinken sinkt gesunken problem probleme risiko krise kaputt
         enttäusch wütend verärgert ärger gefährlich nutzlos falsch schaden beschädigt langsam
-        teuer skandal betrug angriff zusammenbruch katastrophe mangelhaft starb starben
-        gestorben sterben stirbt kritik kritisier beschwer ungerecht korrupt desaster schande
-        beschämend besorgt besorgnis"""
+        teuer skandal betrug angriff zusammenbruch katastrophe mangelhaft"""
     ),
     "fr": _words(
         """défaite perdu perdue perdre perd perdent mort morts décès tué tués tuée blessé
@@ -122,9 +119,7 @@ NEGATIVE: Mapping[str, frozenset[str]] = {
         détester perte pertes faible baisse déclin problème problèmes risque crise cassé
         décevant déçu déçue déçus colère furieux furieuse dangereux dangereuse inutile faux
         dommage endommag lent lente coûteux coûteuse scandale fraude attaque attaqué
-        effondr effondrement catastrophe meurt meurent mourir critiqu dénonc plainte
-        plaintes plaignent injuste injustice corrupt désastre désastreu honte honteu inquiet
-        inquiète inquiètent inquiétude inquiétant"""
+        effondr effondrement catastrophe"""
     ),
     "es": _words(
         """derrota perdió perder pierde pierden perdido muerto muertos muerte murió mató herido
@@ -134,58 +129,7 @@ NEGATIVE: Mapping[str, frozenset[str]] = {
         fracasar triste odio odiar pérdida pérdidas débil caída declive problema problemas
         riesgo crisis roto decepcion decepcionante decepción enfadado enfadada enojado
         furioso peligroso peligrosa inútil falso daño daños dañado lento lenta caro escándalo
-        fraude estafa ataque colapso derrumbe catástrofe murieron mueren morir
-        falleció fallecido fallecidos critic crític denunci queja quejas quejan injust
-        corrupción corrupto corrupta desastre desastroso vergüenza vergonzoso preocup preocupante
-        preocupación preocupado"""
-    ),
-}
-
-# Entries of POSITIVE and NEGATIVE that name an event or a quantity rather than judge it:
-# growth, gains, strength, wins, recovery, improvement, recommendations; problems, risks,
-# crises, losses, declines, injuries, closures, shortages, strikes, fires, floods, outages,
-# warnings, costs. Neutral reporting uses them as often as opinion does ("the risk of
-# outbreaks", "demand remained strong"), so each weighs sentiment.MILD_WEIGHT of an
-# evaluative word (excellent, terrible, scandal, delighted, victory, death). Written per
-# concept for all four languages, like the lists above; words with a neutral everyday sense
-# in their language belong here too (French "bien" and "célèbre", Spanish "celebrar" a
-# meeting, German "Feier").
-MILD: Mapping[str, frozenset[str]] = {
-    "en": _words(
-        """recovery boost progress relief positive improv benefit beneficial strong gain gains
-        growth win wins won winner effective efficient reliable recommend helpful
-        injur strike outage breach fire flood closure shortage warning negative loss losses
-        lose lost weak decline problem problems risk crisis damage slow expensive attack
-        critic criticis criticiz denounc complain"""
-    ),
-    "de": _words(
-        """gewinn gewann gewonnen siegt siegte siegen sieger feier erholung fortschritt positiv
-        wachstum stark stärker effizient wirksam zuverlässig empfehl empfiehlt empfohlen
-        hilfreich verbesser vorteil profitier
-        verloren verlier verletz streik ausfall störung datenleck brand feuer flut hochwasser
-        überschwemmung schließung geschlossen mangel engpass engpässe warnung warnen warnt
-        warnte negativ fehler verlust verluste schwach rückgang sinken sinkt gesunken problem
-        probleme risiko krise schaden beschädigt langsam teuer angriff kritik kritisier beschwer"""
-    ),
-    "fr": _words(
-        """gagne gagné gagnée gagnent gagner gagnant rempor fête fêté fêter célèbre célébr
-        célébration progrès redressement soulagement positif positive croissance gain gains
-        fort forte efficace fiable recommand utile amélior avantage bénéfique bien
-        perdu perdue perdre perd perdent blessé blessure grève panne incendie incendies
-        inondation fermeture pénurie alerte négatif négative perte pertes faible baisse déclin
-        problème problèmes risque crise endommag lent lente coûteux coûteuse attaque attaqué
-        critiqu dénonc plainte plaintes plaignent"""
-    ),
-    "es": _words(
-        """gana ganó ganar ganan ganado ganador celebr celebraron celebración avance logro
-        logra logró lograr alivio bien positivo positiva crecimiento ganancia ganancias
-        fuerte eficaz eficiente fiable recomiendo recomienda recomend útil mejora mejorar
-        mejoró mejorado recuperación progreso beneficioso
-        perdió perder pierde pierden perdido herido heridos herida heridas lesión lesiones
-        lesionado huelga apagón incendio inundación inundaciones cierre escasez alerta
-        filtración negativo negativa pérdida pérdidas débil caída declive problema problemas
-        riesgo crisis daño daños dañado lento lenta caro ataque critic crític denunci queja
-        quejas quejan"""
+        fraude estafa ataque colapso derrumbe catástrofe"""
     ),
 }
 
@@ -193,18 +137,6 @@ NEGATIONS: frozenset[str] = _words(
     """not no never nothing without nicht kein keine keinen keiner nie niemals ohne pas jamais
     aucun aucune sans nunca jamás sin tampoco"""
 )
-
-# A negation followed by one of these words is a fixed phrase that negates nothing: "sin
-# embargo" (however), "sans doute" (no doubt), "not only", "nicht nur", "no solo".
-NOT_NEGATING: Mapping[str, frozenset[str]] = {
-    "not": _words("only just merely"),
-    "no": _words("doubt solo sólo"),
-    "without": _words("doubt"),
-    "nicht": _words("nur"),
-    "ohne": _words("zweifel"),
-    "sans": _words("doute"),
-    "sin": _words("embargo duda"),
-}
 
 ALL_STOPWORDS: frozenset[str] = frozenset().union(*STOPWORDS.values())
 
