@@ -55,7 +55,8 @@ def test_intelligence_sets_cover_every_language_label_and_sentiment(measured: Me
 
 
 # Bars the evaluation set misses today, as README says ("Offline intelligence"), each with the
-# floor it may not fall below. Sentiment is one document short (58 of 84; the bar needs 59).
+# floor it may not fall below. Sentiment is one document short (58 of 84; the bar needs 59); a
+# neutral band fitted to the 52 later tuning documents scored 56 and was reverted (README).
 SHORTFALLS = {"sentiment_accuracy": 58 / 84}
 
 
