@@ -17,8 +17,8 @@ from emulator.artefacts.runtime_env import interpreter, runtime_env
 from shared.errors import ConfigError
 
 if TYPE_CHECKING:
+    from emulator.stack.aws_services import Artefacts
     from emulator.stack.supervisor import Supervisor
-    from emulator.stack.topology import Artefacts
 
 PACKAGE = ROOT / ".quarry" / "package"  # `quarry package` writes here by default
 CACHE = ROOT / ".quarry" / "cache"
@@ -27,7 +27,7 @@ CACHE = ROOT / ".quarry" / "cache"
 def prepare(table_path: Path, say: Callable[[str], None]) -> Artefacts:
     """The package of this checkout's serverless.yml (built when its inputs changed) and the
     runtime's packages; one process at a time (a lock beside the package)."""
-    from emulator.stack.topology import Artefacts
+    from emulator.stack.aws_services import Artefacts
 
     if table_path.resolve() != (ROOT / "serverless.yml").resolve():
         raise ConfigError(

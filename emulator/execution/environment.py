@@ -13,18 +13,17 @@ import os
 import signal
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from emulator.execution.function import FunctionSpec, Result, failure
 from emulator.execution.logsink import FunctionLog
 from emulator.execution.runtime_api import Event, RuntimeApiServer
 from shared.logs import get_logger
 
 log = get_logger("quarry.lambda")
 REGION = "us-east-1"
-ACCOUNT = "123456789012"
 MARK = "QUARRY_ENVIRONMENT "  # the bootstrap's one line about itself, kept out of the log
 # What Lambda's bootstrap (/var/runtime/bootstrap.py) does, plus one line reporting the
 # interpreter's import path, so what the environment runs from can be checked.
@@ -38,54 +37,6 @@ BOOTSTRAP = (
 )
 MEMORY_POLL_S = 0.1
 INIT_DEADLINE_S = 60.0  # Lambda allows 10 s; a busy 2-core machine needs more
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    """A function as its execution environments run it."""
-
-    name: str
-    qualified: str  # the deployed name, service-stage-name
-    handler: str
-    runtime: str
-    timeout: float
-    memory: int
-    reserved: int | None
-    task: Path  # the unpacked function zip (/var/task)
-    layers: tuple[Path, ...]  # the unpacked layer zips (/opt)
-    runtime_dir: Path  # awslambdaric and boto3
-    python: Path
-    variables: dict[str, str]  # the template's, the local AWS endpoint and the role's keys
-
-    @property
-    def arn(self) -> str:
-        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.qualified}"
-
-    def import_path(self) -> list[Path]:
-        """As Lambda orders it: the task, each layer's python/ folder, then the runtime's."""
-        return [self.task, *(layer / "python" for layer in self.layers), self.runtime_dir]
-
-
-@dataclass(frozen=True)
-class Result:
-    """An invocation's outcome: the payload, and the error type when the function failed."""
-
-    payload: bytes
-    error_type: str | None = None
-
-    @property
-    def error(self) -> dict[str, Any]:
-        try:
-            parsed = json.loads(self.payload)
-        except ValueError:
-            return {}
-        return parsed if isinstance(parsed, dict) else {}
-
-
-def failure(error_type: str, message: str) -> Result:
-    return Result(
-        json.dumps({"errorType": error_type, "errorMessage": message}).encode(), error_type
-    )
 
 
 def rss_mb(pid: int) -> float:

@@ -10,13 +10,8 @@ import time
 import uuid
 from collections import deque
 
-from emulator.execution.environment import (
-    INIT_DEADLINE_S,
-    Environment,
-    FunctionSpec,
-    Result,
-    failure,
-)
+from emulator.execution.environment import INIT_DEADLINE_S, Environment
+from emulator.execution.function import FunctionSpec, Result, failure
 from emulator.execution.logsink import FunctionLog
 from shared import metrics
 from shared.logs import get_logger

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from emulator.artefacts.template import Artefact, artefacts, read_template
 from emulator.aws.credentials import read_profile, role_profile
-from emulator.execution.environment import FunctionSpec
+from emulator.execution.function import FunctionSpec
 from shared.errors import ConfigError
 
 # Settings an execution environment gets from its template or from SSM, as in AWS: the

@@ -25,7 +25,7 @@ from emulator.artefacts.build import STAGE, package
 from emulator.artefacts.runtime_env import interpreter, runtime_env
 from emulator.artefacts.stack import CACHE, PACKAGE
 from emulator.artefacts.template import artefacts, read_template
-from emulator.execution.environment import FunctionSpec, Result
+from emulator.execution.function import FunctionSpec, Result
 from emulator.execution.logsink import FunctionLog
 from emulator.execution.pool import Pool
 from emulator.execution.spec import function_spec

@@ -25,7 +25,7 @@ FULL_PAGES = 1000
 QUICK_PAGES = 100
 RUN_DEADLINE_S = 900.0
 DESCRIPTION = (
-    "Documents per second (shown as req/s) through discovery → extraction → intelligence → "
+    "Documents per second through discovery → extraction → intelligence → "
     "analytics on a generated site (a sitemap of distinct ~330-word articles spread over "
     f"{HOSTS} loopback origins): the embedded platform (`embedded`, what `quarry dev` runs), "
     f"against the pure cores alone on the same pages (`{BASELINE}`: extract() and the offline "
@@ -149,4 +149,4 @@ async def bench_pipeline(options: BenchOptions) -> Benchmark:
         with served(folder / "site", pages) as site:
             done = await _embedded(folder, site, pages, options)
         measured.append(measurement("embedded", done.documents, done.elapsed_s, done.latencies))
-    return to_benchmark("pipeline", DESCRIPTION, BASELINE, measured)
+    return to_benchmark("pipeline", DESCRIPTION, BASELINE, measured, unit="docs/s")
