@@ -62,7 +62,7 @@ def aws_stack() -> Iterator[Stack]:
             ROOT / "serverless.yml",
             env,
             demo=demo,
-            options=("--aws",),
+            options=("--aws", "--api", "1", "--web", "1"),  # fewer processes: a quicker start
             up_deadline_s=LAMBDA_UP_S,
         )
         stack.up()
