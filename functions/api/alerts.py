@@ -10,7 +10,7 @@ from mangum import Mangum
 from shared.observability import alerts
 from shared.observability.alerts import AlertList, Notification, Received
 from shared.runtime.deps import Runtime
-from shared.runtime.http import create_app, runtime
+from shared.runtime.http import TEXT_MIME_TYPES, create_app, runtime
 
 app = create_app("alerts", title="alerts")
 
@@ -36,4 +36,4 @@ async def list_alerts(rt: Runtime = Depends(runtime)) -> AlertList:
     return await alerts.firing(rt)
 
 
-handler = Mangum(app, lifespan="off")
+handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)

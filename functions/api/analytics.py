@@ -11,7 +11,7 @@ from mangum import Mangum
 from shared.analytics_schemas import Overview, Rollups, Stages, Trends
 from shared.repo import analytics
 from shared.runtime.deps import Runtime
-from shared.runtime.http import create_app, runtime
+from shared.runtime.http import TEXT_MIME_TYPES, create_app, runtime
 
 app = create_app("analytics", title="analytics")
 
@@ -71,4 +71,4 @@ async def stages(
     return await analytics.stages(rt, source_id, since, until)
 
 
-handler = Mangum(app, lifespan="off")
+handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)

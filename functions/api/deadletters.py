@@ -7,7 +7,7 @@ from mangum import Mangum
 
 from shared import deadletters
 from shared.runtime.deps import Runtime
-from shared.runtime.http import create_app, runtime
+from shared.runtime.http import TEXT_MIME_TYPES, create_app, runtime
 from shared.runtime.params import CursorParam, Limit
 from shared.schemas import DeadLetterOut, Page
 
@@ -35,4 +35,4 @@ async def discard_dead_letter(letter_id: str, rt: Runtime = Depends(runtime)) ->
     return Response(status_code=204)
 
 
-handler = Mangum(app, lifespan="off")
+handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)

@@ -9,7 +9,7 @@ from mangum import Mangum
 
 from shared.repo import documents
 from shared.runtime.deps import Runtime
-from shared.runtime.http import create_app, runtime
+from shared.runtime.http import TEXT_MIME_TYPES, create_app, runtime
 from shared.runtime.params import CursorParam, Limit
 from shared.schemas import DocumentDetail, DocumentOut, Page
 
@@ -36,4 +36,4 @@ async def get_document(document_id: str, rt: Runtime = Depends(runtime)) -> Docu
     return await documents.get(rt, document_id)
 
 
-handler = Mangum(app, lifespan="off")
+handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from shared.runtime.deps import Runtime
-from shared.runtime.http import create_app, runtime
+from shared.runtime.http import TEXT_MIME_TYPES, create_app, runtime
 
 app = create_app("health", title="health")
 
@@ -25,4 +25,4 @@ async def health(rt: Runtime = Depends(runtime)) -> Health:
     return Health(status="ok", database="ok")
 
 
-handler = Mangum(app, lifespan="off")
+handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)

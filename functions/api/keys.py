@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.auth import keys
 from shared.auth.middleware import requires
 from shared.runtime.deps import Runtime
-from shared.runtime.http import create_app, runtime
+from shared.runtime.http import TEXT_MIME_TYPES, create_app, runtime
 
 app = create_app("keys", title="keys")
 Id = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="A key's id.")]
@@ -67,4 +67,4 @@ async def revoke_key(key_id: Id, rt: Runtime = Depends(runtime)) -> Response:
     return Response(status_code=204)
 
 
-handler = Mangum(app, lifespan="off")
+handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)

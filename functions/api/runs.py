@@ -11,7 +11,7 @@ from mangum import Mangum
 from shared import idempotency, runs
 from shared.repo import runs as run_reads
 from shared.runtime.deps import Runtime
-from shared.runtime.http import create_app, runtime
+from shared.runtime.http import TEXT_MIME_TYPES, create_app, runtime
 from shared.runtime.params import CursorParam, Limit
 from shared.schemas import Page, RunIn, RunOut
 
@@ -69,4 +69,4 @@ async def cancel_run(run_id: str, rt: Runtime = Depends(runtime)) -> RunOut:
     return await run_reads.get(rt, run_id)
 
 
-handler = Mangum(app, lifespan="off")
+handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)

@@ -7,7 +7,7 @@ from mangum import Mangum
 
 from shared.repo import sources
 from shared.runtime.deps import Runtime
-from shared.runtime.http import create_app, runtime
+from shared.runtime.http import TEXT_MIME_TYPES, create_app, runtime
 from shared.runtime.params import CursorParam, Limit
 from shared.schemas import Page, SourceIn, SourceOut
 
@@ -44,4 +44,4 @@ async def delete_source(source_id: str, rt: Runtime = Depends(runtime)) -> Respo
     return Response(status_code=204)
 
 
-handler = Mangum(app, lifespan="off")
+handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)

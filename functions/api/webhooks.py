@@ -11,7 +11,7 @@ from mangum import Mangum
 
 from shared.auth.middleware import requires
 from shared.runtime.deps import Runtime
-from shared.runtime.http import create_app, runtime
+from shared.runtime.http import TEXT_MIME_TYPES, create_app, runtime
 from shared.runtime.params import CursorParam, Limit
 from shared.schemas import Page
 from shared.webhooks import config, inbox, subscriptions
@@ -116,4 +116,4 @@ async def subscription_log(
     return await subscriptions.log_of(rt, subscription_id, limit, cursor)
 
 
-handler = Mangum(app, lifespan="off")
+handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)

@@ -8,7 +8,7 @@ import threading
 from mangum import Mangum
 
 from shared.messages import Message
-from shared.runtime.http import create_app
+from shared.runtime.http import TEXT_MIME_TYPES, create_app
 from shared.runtime.stage import StageDeps, stage
 
 app = create_app("slow", title="slow")
@@ -36,7 +36,7 @@ async def stats() -> dict[str, int]:
     return {"peak": peak, "running": running}
 
 
-handler = Mangum(app, lifespan="off")
+handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)
 
 
 @stage("sleeper")
