@@ -15,6 +15,7 @@ from emulator.stack.runtime import process_runtime
 from emulator.table import functions_for, load_table
 from shared.config import load_settings
 from shared.logs import configure_logging
+from shared.metering.ledger import flushing
 from shared.runtime import deps
 from shared.runtime.invocation import declare_memory
 from shared.runtime.loop import close_idle_loops
@@ -31,7 +32,7 @@ async def serve(role: str, port: int, table_path: Path) -> None:
     await queue.startup()
     hosted = functions_for(table, role)
     for fn in hosted.functions.values():
-        declare_memory(fn.name, fn.memory)
+        declare_memory(fn.name, fn.memory, fn.architecture)
     gateway = Gateway(hosted)
     config = uvicorn.Config(
         gateway,
@@ -43,7 +44,9 @@ async def serve(role: str, port: int, table_path: Path) -> None:
         timeout_graceful_shutdown=30,
     )
     try:
-        await uvicorn.Server(config).serve()  # drains in-flight requests on SIGTERM
+        async with flushing(runtime.db):  # the invocation ledger, written every second
+            await uvicorn.Server(config).serve()  # drains in-flight requests on SIGTERM
+            gateway.executor.shutdown(wait=True)
     finally:
         gateway.executor.shutdown(wait=True)
         await queue.shutdown()

@@ -22,6 +22,7 @@ from shared.db import migrate
 from shared.db.engine import Database
 from shared.dispatch.taskiq import TaskiqDispatcher
 from shared.logs import get_logger
+from shared.metering.ledger import flushing
 from shared.runtime import deps
 from shared.runtime.invocation import declare_memory, record_init
 from shared.runtime.loop import close_idle_loops
@@ -61,7 +62,7 @@ async def embedded(
     for fn in table.functions.values():  # every declaration must import before start-up
         handlers[fn.name], seconds = load_handler(fn)
         record_init(fn.name, seconds)
-        declare_memory(fn.name, fn.memory)
+        declare_memory(fn.name, fn.memory, fn.architecture)
     await asyncio.to_thread(migrate.upgrade, settings.database_url)
     broker = InMemoryBroker(max_async_tasks=16, propagate_exceptions=False)
     dispatcher = TaskiqDispatcher(broker, asyncio.get_running_loop())
@@ -81,14 +82,17 @@ async def embedded(
         job = scheduler.run(runtime, targets, f"dev-{os.getpid()}")
         platform.tasks.append(asyncio.create_task(job))
     try:
-        yield platform
+        async with flushing(runtime.db):  # the invocation ledger, written every second
+            try:
+                yield platform
+            finally:
+                for task in platform.tasks:
+                    task.cancel()
+                await asyncio.gather(*platform.tasks, return_exceptions=True)
+                await platform.idle()
+                await broker.shutdown()
+                gateway.executor.shutdown(wait=True)
     finally:
-        for task in platform.tasks:
-            task.cancel()
-        await asyncio.gather(*platform.tasks, return_exceptions=True)
-        await platform.idle()
-        await broker.shutdown()
-        gateway.executor.shutdown(wait=True)
         await runtime.db.dispose()
         close_idle_loops()
         deps.install(None)

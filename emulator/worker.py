@@ -35,6 +35,7 @@ from shared.db.engine import Database
 from shared.dispatch.redis import RedisDispatcher, stream_of
 from shared.dispatch.taskiq import TaskFn
 from shared.logs import configure_logging, get_logger
+from shared.metering.ledger import flushing
 from shared.observability.queues import RedisQueueSource
 from shared.runtime import deps, memory
 from shared.runtime.delivery import next_delivery, receive_count
@@ -190,7 +191,7 @@ async def work(stage: str, metrics_port: int, table_path: Path) -> None:
     table = load_table(table_path)
     fn = table.functions[stage]
     handler, _ = load_handler(fn)
-    declare_memory(fn.name, fn.memory)
+    declare_memory(fn.name, fn.memory, fn.architecture)
     # Series at 0 from the start: increase() over a series born at 1 is 0, so an alert on the
     # first dead letter (or retry) after a worker starts would never fire.
     metrics.RETRIES.labels(stage)
@@ -217,7 +218,8 @@ async def work(stage: str, metrics_port: int, table_path: Path) -> None:
     reclaimer = asyncio.create_task(reclaim_loop(redis, broker, fn, consumer, dispatcher))
     log.info("worker ready", extra={"stage": stage, "metrics_port": metrics_port})
     try:
-        await receiver.listen(finish)  # on SIGTERM: stop reading, finish in-flight work
+        async with flushing(runtime.db):  # the invocation ledger, written every second
+            await receiver.listen(finish)  # on SIGTERM: stop reading, finish in-flight work
     finally:
         reclaimer.cancel()
         await asyncio.gather(reclaimer, return_exceptions=True)

@@ -3,6 +3,7 @@ sent after commit, and re-sent by the relay if the process died in between."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from shared.db.engine import Database
 from shared.db.models import Outbox, utcnow
 from shared.dispatch import Dispatcher
 from shared.logs import get_logger
+from shared.runtime.invocation import current_invocation
 
 log = get_logger("quarry.outbox")
 
@@ -66,6 +68,9 @@ async def _send(db: Database, dispatcher: Dispatcher, rows: Sequence[Outbox]) ->
             log.warning("dispatch failed; the relay will retry", exc_info=True)
             continue
         sent.append(row.id)
+        inv = current_invocation()
+        if inv is not None:  # metering: the send request, billed by its payload's size
+            inv.sent_sqs([len(json.dumps(row.body, separators=(",", ":")).encode())])
     if sent:
         async with db.writer() as session:
             await session.execute(

@@ -11,6 +11,7 @@ from shared.errors import ConflictError, NotFoundError
 from shared.logs import get_logger, request_id_var
 from shared.messages import DiscoverSource, RollupSource
 from shared.runtime.deps import Runtime
+from shared.runtime.invocation import current_invocation
 from shared.webhooks import outbound
 
 log = get_logger("quarry.runs")
@@ -45,6 +46,9 @@ async def start_run_in(
     await session.flush()
     body = DiscoverSource(run_id=run.id, source_id=source_id).model_dump()
     ids = await outbox.add(session, run.id, FIRST_STAGE, [body])
+    inv = current_invocation()
+    if inv is not None:  # metering: the request that started the run is part of its cost
+        inv.for_run(run.id)
     log.info("run started", extra={"run_id": run.id, "source_id": source_id, "trigger": trigger})
     return run, ids
 

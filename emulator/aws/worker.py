@@ -21,6 +21,7 @@ from emulator.table import load_handler, load_table
 from shared.config import load_settings
 from shared.dispatch.sqs import SqsDispatcher
 from shared.logs import configure_logging, get_logger
+from shared.metering.ledger import flushing
 from shared.runtime import deps
 from shared.runtime.invocation import declare_memory
 from shared.runtime.memory import OUT_OF_MEMORY_EXIT, current_rss_mb, over_limit
@@ -51,7 +52,7 @@ async def work(stage: str, metrics_port: int, table_path: Path) -> None:
     table = load_table(table_path)
     fn = table.functions[stage]
     handler, _ = load_handler(fn)
-    declare_memory(fn.name, fn.memory)
+    declare_memory(fn.name, fn.memory, fn.architecture)
     runtime = aws_stack_runtime(settings)
     deps.install(runtime)
     assert isinstance(runtime.dispatcher, SqsDispatcher)
@@ -71,7 +72,8 @@ async def work(stage: str, metrics_port: int, table_path: Path) -> None:
         loop.add_signal_handler(sig, finish.set)
     log.info("sqs worker ready", extra={"stage": stage, "metrics_port": metrics_port})
     try:
-        await poller.run(finish)  # on SIGTERM: the batch in hand finishes, then it stops
+        async with flushing(runtime.db):  # the invocation ledger, written every second
+            await poller.run(finish)  # on SIGTERM: the batch in hand finishes, then it stops
     finally:
         await runtime.db.dispose()
 

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from shared.db.models import Run, StageResult
 from shared.errors import NotFoundError
+from shared.repo import costs
 from shared.repo.paging import keyset, page_of
 from shared.repo.sources import secret
 from shared.runtime.deps import Runtime
@@ -27,6 +28,7 @@ async def get(rt: Runtime, run_id: str) -> RunOut:
         out = RunOut.model_validate(run)
         for stage, status, n in counts:
             setattr(out.stages.setdefault(stage, StageCounts()), status, n)
+        out.cost = await costs.for_run(session, run_id, run.spent_usd, run.spent_tokens)
         return out
 
 

@@ -29,7 +29,7 @@ from shared.errors import QuarryError, UnavailableError, problem
 from shared.logs import get_logger, request_id_var
 from shared.observability.emf import HttpOutcome
 from shared.runtime.deps import Runtime, current
-from shared.runtime.invocation import invocation
+from shared.runtime.invocation import flush_in_lambda, invocation
 
 log = get_logger("quarry.http")
 PROBLEM = "application/problem+json"
@@ -176,6 +176,7 @@ class InvocationMiddleware:
                         slug="internal",
                     )
                 await response(scope, receive, send_with_id)
+        await flush_in_lambda()
 
 
 def route_of(routes: list[BaseRoute], scope: Scope) -> str:

@@ -27,7 +27,7 @@ from shared.logs import get_logger
 from shared.messages import Message
 from shared.runtime.context import LambdaContext
 from shared.runtime.deps import Runtime, current
-from shared.runtime.invocation import invocation
+from shared.runtime.invocation import flush_in_lambda, invocation
 from shared.runtime.loop import run_sync
 
 log = get_logger("quarry.stage")
@@ -101,6 +101,7 @@ class StageFunction(Generic[M]):
         for record in records:
             if await self._record(record, context) is not None:
                 failures.append({"itemIdentifier": str(record.get("messageId", ""))})
+        await flush_in_lambda()  # metering: written before Lambda freezes the environment
         return {"batchItemFailures": failures}
 
     async def attempt(self, record: dict[str, Any], context: Any) -> str | None:
@@ -112,6 +113,8 @@ class StageFunction(Generic[M]):
             getattr(context, "aws_request_id", "") or record.get("messageId", "")
         )
         with invocation(self.name, "sqs", rid) as inv:
+            if isinstance(record.get("body"), str):  # metering: an SQS record, received
+                inv.received_sqs(len(record["body"].encode()))
             try:
                 message = record.get("message") or self.message_type.model_validate(
                     json.loads(record["body"])
@@ -121,6 +124,7 @@ class StageFunction(Generic[M]):
                 error = f"not a valid {self.message_type.__name__} message: {exc}"
                 log.error(error, extra={"message_id": record.get("messageId")})
                 return error
+            inv.for_run(message.run_id)  # metering: this record's share is the run's
             try:
                 with routing.request_scope(None):  # each message reads its own writes only
                     async with asyncio.timeout(_remaining_s(context)):
