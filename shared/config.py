@@ -112,6 +112,14 @@ class Settings(BaseModel):
         gt=0,
         description="Most estimated LLM cost in USD one run may spend; unset is unlimited.",
     )
+    run_compute_budget_usd: float | None = Field(
+        None,
+        gt=0,
+        description="Most estimated AWS cost in USD (Lambda compute and requests, SQS, logs; "
+        "the LLM has its own budget) one run may spend: checked before each stage message "
+        "against what the invocation ledger has written, so work in flight can pass it by a "
+        "little; past it the run fails. Unset is unlimited.",
+    )
     secret_key: SecretStr = Field(
         SecretStr("quarry-dev-secret-change-me"),
         description="Signs list cursors and CSRF tokens; set a long random value outside dev.",

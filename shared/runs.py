@@ -10,6 +10,8 @@ from shared.db.models import ACTIVE_STATES, Outbox, Run, Source, StageResult, ut
 from shared.errors import ConflictError, NotFoundError
 from shared.logs import get_logger, request_id_var
 from shared.messages import DiscoverSource, RollupSource
+from shared.metering.usage import usd
+from shared.repo import costs
 from shared.runtime.deps import Runtime
 from shared.runtime.invocation import current_invocation
 from shared.webhooks import outbound
@@ -65,6 +67,23 @@ async def mark_running(session: AsyncSession, run_id: str, discovered: int) -> N
 async def is_cancelled(session: AsyncSession, run_id: str) -> bool:
     state = await session.scalar(select(Run.state).where(Run.id == run_id))
     return state == "cancelled"
+
+
+async def stop_over_budget(session: AsyncSession, run_id: str, budget_usd: float | None) -> bool:
+    """Whether the run's estimated AWS cost has reached `budget_usd` (then the run fails, once,
+    saying so, and its messages are skipped); always False without a budget."""
+    if budget_usd is None:
+        return False
+    spent = await costs.aws_spent(session, run_id)
+    if spent < budget_usd:
+        return False
+    error = (
+        f"compute_budget_exceeded: the run's estimated AWS cost {usd(spent)} reached its "
+        f"budget of {usd(budget_usd)} (QUARRY_RUN_COMPUTE_BUDGET_USD)"
+    )
+    if await fail(session, run_id, error):
+        log.warning("run over its compute budget", extra={"run_id": run_id, "spent_usd": spent})
+    return True
 
 
 def _final_documents(run_id: str) -> tuple[object, ...]:

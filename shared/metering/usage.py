@@ -24,6 +24,11 @@ GB = 1024**3
 COMPONENTS = ("compute", "requests", "queue", "logs", "llm")
 
 
+def usd(value: float) -> str:
+    """Dollars to the hundred-millionth, without trailing zeros: $0.0000002, $1.5."""
+    return "$" + (f"{value:.8f}".rstrip("0").rstrip(".") or "0")
+
+
 def billed_ms(seconds: float) -> int:
     """Lambda's billed duration: every started millisecond, at least one."""
     return max(1, math.ceil(seconds * 1000))

@@ -66,6 +66,14 @@ async def usage_rows(session: AsyncSession, run_id: str) -> Sequence[RunUsage]:
     return (await session.scalars(select(RunUsage).where(RunUsage.run_id == run_id))).all()
 
 
+async def aws_spent(session: AsyncSession, run_id: str) -> float:
+    """The run's estimated AWS cost so far (all but the LLM), as the ledger has written it."""
+    at = prices()
+    return sum(
+        estimate(usage_of(r), at, r.architecture).total for r in await usage_rows(session, run_id)
+    )
+
+
 async def for_run(
     session: AsyncSession, run_id: str, llm_usd: float, llm_tokens: int
 ) -> RunCostOut:

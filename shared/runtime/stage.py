@@ -148,6 +148,10 @@ class StageFunction(Generic[M]):
             if await runs.is_cancelled(session, message.run_id):
                 log.info("skipped: run cancelled", extra={"run_id": message.run_id})
                 return
+            budget = rt.settings.run_compute_budget_usd  # metering: the run's AWS budget
+            if await runs.stop_over_budget(session, message.run_id, budget):
+                log.info("skipped: run over its compute budget", extra={"run_id": message.run_id})
+                return
             out = _as_list(await self.core(message, StageDeps(session, rt, context)))
             if out and self.next_stage:
                 bodies = [m.model_dump() for m in out]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,12 +16,26 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
-from emulator.platform import Embedded
+from emulator.platform import Embedded, embedded
+from emulator.table import load_handler
+from shared import runs
+from shared.config import Settings
 from shared.db import migrate
 from shared.db.engine import Database
-from shared.db.models import Invocation, InvocationMinute, RunUsage
+from shared.db.models import (
+    Document,
+    Invocation,
+    InvocationMinute,
+    Run,
+    RunUsage,
+    Source,
+    StageResult,
+)
+from shared.dispatch.taskiq import sqs_record
+from shared.messages import ExtractDocument
 from shared.metering.ledger import LEDGER, Ledger
 from shared.repo import costs
+from shared.runtime.context import LambdaContext
 from shared.runtime.invocation import declare_memory, invocation
 from tests.conftest import ROOT
 from tests.integration.test_pipeline import run_demo
@@ -201,3 +216,40 @@ async def test_metering_run_usage_rows_are_one_per_run_and_function(platform: Em
     assert [(r.function, r.invocations, r.lambda_requests) for r in rows] == [
         ("repeat-fn", 3.0, 3.0)
     ]
+
+
+async def test_metering_a_run_past_its_compute_budget_fails_and_its_messages_are_skipped(
+    settings: Settings,
+) -> None:
+    cfg = settings.model_copy(update={"run_compute_budget_usd": 1e-7})
+    async with embedded(cfg, ROOT / "serverless.yml", background=False) as platform:
+        db = platform.runtime.db
+        async with db.writer() as session:
+            session.add(Source(id="src-b", name="budget", kind="urls", urls=[]))
+            await session.flush()
+            for run_id in ("run-spent", "run-fresh"):
+                session.add(Run(id=run_id, source_id="src-b", state="running", discovered=1))
+            session.add(Document(id="doc-b", source_id="src-b", url="http://127.0.0.1:9/x"))
+        with invocation("extraction", "sqs", "req-spent") as inv:  # one Lambda request alone
+            inv.for_run("run-spent")  # is $0.0000002, past the $0.0000001 budget
+        await LEDGER.flush(db)
+        handler, _ = load_handler(platform.table.functions["extraction"])
+        body = ExtractDocument(
+            run_id="run-spent", source_id="src-b", document_id="doc-b", url="http://127.0.0.1:9/x"
+        )
+        record = sqs_record("extraction", body.model_dump())
+        assert await handler.attempt(record, LambdaContext("extraction")) is None
+        async with db.reader() as session:
+            spent = await session.get(Run, "run-spent")
+            results = await session.scalar(select(func.count()).select_from(StageResult))
+            fresh = await runs.stop_over_budget(session, "run-fresh", 1e-7)
+    assert spent is not None
+    assert spent.state == "failed"
+    assert spent.error is not None
+    assert re.fullmatch(
+        r"compute_budget_exceeded: the run's estimated AWS cost \$0\.000000[2-9]\d? reached "
+        r"its budget of \$0\.0000001 \(QUARRY_RUN_COMPUTE_BUDGET_USD\)",
+        spent.error,
+    ), spent.error
+    assert results == 0  # the message was skipped, nothing fetched or written
+    assert fresh is False  # a run with nothing spent is not stopped

@@ -20,6 +20,7 @@ from shared.metering.usage import (
     monthly,
     sqs_delete_requests,
     sqs_requests,
+    usd,
 )
 from shared.repo.costs import run_cost
 from tests.conftest import ROOT
@@ -179,3 +180,13 @@ def test_monthly_bill_takes_the_free_tier_off_only_when_asked() -> None:
     assert billed.queue == pytest.approx(1_000_000 * 0.40 / 1e6)
     assert billed.logs == pytest.approx(0.50)
     assert monthly(month, at, "x86_64").total > billed.total
+
+
+def test_usd_shows_small_amounts_without_rounding_them_to_zero() -> None:
+    assert [usd(v) for v in (0.0, 2.2e-7, 0.0012, 1.5, 12.0)] == [
+        "$0",
+        "$0.00000022",
+        "$0.0012",
+        "$1.5",
+        "$12",
+    ]
