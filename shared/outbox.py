@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.db.engine import Database
 from shared.db.models import Outbox, utcnow
 from shared.dispatch import Dispatcher
+from shared.handlers.invocation import current_invocation
 from shared.logs import get_logger
-from shared.runtime.invocation import current_invocation
 
 log = get_logger("quarry.outbox")
 

@@ -8,12 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared import outbox
 from shared.db.models import ACTIVE_STATES, Outbox, Run, Source, StageResult, utcnow
 from shared.errors import ConflictError, NotFoundError
+from shared.handlers.invocation import current_invocation
 from shared.logs import get_logger, request_id_var
 from shared.messages import DiscoverSource, RollupSource
 from shared.metering.usage import usd
+from shared.ports import Runtime
 from shared.repo import costs
-from shared.runtime.deps import Runtime
-from shared.runtime.invocation import current_invocation
 from shared.webhooks import outbound
 
 log = get_logger("quarry.runs")

@@ -11,9 +11,9 @@ from dashboard.charts import bar_chart, line_chart
 from dashboard.queries.analytics import BASELINE_DAYS, WINDOW_DAYS, analytics_page
 from dashboard.queries.documents import source_names
 from dashboard.web import page, page_router
+from shared.handlers.http import runtime
+from shared.ports import Runtime
 from shared.repo.analytics import MAX_DAYS
-from shared.runtime.deps import Runtime
-from shared.runtime.http import runtime
 
 router = page_router()
 

@@ -20,9 +20,9 @@ from dashboard.queries.functions import stage_records
 from dashboard.web import page, page_router
 from shared.cost_schemas import ESTIMATE
 from shared.errors import ConfigError, NotFoundError
+from shared.handlers.http import runtime
 from shared.metering.prices import prices
-from shared.runtime.deps import Runtime
-from shared.runtime.http import runtime
+from shared.ports import Runtime
 
 if TYPE_CHECKING:
     from emulator.table import Function

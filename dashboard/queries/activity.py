@@ -13,7 +13,7 @@ from dashboard.figures import quantile
 from shared.db.models import Invocation, InvocationMinute
 from shared.metering.prices import AwsPrices
 from shared.metering.usage import Cost, Usage, estimate
-from shared.runtime.deps import Runtime
+from shared.ports import Runtime
 
 MINUTES = 60
 DAY = timedelta(days=1)

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from shared.analytics_schemas import Overview, Trends
 from shared.db.models import Rollup
+from shared.ports import Runtime
 from shared.repo import analytics
-from shared.runtime.deps import Runtime
 
 DAYS = 30
 WINDOW_DAYS, BASELINE_DAYS, MIN_COUNT, TRENDS = 7, 28, 3, 10

@@ -15,11 +15,11 @@ from prometheus_client import start_http_server
 from emulator import scheduler
 from emulator.stack.runtime import process_runtime
 from emulator.table import load_handler, load_table
+from shared import ports
 from shared.config import load_settings
+from shared.handlers.invocation import declare_memory
 from shared.logs import configure_logging, get_logger
 from shared.metering.ledger import flushing
-from shared.runtime import deps
-from shared.runtime.invocation import declare_memory
 
 log = get_logger("quarry.schedulerd")
 
@@ -30,7 +30,7 @@ async def run(port: int, table_path: Path) -> None:
     table = load_table(table_path)
     handlers = {fn.name: load_handler(fn)[0] for fn in table.functions.values() if fn.schedules}
     runtime, queue = process_runtime(settings, table)
-    deps.install(runtime)
+    ports.install(runtime)
     await queue.startup()
     start_http_server(port, addr=settings.bind_host)
     targets = scheduler.targets_of([table.functions[n] for n in handlers], handlers)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from shared.db.models import Run
+from shared.handlers.stage import StageDeps, stage
 from shared.messages import RollupSource
-from shared.pipeline.analytics import rollup
-from shared.repo import analytics_store
-from shared.runtime.stage import StageDeps, stage
+from shared.pipeline.rollups import rollup
+from shared.repo import rollups
 
 
 def _scheduled(event: dict[str, Any]) -> RollupSource:
@@ -25,15 +25,14 @@ async def handler(msg: RollupSource, deps: StageDeps) -> None:
     run = await session.get(Run, msg.run_id)
     if run is not None:
         touched = {
-            (f.source_id, f.day)
-            for f in await analytics_store.facts(session, run.source_id, run_id=run.id)
+            (f.source_id, f.day) for f in await rollups.facts(session, run.source_id, run_id=run.id)
         }
         if not touched:
             return
         on = {day for _, day in touched}
-        days = rollup(await analytics_store.facts(session, run.source_id, days=on))
-        await analytics_store.store(session, days)
+        days = rollup(await rollups.facts(session, run.source_id, days=on))
+        await rollups.store(session, days)
         return
-    days = rollup(await analytics_store.facts(session, msg.source_id))
-    await analytics_store.store(session, days)
-    await analytics_store.drop_others(session, msg.source_id, {(d.source_id, d.day) for d in days})
+    days = rollup(await rollups.facts(session, msg.source_id))
+    await rollups.store(session, days)
+    await rollups.drop_others(session, msg.source_id, {(d.source_id, d.day) for d in days})

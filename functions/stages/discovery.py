@@ -13,9 +13,9 @@ from shared.db.models import Document, Run, Source, new_id, utcnow
 from shared.db.upsert import upsert
 from shared.discovery import crawl_options, discover
 from shared.fetch import FetchError
+from shared.handlers.stage import StageDeps, stage
 from shared.logs import get_logger
 from shared.messages import DiscoverSource, ExtractDocument
-from shared.runtime.stage import StageDeps, stage
 
 log = get_logger("quarry.discovery")
 

@@ -7,10 +7,10 @@ from sqlalchemy import select, text
 from shared import results
 from shared.db.models import Document, Insight, utcnow
 from shared.fetch import FetchError
+from shared.handlers.stage import StageDeps, stage
 from shared.messages import AnalyseDocument, ExtractDocument
 from shared.pipeline.extract import extract, has_main_text
 from shared.pipeline.similarity import is_near_duplicate, to_signed64
-from shared.runtime.stage import StageDeps, stage
 
 STAGE = "extraction"
 # Article-length pages that differ in a sentence or two land within ~10 bits of 64;

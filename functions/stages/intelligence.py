@@ -6,9 +6,9 @@ from shared import results
 from shared.db.models import Document, Insight, Source
 from shared.db.upsert import upsert
 from shared.errors import UnavailableError
+from shared.handlers.stage import StageDeps, stage
 from shared.llm.service import analyse_document, to_options
 from shared.messages import AnalyseDocument
-from shared.runtime.stage import StageDeps, stage
 
 STAGE = "intelligence"
 

@@ -7,9 +7,9 @@ import threading
 
 from mangum import Mangum
 
+from shared.handlers.http import TEXT_MIME_TYPES, create_app
+from shared.handlers.stage import StageDeps, stage
 from shared.messages import Message
-from shared.runtime.http import TEXT_MIME_TYPES, create_app
-from shared.runtime.stage import StageDeps, stage
 
 app = create_app("slow", title="slow")
 _lock = threading.Lock()

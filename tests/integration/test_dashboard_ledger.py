@@ -13,8 +13,8 @@ import pytest
 
 from emulator.platform import Embedded
 from shared.db.models import Rollup, Run, Source
+from shared.handlers.invocation import declare_memory, invocation
 from shared.metering.ledger import LEDGER
-from shared.runtime.invocation import declare_memory, invocation
 from tests.e2e.htmlcheck import problems
 
 

@@ -32,11 +32,11 @@ from shared.db.models import (
     StageResult,
 )
 from shared.dispatch.taskiq import sqs_record
+from shared.handlers.context import LambdaContext
+from shared.handlers.invocation import declare_memory, invocation
 from shared.messages import ExtractDocument
 from shared.metering.ledger import LEDGER, Ledger
 from shared.repo import costs
-from shared.runtime.context import LambdaContext
-from shared.runtime.invocation import declare_memory, invocation
 from tests.conftest import ROOT
 from tests.integration.test_pipeline import run_demo
 from tests.unit.test_invocation_metering import logged
@@ -155,12 +155,12 @@ from taskiq import InMemoryBroker
 from shared.config import load_settings
 from shared.db.engine import Database
 from shared.dispatch.taskiq import TaskiqDispatcher
-from shared.runtime import deps
-from shared.runtime.context import LambdaContext
+from shared import ports
+from shared.handlers.context import LambdaContext
 
 url = sys.argv[1]
 settings = load_settings({"QUARRY_ENV": "lambda", "QUARRY_DATABASE_URL": url})
-deps.install(deps.Runtime(settings, Database(url), TaskiqDispatcher(InMemoryBroker())))
+ports.install(ports.Runtime(settings, Database(url), TaskiqDispatcher(InMemoryBroker())))
 from functions.api.health import handler
 event = json.load(open("tests/events/apigw-http-v2-get.json"))
 event |= {"rawPath": "/api/v1/health", "routeKey": "GET /api/v1/health", "pathParameters": {}}

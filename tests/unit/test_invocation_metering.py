@@ -11,9 +11,9 @@ from contextlib import contextmanager
 
 import pytest
 
+from shared.handlers.invocation import declare_memory, invocation
 from shared.logs import JsonFormatter
 from shared.metering.ledger import LEDGER, Ledger, Record, bucket_of
-from shared.runtime.invocation import declare_memory, invocation
 
 
 def recorded(function: str) -> Record:

@@ -15,8 +15,8 @@ from mangum import Mangum
 
 from emulator.apigw import HttpRequest, to_event
 from emulator.table import load_handler, load_table
-from shared.runtime.context import LambdaContext
-from shared.runtime.http import TEXT_MIME_TYPES, create_app
+from shared.handlers.context import LambdaContext
+from shared.handlers.http import TEXT_MIME_TYPES, create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "tests" / "events"

@@ -1,0 +1,226 @@
+"""The one invocation wrapper: metrics, cold starts, request id, Lambda's REPORT log line (and,
+in Lambda, the invocation's metrics as one CloudWatch EMF line on stdout), and the invocation's
+record in the ledger: billed duration, memory, requests by kind, log bytes and the runs it
+worked for, which its estimated cost follows from."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from shared import metrics
+from shared.handlers.memory import peak_rss_mb
+from shared.logs import LogBytes, function_var, get_logger, log_bytes_var, request_id_var
+from shared.metering.ledger import LEDGER, Record
+from shared.metering.usage import billed_ms as billed_ms_of
+from shared.metering.usage import sqs_delete_requests, sqs_requests
+from shared.observability.emf import HttpOutcome, emf_line, is_lambda
+from shared.ports import current
+
+log = get_logger("quarry.invocation")
+_warm: set[str] = set()
+_warm_lock = threading.Lock()
+_memory_sizes: dict[str, int] = {}
+_architectures: dict[str, str] = {}
+
+
+@dataclass
+class Invocation:
+    """Mutable outcome of one invocation; the wrapper reads it when the block ends."""
+
+    function: str
+    trigger: str
+    request_id: str
+    cold: bool
+    outcome: str = "success"
+    http: HttpOutcome | None = None
+    runs: dict[str, float] = field(default_factory=dict)  # run id → records of it
+    received: list[int] = field(default_factory=list)  # body sizes of the SQS records
+    sent: int = 0  # SQS requests made sending messages
+
+    def for_run(self, run_id: str, records: float = 1.0) -> None:
+        """Count `records` of the invocation's work as the run's: its cost is split between
+        its runs by records (one record each, unless told otherwise)."""
+        self.runs[run_id] = self.runs.get(run_id, 0.0) + records
+
+    def received_sqs(self, body_bytes: int) -> None:
+        """One SQS record of the batch this invocation handles (received, then deleted)."""
+        self.received.append(body_bytes)
+
+    def sent_sqs(self, body_sizes: Sequence[int]) -> None:
+        """One send of messages with these body sizes to a queue."""
+        self.sent += sqs_requests(body_sizes)
+
+    @property
+    def sqs_requests(self) -> int:
+        if not self.received:
+            return self.sent
+        return self.sent + sqs_requests(self.received) + sqs_delete_requests(len(self.received))
+
+
+_current: ContextVar[Invocation | None] = ContextVar("invocation", default=None)
+
+
+def current_invocation() -> Invocation | None:
+    """The invocation this code runs in, if any (its run and request counts are added here)."""
+    return _current.get()
+
+
+def record_init(function: str, seconds: float) -> None:
+    """Record the time a function's execution environment took to initialise."""
+    metrics.INIT.labels(function).observe(seconds)
+
+
+def declare_memory(function: str, memory_size_mb: int, architecture: str = "x86_64") -> None:
+    """Record a function's memorySize (and architecture), for the REPORT line and the cost of
+    invocations whose call sites do not pass them."""
+    _memory_sizes[function] = memory_size_mb
+    _architectures[function] = architecture
+
+
+def _lambda_memory() -> int | None:
+    """In Lambda, the function's memorySize as the runtime states it."""
+    value = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "")
+    return int(value) if value.isdigit() else None
+
+
+def _architecture(function: str) -> str:
+    if function in _architectures:
+        return _architectures[function]
+    if is_lambda(os.environ) and platform.machine() in ("aarch64", "arm64"):
+        return "arm64"
+    return "x86_64"
+
+
+def report_message(
+    request_id: str, duration_ms: float, billed_ms: int, memory_size_mb: int | None, used_mb: int
+) -> str:
+    """The text of Lambda's REPORT line (Memory Size is left out when it is not known)."""
+    size = "" if memory_size_mb is None else f" Memory Size: {memory_size_mb} MB"
+    return (
+        f"REPORT RequestId: {request_id} Duration: {duration_ms:.2f} ms "
+        f"Billed Duration: {billed_ms} ms{size} Max Memory Used: {used_mb} MB"
+    )
+
+
+async def flush_in_lambda() -> None:
+    """In Lambda, write the ledger before the handler returns: the execution environment is
+    frozen afterwards, so no flusher task would run. Elsewhere the process's flusher does it."""
+    if is_lambda(os.environ):
+        await LEDGER.flush_quietly(current().db)
+
+
+def reset_warm(function: str | None = None) -> None:
+    """Forget warm environments (after a reload), so the next invocation is a cold start."""
+    with _warm_lock:
+        if function is None:
+            _warm.clear()
+        else:
+            _warm.discard(function)
+
+
+@contextmanager
+def invocation(
+    function: str, trigger: str, request_id: str, memory_size_mb: int | None = None
+) -> Iterator[Invocation]:
+    """Wrap one invocation of `function`; exceptions count as errors and propagate."""
+    with _warm_lock:
+        cold = function not in _warm
+        _warm.add(function)
+    if cold:
+        metrics.COLD_STARTS.labels(function).inc()
+    inv = Invocation(function, trigger, request_id, cold)
+    rid_token = request_id_var.set(request_id)
+    fn_token = function_var.set(function)
+    inv_token = _current.set(inv)
+    written = LogBytes()
+    log_token = log_bytes_var.set(written)
+    metrics.CONCURRENT.labels(function).inc()
+    started_at = datetime.now(UTC)
+    start = time.perf_counter()
+    try:
+        yield inv
+    except BaseException:
+        inv.outcome = "error"
+        raise
+    finally:
+        elapsed = time.perf_counter() - start
+        metrics.CONCURRENT.labels(function).dec()
+        metrics.INVOCATIONS.labels(function, trigger, inv.outcome).inc()
+        metrics.DURATION.labels(function, trigger).observe(elapsed)
+        if inv.http is not None:
+            http = inv.http
+            metrics.HTTP_REQUESTS.labels(function, http.method, http.route, http.status).inc()
+            metrics.HTTP_DURATION.labels(function, http.method, http.route).observe(elapsed)
+        if is_lambda(os.environ):
+            written.count += _write_emf(inv, elapsed)
+        size = _memory_sizes.get(function) if memory_size_mb is None else memory_size_mb
+        size = size if size is not None else _lambda_memory()
+        duration_ms = round(elapsed * 1000, 2)
+        billed_ms = billed_ms_of(elapsed)
+        used_mb = peak_rss_mb()
+        log.info(
+            report_message(request_id, duration_ms, billed_ms, size, used_mb),
+            extra={
+                "trigger": trigger,
+                "outcome": inv.outcome,
+                "duration_ms": duration_ms,
+                "billed_duration_ms": billed_ms,
+                "memory_size_mb": size,
+                "max_memory_used_mb": used_mb,
+                "cold_start": cold,
+            },
+        )
+        LEDGER.record(_record(inv, started_at, elapsed, billed_ms, size or 0, written.count))
+        log_bytes_var.reset(log_token)
+        _current.reset(inv_token)
+        request_id_var.reset(rid_token)
+        function_var.reset(fn_token)
+
+
+def _record(
+    inv: Invocation, started_at: datetime, elapsed: float, billed_ms: int, memory_mb: int, logs: int
+) -> Record:
+    records = sum(inv.runs.values())
+    return Record(
+        id=uuid.uuid4().hex,
+        function=inv.function,
+        trigger=inv.trigger,
+        outcome=inv.outcome,
+        started_at=started_at,
+        duration_ms=elapsed * 1000,
+        billed_ms=billed_ms,
+        memory_mb=memory_mb,
+        architecture=_architecture(inv.function),
+        cold=inv.cold,
+        request_id=inv.request_id,
+        runs=tuple((run, n / records) for run, n in inv.runs.items() if records > 0),
+        http_requests=1 if inv.trigger == "http" else 0,  # one HTTP API request each
+        sqs_requests=inv.sqs_requests,
+        log_bytes=logs,
+    )
+
+
+def _write_emf(inv: Invocation, elapsed: float) -> int:
+    line = emf_line(
+        function=inv.function,
+        trigger=inv.trigger,
+        outcome=inv.outcome,
+        request_id=inv.request_id,
+        duration_s=elapsed,
+        cold=inv.cold,
+        timestamp_ms=int(time.time() * 1000),
+        http=inv.http,
+    )
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+    return len(line.encode()) + 1
