@@ -20,12 +20,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from emulator.demo import serve_site
 from emulator.parity import startup_summary
-from emulator.platform import ROOT, embedded
+from emulator.platform import ROOT, Embedded, embedded
 from emulator.reload import plan, project_files, scan
 from emulator.table import load_table
 from emulator.watch import changes
 from shared.config import Settings
 from shared.errors import ConfigError, QuarryError
+from shared.metering.ledger import LEDGER
+from shared.metering.usage import usd
 
 STAGES = ("discovery", "extraction", "intelligence", "analytics")
 console = Console()
@@ -95,9 +97,12 @@ async def run_demo(client: httpx.AsyncClient, site: str) -> dict[str, Any]:
             await asyncio.sleep(0.2)
 
 
-async def _demo(url: str, site: str) -> None:
+async def _demo(url: str, site: str, platform: Embedded) -> None:
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         run = await run_demo(client, site)
+        await platform.idle()  # the analytics invocation, part of the run's cost
+        await LEDGER.flush(platform.runtime.db)
+        run = (await client.get(f"/api/v1/runs/{run['id']}")).json()
     counts = run["stages"]
     console.print(
         f"Demo run [bold]{run['state']}[/]: {run['discovered']} documents, "
@@ -105,6 +110,20 @@ async def _demo(url: str, site: str) -> None:
         f"{counts.get('extraction', {}).get('skipped', 0)} skipped, "
         f"{counts.get('extraction', {}).get('failed', 0)} refused or failed. "
         f"See {url}/"
+    )
+    console.print(cost_line(run, url))
+
+
+def cost_line(run: dict[str, Any], url: str) -> str:
+    """The demo's closing line: its estimated AWS bill, per 1,000 documents, and where the
+    breakdown is."""
+    cost = run.get("cost") or {}
+    total = float((cost.get("cost") or {}).get("total_usd", 0.0))
+    per = total * 1000 / run["discovered"] if run.get("discovered") else 0.0
+    return (
+        f"Estimated AWS cost of this run: {usd(total)}, {usd(per)} per 1,000 documents "
+        f"at {cost.get('region', '?')} prices (an estimate from this machine's timings; "
+        f"the breakdown: {url}/runs/{run['id']})"
     )
 
 
@@ -142,7 +161,7 @@ async def dev(settings: Settings, port: int, demo: bool, table: Path, reload: bo
                     )
                 )
                 console.print(startup_summary(table, "dev"))
-            background = [asyncio.create_task(_demo(url, site))] if site else []
+            background = [asyncio.create_task(_demo(url, site, platform))] if site else []
             if reload:
                 background.append(asyncio.create_task(_restart_on_change(server, table, wanted)))
             try:

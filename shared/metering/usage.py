@@ -25,8 +25,12 @@ COMPONENTS = ("compute", "requests", "queue", "logs", "llm")
 
 
 def usd(value: float) -> str:
-    """Dollars to the hundred-millionth, without trailing zeros: $0.0000002, $1.5."""
-    return "$" + (f"{value:.8f}".rstrip("0").rstrip(".") or "0")
+    """Dollars to three significant digits however small, without trailing zeros:
+    $0.00000022, $0.0234, $1.5."""
+    if value == 0:
+        return "$0"
+    places = max(2, 2 - math.floor(math.log10(abs(value))))
+    return "$" + f"{value:.{places}f}".rstrip("0").rstrip(".")
 
 
 def billed_ms(seconds: float) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -159,6 +160,11 @@ def test_cli_dev_serves_api_docs_dashboard_and_metrics(tmp_path: Path) -> None:
         out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, out
     assert "Demo run succeeded" in out
+    assert re.search(
+        r"Estimated\s+AWS\s+cost\s+of\s+this\s+run:\s+\$0\.0\d+,\s+\$0\.\d+\s+per\s+1,000\s+"
+        r"documents\s+at\s+us-east-1\s+prices",
+        out,
+    ), out
     for name in ("discovery", "extraction", "intelligence", "analytics"):
         assert name in out
     log = (tmp_path / ".quarry" / "dev.log").read_text()

@@ -183,10 +183,12 @@ def test_monthly_bill_takes_the_free_tier_off_only_when_asked() -> None:
 
 
 def test_usd_shows_small_amounts_without_rounding_them_to_zero() -> None:
-    assert [usd(v) for v in (0.0, 2.2e-7, 0.0012, 1.5, 12.0)] == [
+    assert [usd(v) for v in (0.0, 2.2e-7, 0.0012, 0.02339986, 1.5, 12.0, 123.456)] == [
         "$0",
         "$0.00000022",
         "$0.0012",
+        "$0.0234",
         "$1.5",
         "$12",
+        "$123.46",
     ]

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import Progress, TaskID
 from rich.table import Table as RichTable
 
-from tools.bench.report import Benchmark, Report, Variant, verdict
+from tools.bench.report import Benchmark, Report, Variant, cost_cell, verdict
 
 
 class ProgressMeter:
@@ -60,6 +60,7 @@ def show(report: Report) -> None:
         if bench.kind == "coldstart":
             out.print(show_coldstart(bench))
             continue
+        costed = any(v.cost_per_1000_usd is not None for v in bench.variants)
         table = RichTable(
             "variant",
             "requests",
@@ -68,6 +69,7 @@ def show(report: Report) -> None:
             "p50 ms",
             "p99 ms",
             "ratio",
+            *(["$ per 1,000 (est.)"] if costed else []),
             title=f"{bench.name} (ratio = req/s ÷ {bench.baseline})",
         )
         for v in bench.variants:
@@ -79,6 +81,7 @@ def show(report: Report) -> None:
                 f"{v.p50_ms:.2f}",
                 f"{v.p99_ms:.2f}",
                 f"{v.ratio:.2f}",
+                *([cost_cell(v)] if costed else []),
             )
         out.print(table)
 

@@ -5,6 +5,7 @@ alone (extraction + offline intelligence in one loop, no queue, database or fetc
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import tempfile
 import time
 from dataclasses import dataclass
@@ -29,7 +30,9 @@ DESCRIPTION = (
     "analytics on a generated site (a sitemap of distinct ~330-word articles spread over "
     f"{HOSTS} loopback origins): the embedded platform (`embedded`, what `quarry dev` runs), "
     f"against the pure cores alone on the same pages (`{BASELINE}`: extract() and the offline "
-    "analysis in one loop, no queue, database or fetch)."
+    "analysis in one loop, no queue, database or fetch). `$ per 1,000` is the embedded run's "
+    "estimated AWS cost per 1,000 documents from the invocation ledger: an estimate from local "
+    "timings, at the prices of AWS_REGION (us-east-1 when unset)."
 )
 
 
@@ -73,6 +76,7 @@ class Finished:
     documents: int
     elapsed_s: float
     latencies: list[float]
+    cost_usd: float | None = None  # the run's estimated AWS cost, where it was metered
 
 
 async def finished(session: AsyncSession, run: Run, elapsed_s: float) -> Finished:
@@ -98,7 +102,8 @@ def bench_settings(folder: Path, site: Site) -> Settings:
 
 async def _embedded(folder: Path, site: Site, pages: int, options: BenchOptions) -> Finished:
     from emulator.platform import embedded
-    from shared.repo import sources
+    from shared.metering.ledger import LEDGER
+    from shared.repo import costs, sources
     from shared.runs import start_run
     from shared.schemas import SourceIn
 
@@ -120,8 +125,12 @@ async def _embedded(folder: Path, site: Site, pages: int, options: BenchOptions)
                 if row.state != "succeeded":
                     raise BenchError(f"the benchmark run ended {row.state}: {row.error}")
                 elapsed = time.perf_counter() - began
+                await platform.idle()  # the analytics invocation, part of the run's cost
+                await LEDGER.flush(rt.db)
                 async with rt.db.reader() as session:
-                    return await finished(session, row, elapsed)
+                    done_run = await finished(session, row, elapsed)
+                    cost = await costs.for_run(session, run.id, row.spent_usd, row.spent_tokens)
+                return dataclasses.replace(done_run, cost_usd=cost.cost.total_usd)
             now_done = await _documents_done(rt, run.id)
             for _ in range(now_done - done):
                 options.meter.advance()
@@ -148,5 +157,9 @@ async def bench_pipeline(options: BenchOptions) -> Benchmark:
         measured = [await asyncio.to_thread(_pure, paths, options)]
         with served(folder / "site", pages) as site:
             done = await _embedded(folder, site, pages, options)
-        measured.append(measurement("embedded", done.documents, done.elapsed_s, done.latencies))
+        metered = measurement("embedded", done.documents, done.elapsed_s, done.latencies)
+        if done.cost_usd is not None and done.documents:
+            per_1000 = done.cost_usd * 1000 / done.documents
+            metered = dataclasses.replace(metered, cost_per_1000_usd=per_1000)
+        measured.append(metered)
     return to_benchmark("pipeline", DESCRIPTION, BASELINE, measured)

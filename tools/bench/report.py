@@ -55,6 +55,8 @@ class Measurement:
     p50_ms: float
     p99_ms: float
     budget_ms: float | None = None
+    # estimated AWS cost per 1,000 requests (documents, in the pipeline), where it is metered
+    cost_per_1000_usd: float | None = None
 
 
 class Variant(BaseModel):
@@ -66,6 +68,7 @@ class Variant(BaseModel):
     p99_ms: float
     ratio: float
     budget_ms: float | None = None
+    cost_per_1000_usd: float | None = None
 
 
 class Benchmark(BaseModel):
@@ -97,18 +100,21 @@ class Report(BaseModel):
             if bench.kind == "coldstart":
                 lines += _coldstart_markdown(bench)
                 continue
+            costed = any(v.cost_per_1000_usd is not None for v in bench.variants)
             lines += [
                 f"## {bench.name}",
                 "",
                 bench.description,
                 "",
-                "| variant | requests | concurrency | req/s | p50 ms | p99 ms | ratio |",
-                "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+                "| variant | requests | concurrency | req/s | p50 ms | p99 ms | ratio |"
+                + (" $ per 1,000 (est.) |" if costed else ""),
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: |" + (" ---: |" if costed else ""),
             ]
             for v in bench.variants:
                 lines.append(
                     f"| {v.name} | {v.requests} | {v.concurrency} | {v.rps:.0f} "
                     f"| {v.p50_ms:.2f} | {v.p99_ms:.2f} | {v.ratio:.2f} |"
+                    + (f" {cost_cell(v)} |" if costed else "")
                 )
             lines += [
                 "",
@@ -116,6 +122,11 @@ class Report(BaseModel):
                 "",
             ]
         return "\n".join(lines)
+
+
+def cost_cell(v: Variant) -> str:
+    """A variant's estimated AWS cost per 1,000, or a dash where it was not metered."""
+    return "–" if v.cost_per_1000_usd is None else f"{v.cost_per_1000_usd:.4f}"
 
 
 def verdict(v: Variant) -> str:
@@ -169,6 +180,7 @@ def to_benchmark(
             p99_ms=m.p99_ms,
             ratio=1.0 if m is base else m.rps / base.rps,
             budget_ms=m.budget_ms,
+            cost_per_1000_usd=m.cost_per_1000_usd,
         )
         for m in measured
     ]
@@ -204,6 +216,8 @@ def validate(report: Report | Mapping[str, Any]) -> Report:
                 _positive(where, key, getattr(v, key))
             if v.budget_ms is not None:
                 _positive(where, "budget_ms", v.budget_ms)
+            if v.cost_per_1000_usd is not None:
+                _positive(where, "cost_per_1000_usd", v.cost_per_1000_usd)
             if v.requests <= 0 or v.concurrency <= 0:
                 raise ValueError(f"{where}: requests and concurrency must be above 0")
             if v.name == bench.baseline and v.ratio != 1.0:
