@@ -5,6 +5,7 @@ worked for, which its estimated cost follows from."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import platform
 import sys
@@ -15,7 +16,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from shared import metrics
 from shared.handlers.memory import peak_rss_mb
@@ -31,6 +31,18 @@ _warm: set[str] = set()
 _warm_lock = threading.Lock()
 _memory_sizes: dict[str, int] = {}
 _architectures: dict[str, str] = {}
+# Invocation ids: random per process, then counted (unique without a syscall each); a forked
+# child draws its own prefix.
+_ID_PREFIX = uuid.uuid4().hex[:16]
+_ids = itertools.count()
+
+
+def _new_prefix() -> None:
+    global _ID_PREFIX
+    _ID_PREFIX = uuid.uuid4().hex[:16]
+
+
+os.register_at_fork(after_in_child=_new_prefix)
 
 
 @dataclass
@@ -145,7 +157,7 @@ def invocation(
     written = LogBytes()
     log_token = log_bytes_var.set(written)
     metrics.CONCURRENT.labels(function).inc()
-    started_at = datetime.now(UTC)
+    started = time.time()
     start = time.perf_counter()
     try:
         yield inv
@@ -180,7 +192,7 @@ def invocation(
                 "cold_start": cold,
             },
         )
-        LEDGER.record(_record(inv, started_at, elapsed, billed_ms, size or 0, written.count))
+        LEDGER.record(_record(inv, started, elapsed, billed_ms, size or 0, written.count))
         log_bytes_var.reset(log_token)
         _current.reset(inv_token)
         request_id_var.reset(rid_token)
@@ -188,15 +200,15 @@ def invocation(
 
 
 def _record(
-    inv: Invocation, started_at: datetime, elapsed: float, billed_ms: int, memory_mb: int, logs: int
+    inv: Invocation, started: float, elapsed: float, billed_ms: int, memory_mb: int, logs: int
 ) -> Record:
     records = sum(inv.runs.values())
     return Record(
-        id=uuid.uuid4().hex,
+        id=f"{_ID_PREFIX}{next(_ids):016x}",
         function=inv.function,
         trigger=inv.trigger,
         outcome=inv.outcome,
-        started_at=started_at,
+        started=started,
         duration_ms=elapsed * 1000,
         billed_ms=billed_ms,
         memory_mb=memory_mb,

@@ -1,7 +1,8 @@
 """The invocation ledger: the invocation wrapper records each invocation into this process's
-buffer (one append under a lock, on the hot path), and a flusher writes the buffer in batches:
-the invocations themselves (kept a day), per-minute sums per function and duration bucket, and
-per-run sums. In Lambda, which freezes after a handler returns, the handler flushes first.
+buffer (one append under a lock: all the hot path pays), and a flusher writes the buffer in
+batches: the invocations themselves (kept a day), per-minute sums per function and duration
+bucket, and per-run sums; it also counts their estimated cost in `quarry_cost_usd_total`. In
+Lambda, which freezes after a handler returns, the handler flushes first.
 
 Every process of the stack, the embedded platform and Lambda write the same tables, so every
 dashboard instance reads the same figures.
@@ -13,10 +14,11 @@ import asyncio
 import bisect
 import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,16 +46,17 @@ def bucket_of(duration_ms: float) -> float:
     return BOUNDS_MS[min(bisect.bisect_left(BOUNDS_MS, duration_ms), len(BOUNDS_MS) - 1)]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Record:
     """One finished invocation: what it was, and the counts its cost follows from. `runs`
-    pairs each run it worked for with its share (records of that run / all records)."""
+    pairs each run it worked for with its share (records of that run / all records);
+    `started` is seconds since the epoch. Treated as a value once recorded."""
 
     id: str
     function: str
     trigger: str
     outcome: str
-    started_at: datetime
+    started: float
     duration_ms: float
     billed_ms: int
     memory_mb: int
@@ -64,6 +67,11 @@ class Record:
     http_requests: int
     sqs_requests: int
     log_bytes: int
+    counted: bool = False  # in quarry_cost_usd_total already (a failed write keeps it)
+
+    @property
+    def started_at(self) -> datetime:
+        return datetime.fromtimestamp(self.started, UTC)
 
     @property
     def usage(self) -> Usage:
@@ -84,21 +92,17 @@ class Ledger:
     def __init__(self, cap: int = CAP) -> None:
         self.cap = cap
         self.dropped = 0
-        self._records: list[Record] = []
+        self._records: deque[Record] = deque(maxlen=cap)
         self._lock = threading.Lock()
         self._failing = False
         self._pruned = float("-inf")
 
     def record(self, rec: Record) -> None:
-        """Keep `rec` for the next flush and count its estimated cost in Prometheus."""
-        cost = estimate(rec.usage, prices(), rec.architecture)
-        for component in ("compute", "requests", "queue", "logs"):
-            metrics.COST.labels(rec.function, component).inc(getattr(cost, component))
+        """Keep `rec` for the next flush (the oldest record goes when the buffer is full)."""
         with self._lock:
-            self._records.append(rec)
-            if len(self._records) > self.cap:
-                del self._records[0]
+            if len(self._records) == self.cap:
                 self.dropped += 1
+            self._records.append(rec)
 
     def pending(self) -> int:
         with self._lock:
@@ -107,21 +111,20 @@ class Ledger:
     def take(self) -> list[Record]:
         """Everything buffered, leaving the buffer empty."""
         with self._lock:
-            taken, self._records = self._records, []
-        return taken
+            taken, self._records = self._records, deque(maxlen=self.cap)
+        return list(taken)
 
     def _restore(self, records: list[Record]) -> None:
         with self._lock:
-            self._records[:0] = records
-            over = len(self._records) - self.cap
-            if over > 0:
-                del self._records[:over]
-                self.dropped += over
+            kept = [*records, *self._records]
+            self.dropped += max(0, len(kept) - self.cap)
+            self._records = deque(kept, maxlen=self.cap)  # keeps the newest
 
     async def flush(self, db: Database) -> int:
         """Write what is buffered in one transaction; on failure keep it for the next try
         and raise. Returns how many invocations were written."""
         records = self.take()
+        count_cost([r for r in records if not r.counted])
         prune = time.monotonic() - self._pruned >= PRUNE_EVERY_S
         if not records and not prune:
             return 0
@@ -157,6 +160,21 @@ class Ledger:
 
 
 LEDGER = Ledger()
+
+
+def count_cost(records: list[Record]) -> None:
+    """Add the records' estimated cost to `quarry_cost_usd_total` by function and component,
+    one increment per function and component."""
+    at = prices()
+    totals: dict[tuple[str, str], Usage] = {}
+    for r in records:
+        key = (r.function, r.architecture)
+        totals[key] = totals.get(key, Usage()) + r.usage
+        r.counted = True
+    for (function, architecture), usage in totals.items():
+        cost = estimate(usage, at, architecture)
+        for component in ("compute", "requests", "queue", "logs"):
+            metrics.COST.labels(function, component).inc(getattr(cost, component))
 
 
 async def write(session: AsyncSession, records: list[Record]) -> None:

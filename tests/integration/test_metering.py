@@ -247,7 +247,7 @@ async def test_metering_a_run_past_its_compute_budget_fails_and_its_messages_are
     assert spent.state == "failed"
     assert spent.error is not None
     assert re.fullmatch(
-        r"compute_budget_exceeded: the run's estimated AWS cost \$0\.000000[2-9]\d? reached "
+        r"compute_budget_exceeded: the run's estimated AWS cost \$0\.000000[2-9]\d{0,2} reached "
         r"its budget of \$0\.0000001 \(QUARRY_RUN_COMPUTE_BUDGET_USD\)",
         spent.error,
     ), spent.error

@@ -96,14 +96,15 @@ def test_sqs_requests_count_calls_of_ten_and_64_kib_chunks() -> None:
     assert [sqs_delete_requests(n) for n in (1, 10, 11)] == [1, 1, 2]
 
 
-# A demo run of `make dev` (35 documents discovered), as the ledger recorded it per function:
+# A demo run of `make dev` (35 documents discovered; README's "What it costs"), as the ledger
+# recorded it per function:
 # invocations, billed ms, memorySize, Lambda requests, HTTP API requests, SQS requests, bytes.
 DEMO = [
-    ("runs", 1, 32, 512, 1, 1, 1, 969),
-    ("discovery", 1, 1093, 512, 1, 0, 37, 785),
-    ("extraction", 35, 57694, 1024, 35, 0, 102, 17285),
-    ("intelligence", 32, 5113, 1024, 32, 0, 65, 15930),
-    ("analytics", 1, 106, 512, 1, 0, 2, 486),
+    ("runs", 1, 42, 512, 1, 1, 1, 969),
+    ("discovery", 1, 1580, 512, 1, 0, 37, 785),
+    ("extraction", 35, 46898, 1024, 35, 0, 102, 17278),
+    ("intelligence", 32, 4770, 1024, 32, 0, 65, 15957),
+    ("analytics", 1, 205, 512, 1, 0, 2, 486),
 ]
 
 
@@ -132,21 +133,24 @@ def test_cost_of_a_demo_run_reproduced_by_hand() -> None:
     # By hand, with us-east-1's prices: $0.0000166667 per GB-second (x86_64), $0.20 per
     # million Lambda requests, $1.00 per million HTTP API requests, $0.40 per million SQS
     # requests, $0.50 per GB (2^30 bytes) of logs.
-    gb_seconds = 0.032 * 0.5 + 1.093 * 0.5 + 57.694 * 1 + 5.113 * 1 + 0.106 * 0.5  # 63.4225
+    gb_seconds = 0.042 * 0.5 + 1.580 * 0.5 + 46.898 * 1 + 4.770 * 1 + 0.205 * 0.5  # 52.5815
     compute = gb_seconds * 0.0000166667
     requests = 70 * 0.20 / 1e6 + 1 * 1.00 / 1e6
     queue = (1 + 37 + 102 + 65 + 2) * 0.40 / 1e6
-    logs = (969 + 785 + 17285 + 15930 + 486) / 2**30 * 0.50
-    assert got.usage.gb_seconds == pytest.approx(63.4225)
+    logs = (969 + 785 + 17278 + 15957 + 486) / 2**30 * 0.50
+    assert got.usage.gb_seconds == pytest.approx(52.5815)
     assert got.cost.compute_usd == pytest.approx(compute, rel=1e-12)
     assert got.cost.requests_usd == pytest.approx(requests, rel=1e-12)
     assert got.cost.queue_usd == pytest.approx(queue, rel=1e-12)
     assert got.cost.logs_usd == pytest.approx(logs, rel=1e-12)
     assert got.cost.llm_usd == 0.0
     assert got.cost.total_usd == pytest.approx(compute + requests + queue + logs, rel=1e-12)
-    assert got.cost.total_usd == pytest.approx(0.00117135, abs=1e-8)  # README figure
+    # README's "What it costs" figures
+    assert (round(compute, 6), round(queue, 7), round(logs, 7)) == (0.000876, 0.0000828, 0.0000165)
+    assert got.cost.total_usd == pytest.approx(0.00099068, abs=1e-8)
+    assert got.cost.total_usd * 1000 / 35 == pytest.approx(0.0283, abs=1e-4)  # per 1,000 docs
     extraction = next(f for f in got.functions if f.function == "extraction")
-    assert extraction.cost.compute_usd == pytest.approx(57.694 * 0.0000166667, rel=1e-12)
+    assert extraction.cost.compute_usd == pytest.approx(46.898 * 0.0000166667, rel=1e-12)
     assert [f.function for f in got.functions] == [
         "runs",
         "discovery",
