@@ -96,7 +96,9 @@ def fold(
         out[function].p95_ms = [p95(c) if c else None for c in lists]
     for function, n, billed, mb_ms, http, sqs, logs, memory, arch in day:
         act = of(function)
-        act.day = Usage(n, billed, mb_ms, n, http, sqs, logs)
+        # Postgres sums bigints as numeric (Decimal): the figures are floats from here on
+        sums = [float(v) for v in (n, billed, mb_ms, http, sqs, logs)]
+        act.day = Usage(sums[0], sums[1], sums[2], sums[0], sums[3], sums[4], sums[5])
         act.memory_mb, act.architecture = int(memory), str(arch)
         act.day_cost = estimate(act.day, at, act.architecture)
     return out

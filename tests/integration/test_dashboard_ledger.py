@@ -11,11 +11,15 @@ from datetime import date, timedelta
 import httpx
 import pytest
 
-from emulator.platform import Embedded
+from emulator.platform import Embedded, embedded
+from shared.config import Settings
 from shared.db.models import Rollup, Run, Source
 from shared.handlers.invocation import declare_memory, invocation
 from shared.metering.ledger import LEDGER
+from tests.conftest import ROOT
 from tests.e2e.htmlcheck import problems
+
+pytest_plugins = ("tests.integration.pg",)
 
 
 @pytest.fixture
@@ -60,6 +64,24 @@ async def test_dashboard_functions_page_charts_each_functions_last_hour_and_its_
     health = next(r for r in rows if 'href="/functions/health"' in r)
     assert "no invocations in the last day" in health
     assert "0 invocations" in health
+
+
+async def test_dashboard_ledger_pages_on_postgres(settings: Settings, postgres_url: str) -> None:
+    """Postgres sums bigints as numeric: the pages must read them as the figures they are."""
+    cfg = settings.model_copy(update={"database_url": postgres_url})
+    async with embedded(cfg, ROOT / "serverless.yml", background=False) as platform:
+        await ran(platform)
+        transport = httpx.ASGITransport(app=platform.gateway)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as web:
+            pages = {p: await web.get(p) for p in ("/functions", "/functions/extraction")}
+            pages["/runs/run-ledger"] = await web.get("/runs/run-ledger")
+            api = (await web.get("/api/v1/runs/run-ledger")).json()
+    for path, page in pages.items():
+        assert page.status_code == 200, (path, page.text[:300])
+        assert problems(page.text) == [], path
+    assert "from 3 invocations:" in pages["/functions"].text
+    assert api["cost"]["usage"]["invocations"] == 3
+    assert api["cost"]["usage"]["sqs_requests"] == 6
 
 
 async def test_dashboard_function_page_lists_invocations_linked_to_their_run(
