@@ -31,6 +31,7 @@ async def web(platform: Embedded) -> AsyncIterator[httpx.AsyncClient]:
 
 async def ran(platform: Embedded, run_id: str = "run-ledger") -> None:
     """A source, a finished run of it, and three extraction invocations for it, flushed."""
+    LEDGER.take()  # records other tests left in this process's buffer are not this test's
     async with platform.runtime.db.writer() as session:
         session.add(Source(id="src-ledger", name="Ledger <i>news</i>", kind="urls", urls=[]))
         await session.flush()
