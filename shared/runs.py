@@ -31,18 +31,30 @@ async def start_run(rt: Runtime, source_id: str, trigger: str = "api") -> Run:
     so a run that was accepted is never lost.
     """
     async with rt.db.writer() as session:
-        run, ids = await start_run_in(session, source_id, trigger)
+        cap = rt.settings.max_active_runs_per_source
+        run, ids = await start_run_in(session, source_id, trigger, max_active=cap)
     await outbox.flush(rt.db, rt.dispatcher, ids)
     return run
 
 
 async def start_run_in(
-    session: AsyncSession, source_id: str, trigger: str
+    session: AsyncSession, source_id: str, trigger: str, *, max_active: int
 ) -> tuple[Run, list[int]]:
     """start_run() inside the caller's transaction (a scheduler claiming its fire time
-    commits the claim and the run together); the caller flushes the outbox rows."""
-    if await session.get(Source, source_id) is None:
+    commits the claim and the run together); the caller flushes the outbox rows.
+    ConflictError (409) when the source already has `max_active` runs queued or running."""
+    # The source's row lock (Postgres) makes concurrent starts of one source take turns.
+    if await session.get(Source, source_id, with_for_update=True) is None:
         raise NotFoundError(f"source {source_id} does not exist")
+    active = await session.scalar(
+        select(func.count()).where(Run.source_id == source_id, Run.state.in_(ACTIVE_STATES))
+    )
+    if (active or 0) >= max_active:
+        raise ConflictError(
+            f"source {source_id} already has {active} runs in progress, the most allowed at "
+            f"once (QUARRY_MAX_ACTIVE_RUNS_PER_SOURCE={max_active}); wait for one to finish "
+            "or cancel one"
+        )
     run = Run(source_id=source_id, trigger=trigger, state="queued", request_id=request_id_var.get())
     session.add(run)
     await session.flush()

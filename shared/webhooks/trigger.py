@@ -13,7 +13,7 @@ from shared.pipeline.urls import normalize_url
 
 
 async def start_in(
-    session: AsyncSession, source_id: str, urls: list[str] | None
+    session: AsyncSession, source_id: str, urls: list[str] | None, *, max_active: int
 ) -> tuple[Run, list[int]]:
     """Start a `webhook` run in the caller's transaction; returns the outbox rows to flush.
 
@@ -21,7 +21,7 @@ async def start_in(
     event): the run covers exactly those, so discovery's part (documents and their
     discovery results) is written here and the first dispatch goes to extraction instead.
     """
-    run, ids = await runs.start_run_in(session, source_id, "webhook")
+    run, ids = await runs.start_run_in(session, source_id, "webhook", max_active=max_active)
     if urls is None:
         return run, ids
     await session.execute(update(Outbox).where(Outbox.id.in_(ids)).values(sent_at=utcnow()))

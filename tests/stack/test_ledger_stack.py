@@ -26,22 +26,23 @@ def test_ledger_a_stack_run_is_costed_from_every_process_that_worked_on_it(stack
             return cost if names == STAGES else None
 
         cost = wait_for("every function of the run in its cost", costed, 30, every=0.5)
-    by_fn = {f["function"]: f["usage"] for f in cost["functions"]}
-    assert by_fn["runs"]["http_requests"] == 1  # written by the API instance that started it
-    assert by_fn["extraction"]["invocations"] == run["discovered"]  # by two extraction workers
-    assert cost["cost"]["total_usd"] > 0
+        by_fn = {f["function"]: f["usage"] for f in cost["functions"]}
+        assert by_fn["runs"]["http_requests"] == 1  # written by the API instance that started it
+        assert by_fn["extraction"]["invocations"] == run["discovered"]  # by two workers
+        assert cost["cost"]["total_usd"] > 0
+        session = client.cookies  # logged in to the dashboard (sessions hold on every instance)
 
-    def extraction_row(url: str) -> str:
-        page = httpx.get(url + "/functions", timeout=30, trust_env=False)
-        assert page.status_code == 200
-        row = re.search(r'href="/functions/extraction".*?</tr>', page.text, re.S)
-        assert row is not None
-        figures = re.search(r"from ([\d,]+) invocations?: [\d,]+ billed ms", row.group(0))
-        assert figures is not None, row.group(0)
-        return figures.group(1)
+        def extraction_row(url: str) -> str:
+            page = httpx.get(url + "/functions", timeout=30, trust_env=False, cookies=session)
+            assert page.status_code == 200, page.text[:300]
+            row = re.search(r'href="/functions/extraction".*?</tr>', page.text, re.S)
+            assert row is not None
+            figures = re.search(r"from ([\d,]+) invocations?: [\d,]+ billed ms", row.group(0))
+            assert figures is not None, row.group(0)
+            return figures.group(1)
 
-    # both dashboard instances read the same figures, whichever process wrote them
-    seen = [extraction_row(stack.service(name)["url"]) for name in ("web-1", "web-2")]
+        # both dashboard instances read the same figures, whichever process wrote them
+        seen = [extraction_row(stack.service(name)["url"]) for name in ("web-1", "web-2")]
     assert seen[0] == seen[1]
     discovered = run["discovered"]
     assert isinstance(discovered, int)

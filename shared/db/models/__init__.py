@@ -14,6 +14,7 @@ from shared.db.models.metering import Invocation, InvocationMinute, RunUsage
 from shared.db.models.operations import (
     Alert,
     ApiKey,
+    DashboardSession,
     DeadLetter,
     IdempotencyKey,
     OutboundDelivery,
@@ -41,6 +42,7 @@ __all__ = [
     "Alert",
     "ApiKey",
     "Base",
+    "DashboardSession",
     "DeadLetter",
     "Document",
     "IdempotencyKey",
