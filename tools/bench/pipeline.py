@@ -26,7 +26,7 @@ FULL_PAGES = 1000
 QUICK_PAGES = 100
 RUN_DEADLINE_S = 900.0
 DESCRIPTION = (
-    "Documents per second (shown as req/s) through discovery → extraction → intelligence → "
+    "Documents per second through discovery → extraction → intelligence → "
     "analytics on a generated site (a sitemap of distinct ~330-word articles spread over "
     f"{HOSTS} loopback origins): the embedded platform (`embedded`, what `quarry dev` runs), "
     f"against the pure cores alone on the same pages (`{BASELINE}`: extract() and the offline "
@@ -162,4 +162,4 @@ async def bench_pipeline(options: BenchOptions) -> Benchmark:
             per_1000 = done.cost_usd * 1000 / done.documents
             metered = dataclasses.replace(metered, cost_per_1000_usd=per_1000)
         measured.append(metered)
-    return to_benchmark("pipeline", DESCRIPTION, BASELINE, measured)
+    return to_benchmark("pipeline", DESCRIPTION, BASELINE, measured, unit="docs/s")

@@ -77,7 +77,10 @@ class _Stack:
 
     def state(self) -> dict[str, object]:
         path = self.folder / ".quarry/stack/stack.json"
-        return dict(json.loads(path.read_text())) if path.exists() else {}
+        try:
+            return dict(json.loads(path.read_text()))
+        except (FileNotFoundError, json.JSONDecodeError):
+            return {}  # not written yet, or caught while `quarry up` rewrites it
 
     def url(self, service: str) -> str:
         services = self.state()["services"]
@@ -184,5 +187,5 @@ async def bench_scaling(options: BenchOptions) -> Benchmark:
                     raise BenchError(f"{name}: {done.documents} of {pages} documents analysed")
                 m = measurement(name, done.documents, done.elapsed_s, done.latencies)
                 measured.append(dataclasses.replace(m, concurrency=n))
-    bench = to_benchmark("scaling", DESCRIPTION, "stack-w1", measured)
+    bench = to_benchmark("scaling", DESCRIPTION, "stack-w1", measured, unit="docs/s")
     return bench.model_copy(update={"description": f"{DESCRIPTION} Finding: {knee(measured)}"})
