@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from shared import outbox
+from shared import outbox, runs
 from shared.db.models import WebhookDelivery
 from shared.errors import ConflictError, NotFoundError, PayloadError, QuarryError
 from shared.logs import get_logger
 from shared.repo.paging import keyset, page_of
 from shared.runtime.deps import Runtime
 from shared.schemas import Page
-from shared.webhooks import config, mapping, signature, trigger
+from shared.webhooks import config, mapping, signature
 from shared.webhooks.schemas import DeliveryOut, Receipt
 
 log = get_logger("quarry.webhooks")
@@ -140,7 +140,9 @@ async def _start(
         async with rt.db.writer() as session:
             session.add(entry)
             await session.flush()  # the unique key: a copy stops here (or waits, then stops)
-            run, ids = await trigger.start_in(session, source_id, urls)
+            run, ids = await runs.start_run_in(
+                session, source_id, "webhook", urls=urls, flow=rt.flow
+            )
             entry.run_id = run.id
     except IntegrityError:
         return await _duplicate(rt, source_id, headers, body, delivery_id)

@@ -8,6 +8,7 @@ import threading
 from mangum import Mangum
 
 from shared.messages import Message
+from shared.outcome import Outcome, succeeded
 from shared.runtime.http import create_app
 from shared.runtime.stage import StageDeps, stage
 
@@ -40,5 +41,6 @@ handler = Mangum(app, lifespan="off")
 
 
 @stage("sleeper")
-async def sleeper(msg: Message, deps: StageDeps) -> None:
+async def sleeper(msg: Message, deps: StageDeps) -> Outcome:
     await asyncio.sleep(5)
+    return succeeded()

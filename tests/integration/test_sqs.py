@@ -312,7 +312,8 @@ def test_sqs_worker_exits_like_lambda_when_a_batch_goes_over_memory(tmp_path: Pa
 
 
 async def test_sqs_ticker_keeps_what_the_dead_letter_queues_hold(aws_platform: AwsEmbedded) -> None:
-    assert tuple(fn.name for fn in aws_platform.table.stages()) == ticker.PIPELINE
+    # the ticker reads the dead-letter queue of every stage of the flow: these
+    assert tuple(fn.name for fn in aws_platform.table.stages()) == aws_platform.runtime.flow.names
     await aws_platform.runtime.dispatcher.send("extraction", [{"poison": True}])
     dlq = aws_platform.queues["ExtractionDeadLetterQueue"]
 
