@@ -36,7 +36,9 @@ from shared.runtime.connection import OneConnection
 from shared.runtime.deps import Runtime
 
 log = get_logger("quarry.stage")
-WRITE_MARGIN_S = 2.0  # of the function's time, kept for the batch's transaction
+# Of the function's time, a quarter (at most this) is kept for the batch's transaction: a
+# core still running then fails alone, so the others can be booked before the timeout.
+WRITE_MARGIN_S = 5.0
 
 
 @dataclass
@@ -140,7 +142,7 @@ class Batch:
                 assert d.message is not None
                 log.info("skipped: run %s", seen, extra={"run_id": d.message.run_id})
         left = _remaining_s(self.context)
-        budget = None if left is None else max(left - min(WRITE_MARGIN_S, left / 10), 0.001)
+        budget = None if left is None else max(left - min(WRITE_MARGIN_S, left / 4), 0.001)
         await asyncio.gather(*(self._core(d, budget) for d in todo))
         booked = await self._book([d for d in todo if d.error is None])
         if booked is None:
