@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.messages import Message
-
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
 
 Status = Literal["succeeded", "skipped", "failed"]
 STATUSES: tuple[Status, ...] = ("succeeded", "failed", "skipped")
@@ -47,5 +46,5 @@ def failed(reason: str) -> Outcome:
     return Outcome("failed", reason)
 
 
-Write = Callable[["AsyncSession"], Awaitable[Outcome]]
+Write = Callable[[AsyncSession], Awaitable[Outcome]]
 Result = Outcome | Write
