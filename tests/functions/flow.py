@@ -10,6 +10,7 @@ PIPELINE = Flow(
     chain=(
         Stage("discovery", DiscoverSource, per="run"),
         Stage("extraction", ExtractDocument),
+        Stage("wordgate", AnalyseDocument),
         Stage("intelligence", AnalyseDocument),
     ),
     on_final=Stage("analytics", RollupSource, per="run"),
