@@ -45,7 +45,7 @@ integration: serverless-cli
 # serverless-offline, the peer `quarry bench serverless-offline` measures the gateway against,
 # installed by `npm ci` into .quarry/cache/ (a no-op while infra/bench-offline's lock is unchanged)
 bench-peers: $(STAMP) serverless-cli
-	$(BIN)/python -c "from emulator.bench.offline import install; install()"
+	$(BIN)/python -c "from tools.bench.offline import install; install()"
 
 stack: bench-peers
 

@@ -17,7 +17,7 @@ from dashboard import web
 from dashboard.assets import IMMUTABLE, lookup
 from dashboard.pages import ROUTERS
 from shared.errors import NotFoundError, QuarryError
-from shared.runtime.http import create_app
+from shared.handlers.http import create_app
 
 app = create_app("dashboard", title="dashboard")
 app.add_exception_handler(QuarryError, web.quarry_error)

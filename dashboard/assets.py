@@ -2,7 +2,7 @@
 
 Hashes are computed once at start-up from the files' bytes, so a changed file gets a new URL
 and every URL can be cached forever. nginx serves the same names in the stack by dropping the
-hash (emulator/services/nginx_conf.py); this module serves them everywhere else.
+hash (emulator/stack/services/nginx_conf.py); this module serves them everywhere else.
 """
 
 from __future__ import annotations

@@ -22,9 +22,9 @@ from dashboard import sessions
 from dashboard.forms import read_form
 from dashboard.render import render, secret
 from shared.errors import QuarryError, UnavailableError
+from shared.handlers.http import as_unavailable, problem_response, runtime
 from shared.logs import get_logger, request_id_var
-from shared.runtime.deps import Runtime
-from shared.runtime.http import as_unavailable, problem_response, runtime
+from shared.ports import Runtime
 
 log = get_logger("quarry.dashboard")
 

@@ -167,7 +167,7 @@ async def _restart_on_change(server: uvicorn.Server, table: Path, wanted: list[s
         except QuarryError as exc:
             console.print(f"[yellow]reload: {table} does not load ({exc.detail}); waiting[/]")
             continue
-        roots = frozenset({"emulator.cli", *(fn.module for fn in fns.functions.values())})
+        roots = frozenset({"cli.main", *(fn.module for fn in fns.functions.values())})
         graph = await asyncio.to_thread(scan, ROOT)
         todo = plan(found, graph, {"quarry dev": roots}, fns, config)
         if todo.broken or not todo.services:
@@ -188,4 +188,4 @@ def _reexec(port: int, table: Path, message: str) -> None:
     args = ["dev", "--port", str(port), "--table", str(table), "--no-demo"]
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(sys.executable, [sys.executable, "-m", "emulator.cli", *args])
+    os.execv(sys.executable, [sys.executable, "-m", "cli.main", *args])

@@ -17,10 +17,10 @@ from emulator.openapi import DOCS_HTML, merge, render
 from emulator.routing import Match, Router
 from emulator.table import Table, load_handler
 from shared import metrics
+from shared.handlers.context import LambdaContext
+from shared.handlers.loop import thread_loop
 from shared.logs import get_logger
-from shared.runtime.context import LambdaContext
-from shared.runtime.deps import current
-from shared.runtime.loop import thread_loop
+from shared.ports import current
 
 log = get_logger("quarry.gateway")
 Mode = Literal["event", "asgi"]

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from emulator.table import load_handler, load_table
+from shared import ports
 from shared.config import Settings
 from shared.db import migrate
 from shared.db.engine import Database
 from shared.errors import ConfigError, UnavailableError
-from shared.runtime import deps
-from shared.runtime.context import LambdaContext
+from shared.handlers.context import LambdaContext
 
 
 class HeldDispatcher:
@@ -39,12 +39,12 @@ def invoke(settings: Settings, table_path: Path, function: str, event: Any) -> A
     migrate.upgrade(settings.database_url)
     handler, _ = load_handler(fn)
     db = Database(settings.database_url, settings.database_reader_url)
-    deps.install(deps.Runtime(settings=settings, db=db, dispatcher=HeldDispatcher()))
+    ports.install(ports.Runtime(settings=settings, db=db, dispatcher=HeldDispatcher()))
     try:
         context = LambdaContext(fn.name, timeout_s=fn.timeout, memory_limit_in_mb=fn.memory)
         return handler(event, context)
     finally:
-        deps.install(None)
+        ports.install(None)
         asyncio.run(_noop())
 
 

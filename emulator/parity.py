@@ -18,7 +18,7 @@ Honoured = Literal["yes", "partly", "no"]
 MODES: tuple[Mode, ...] = ("dev", "stack")
 ALL = "*"  # the row is about every function (provider-wide or the platform itself)
 EMULATED_EVENTS = {"httpApi", "sqs", "schedule"}
-RECLAIM_MARGIN_S = 5  # emulator.worker.RECLAIM_MARGIN_S (a test keeps them equal): that
+RECLAIM_MARGIN_S = 5  # emulator.stack.worker.RECLAIM_MARGIN_S (a test keeps them equal): that
 # module takes seconds to import, too long for a start-up line
 
 

@@ -17,15 +17,15 @@ from emulator import scheduler
 from emulator.gateway import Gateway, Mode
 from emulator.table import Table, load_handler, load_table
 from emulator.tasks import stage_task
+from shared import ports
 from shared.config import Settings
 from shared.db import migrate
 from shared.db.engine import Database
 from shared.dispatch.taskiq import TaskiqDispatcher
 from shared.flow import FLOW, Flow
+from shared.handlers.invocation import declare_memory, record_init
+from shared.handlers.loop import close_idle_loops
 from shared.logs import get_logger
-from shared.runtime import deps
-from shared.runtime.invocation import declare_memory, record_init
-from shared.runtime.loop import close_idle_loops
 
 log = get_logger("quarry.emulator")
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +43,7 @@ class Embedded:
 
     settings: Settings
     table: Table
-    runtime: deps.Runtime
+    runtime: ports.Runtime
     broker: InMemoryBroker
     gateway: Gateway
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -78,7 +78,7 @@ async def embedded(
     for fn in table.stages():
         body = stage_task(handlers[fn.name], fn, dispatcher.resend)
         dispatcher.register(fn.name, body, batch_size=fn.batch_size)
-    runtime = deps.Runtime(
+    runtime = ports.Runtime(
         settings=settings,
         db=Database(
             settings.database_url,
@@ -88,7 +88,7 @@ async def embedded(
         dispatcher=dispatcher,
         flow=flow,
     )
-    deps.install(runtime)
+    ports.install(runtime)
     await broker.startup()
     gateway = Gateway(table, mode=mode)
     platform = Embedded(settings, table, runtime, broker, gateway)
@@ -107,4 +107,4 @@ async def embedded(
         gateway.executor.shutdown(wait=True)
         await runtime.db.dispose()
         close_idle_loops()
-        deps.install(None)
+        ports.install(None)

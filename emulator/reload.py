@@ -150,9 +150,9 @@ def roots_of(argv: Sequence[str], table: Table) -> frozenset[str] | None:
     hosted: list[Function]
     if not any(entry == p or entry.startswith(p + ".") for p in PACKAGES):
         return None
-    if entry == "emulator.instance" and args:
+    if entry == "emulator.stack.instance" and args:
         hosted = list(functions_for(table, args[0]).functions.values())
-    elif entry == "emulator.worker" and args and args[0] in table.functions:
+    elif entry == "emulator.stack.worker" and args and args[0] in table.functions:
         hosted = [table.functions[args[0]]]
     elif entry == "emulator.stack.schedulerd":
         hosted = [fn for fn in table.functions.values() if fn.schedules]

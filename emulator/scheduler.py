@@ -12,11 +12,11 @@ from typing import Any
 
 from emulator.table import Function
 from shared import outbox
+from shared.handlers.context import LambdaContext
 from shared.logs import get_logger
-from shared.runtime.context import LambdaContext
-from shared.runtime.deps import Runtime
-from shared.schedule import EPOCH, scheduled_event
-from shared.schedules import claim, due_times, start_due_runs
+from shared.ports import Runtime
+from shared.schedule_expressions import EPOCH, scheduled_event
+from shared.scheduled_runs import claim, due_times, start_due_runs
 from shared.webhooks import outbound
 
 log = get_logger("quarry.scheduler")

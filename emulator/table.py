@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from shared.errors import ConfigError
-from shared.schedule import ScheduleError, parse_schedule
+from shared.schedule_expressions import ScheduleError, parse_schedule
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY", "*"}
 _HANDLER = re.compile(r"^([A-Za-z_][\w/]*)\.([A-Za-z_]\w*)$")

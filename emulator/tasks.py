@@ -7,9 +7,9 @@ from typing import Any
 
 from emulator.table import Function
 from shared.dispatch.taskiq import TaskFn
-from shared.runtime import delivery
-from shared.runtime.delivery import Attempting, Resend
-from shared.runtime.deps import current
+from shared.handlers import delivery
+from shared.handlers.delivery import Attempting, Resend
+from shared.ports import current
 
 
 def stage_task(handler: Attempting, fn: Function, resend: Resend) -> TaskFn:

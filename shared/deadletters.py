@@ -11,8 +11,8 @@ from shared.db.models import DeadLetter, utcnow
 from shared.errors import ConflictError, NotFoundError
 from shared.logs import get_logger
 from shared.metrics import DEAD_LETTERS
-from shared.repo.paging import keyset, page_of
-from shared.runtime.deps import Runtime
+from shared.pagination.keyset import keyset, page_of
+from shared.ports import Runtime
 from shared.schemas import DeadLetterOut, Page
 
 log = get_logger("quarry.deadletters")

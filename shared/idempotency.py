@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shared.db.models import IdempotencyKey, utcnow
 from shared.errors import ConflictError, PayloadError
-from shared.runtime.deps import Runtime
+from shared.ports import Runtime
 
 TTL = timedelta(hours=24)
 STALE = timedelta(seconds=60)  # a claim this old was left by a process that died

@@ -11,7 +11,7 @@ from shared.db.models import ACTIVE_STATES, Outbox, Run, Source, utcnow
 from shared.errors import ConflictError, NotFoundError
 from shared.flow import FLOW, Flow
 from shared.logs import get_logger, request_id_var
-from shared.runtime.deps import Runtime
+from shared.ports import Runtime
 
 log = get_logger("quarry.runs")
 

@@ -8,7 +8,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
-from shared.schedule import ScheduleError, parse_schedule
+from shared.schedule_expressions import ScheduleError, parse_schedule
 
 T = TypeVar("T")
 SourceKind = Literal["site", "sitemap", "feed", "crawl", "urls"]

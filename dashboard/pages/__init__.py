@@ -7,7 +7,7 @@ Adding a page (say "Webhooks"):
 2. `dashboard/templates/webhooks.html` extending "base.html", with
    `{% from "_macros.html" import csrf_input, pager with context %}`: one h1, a label for
    every input, forms that POST carrying `{{ csrf_input() }}`, lists paginated with
-   `{{ pager(next_cursor) }}` (cursors from shared/repo/paging.py) and an empty state that
+   `{{ pager(next_cursor) }}` (cursors from shared/pagination/keyset.py) and an empty state that
    says what to do next. tests/e2e/htmlcheck.py checks the markup.
 3. Its line in ROUTERS below and a NavEntry in dashboard/nav.py; a form route that POSTs
    also needs its path in serverless.yml under the dashboard function.

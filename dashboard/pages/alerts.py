@@ -6,9 +6,9 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 
 from dashboard.web import page, page_router
+from shared.handlers.http import runtime
 from shared.observability import alerts
-from shared.runtime.deps import Runtime
-from shared.runtime.http import runtime
+from shared.ports import Runtime
 
 router = page_router()
 REFRESH_S = 10

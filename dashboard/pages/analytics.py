@@ -9,8 +9,8 @@ from dashboard.charts import bar_chart, line_chart
 from dashboard.queries.analytics import BASELINE_DAYS, WINDOW_DAYS, analytics_page
 from dashboard.queries.documents import source_names
 from dashboard.web import page, page_router
-from shared.runtime.deps import Runtime
-from shared.runtime.http import runtime
+from shared.handlers.http import runtime
+from shared.ports import Runtime
 
 router = page_router()
 

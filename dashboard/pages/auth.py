@@ -12,8 +12,8 @@ from dashboard.render import render, secret, set_cookie
 from dashboard.web import NOTICES, page_router, see_other, user_of
 from shared.auth import keys
 from shared.errors import ThrottledError
-from shared.runtime.deps import Runtime
-from shared.runtime.http import runtime
+from shared.handlers.http import runtime
+from shared.ports import Runtime
 
 router = page_router(login=False)
 USER = "admin"

@@ -9,9 +9,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from dashboard.web import page, page_router, see_other
 from shared import deadletters
-from shared.runtime.deps import Runtime
-from shared.runtime.http import runtime
-from shared.runtime.params import CursorParam
+from shared.handlers.http import runtime
+from shared.pagination.params import CursorParam
+from shared.ports import Runtime
 
 router = page_router()
 PAGE_SIZE = 25

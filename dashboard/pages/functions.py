@@ -14,8 +14,8 @@ from dashboard.figures import process_figures
 from dashboard.queries.functions import stage_records
 from dashboard.web import page, page_router
 from shared.errors import ConfigError
-from shared.runtime.deps import Runtime
-from shared.runtime.http import runtime
+from shared.handlers.http import runtime
+from shared.ports import Runtime
 
 if TYPE_CHECKING:
     from emulator.table import Function

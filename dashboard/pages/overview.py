@@ -8,9 +8,9 @@ from fastapi.responses import HTMLResponse
 from dashboard.figures import process_queue_depths
 from dashboard.queries.overview import WINDOW_MIN, overview
 from dashboard.web import page, page_router
+from shared.handlers.http import runtime
+from shared.ports import Runtime
 from shared.repo import documents
-from shared.runtime.deps import Runtime
-from shared.runtime.http import runtime
 
 router = page_router()
 

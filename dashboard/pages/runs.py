@@ -11,10 +11,10 @@ from dashboard.queries.documents import source_names
 from dashboard.queries.runs import failures, timeline
 from dashboard.web import page, page_router, see_other
 from shared import runs
+from shared.handlers.http import runtime
+from shared.pagination.params import CursorParam
+from shared.ports import Runtime
 from shared.repo import runs as run_reads
-from shared.runtime.deps import Runtime
-from shared.runtime.http import runtime
-from shared.runtime.params import CursorParam
 
 router = page_router()
 PAGE_SIZE = 25

@@ -14,10 +14,10 @@ from dashboard.queries.sources import recent_runs
 from dashboard.web import page, page_router, see_other
 from shared import runs
 from shared.errors import ConflictError
+from shared.handlers.http import runtime
+from shared.pagination.params import CursorParam
+from shared.ports import Runtime
 from shared.repo import sources
-from shared.runtime.deps import Runtime
-from shared.runtime.http import runtime
-from shared.runtime.params import CursorParam
 from shared.schemas import SourceIn, SourceOut
 
 router = page_router()

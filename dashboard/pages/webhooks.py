@@ -9,9 +9,9 @@ from fastapi import Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from dashboard.web import page, page_router, see_other
-from shared.runtime.deps import Runtime
-from shared.runtime.http import runtime
-from shared.runtime.params import CursorParam
+from shared.handlers.http import runtime
+from shared.pagination.params import CursorParam
+from shared.ports import Runtime
 from shared.webhooks import inbox
 
 router = page_router()

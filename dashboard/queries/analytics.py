@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from shared.analytics_schemas import Overview, Trends
+from shared.ports import Runtime
 from shared.repo import analytics
-from shared.runtime.deps import Runtime
 
 DAYS = 30
 WINDOW_DAYS, BASELINE_DAYS, MIN_COUNT, TRENDS = 7, 28, 3, 10

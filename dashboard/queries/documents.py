@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import String, cast, func, or_, select
 
 from shared.db.models import Document, Insight, Source
-from shared.repo.paging import keyset, page_of
-from shared.runtime.deps import Runtime
+from shared.pagination.keyset import keyset, page_of
+from shared.ports import Runtime
 
 SENTIMENTS = ("positive", "neutral", "negative")
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from shared.db.models import DeadLetter, StageResult
-from shared.runtime.deps import Runtime
+from shared.ports import Runtime
 
 
 @dataclass(frozen=True)

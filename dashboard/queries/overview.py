@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from shared.db.models import ACTIVE_STATES, Outbox, Run, StageResult, utcnow
+from shared.ports import Runtime
 from shared.repo import runs as run_reads
-from shared.runtime.deps import Runtime
 from shared.schemas import RunOut
 
 WINDOW_MIN = 10

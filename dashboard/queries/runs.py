@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from shared.db.models import Document, StageResult
-from shared.runtime.deps import Runtime
+from shared.ports import Runtime
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from shared.db.models import Run
-from shared.runtime.deps import Runtime
+from shared.ports import Runtime
 from shared.schemas import RunOut
 
 

@@ -14,21 +14,21 @@ from emulator.aws.poller import SqsPoller
 from emulator.aws.queues import create_queues, queue_specs
 from emulator.gateway import Gateway
 from emulator.table import Table, load_handler, load_table, read_document
+from shared import ports
 from shared.aws import client
 from shared.config import Settings
 from shared.db import migrate
 from shared.db.engine import Database
 from shared.dispatch.sqs import SqsDispatcher
 from shared.errors import ConfigError
-from shared.runtime import deps
-from shared.runtime.loop import close_idle_loops
+from shared.handlers.loop import close_idle_loops
 
 
 @dataclass
 class AwsEmbedded:
     settings: Settings
     table: Table
-    runtime: deps.Runtime
+    runtime: ports.Runtime
     gateway: Gateway
     sqs: Any
     queues: dict[str, str]
@@ -47,12 +47,12 @@ async def aws_embedded(
     queues = await asyncio.to_thread(create_queues, sqs, queue_specs(read_document(table_path)))
     await asyncio.to_thread(migrate.upgrade, settings.database_url)
     dispatcher = SqsDispatcher(sqs, settings.sqs_queue_prefix)
-    runtime = deps.Runtime(
+    runtime = ports.Runtime(
         settings=settings,
         db=Database(settings.database_url, settings.database_reader_url),
         dispatcher=dispatcher,
     )
-    deps.install(runtime)
+    ports.install(runtime)
     gateway = Gateway(table)
     platform = AwsEmbedded(settings, table, runtime, gateway, sqs, queues)
     for fn in table.stages():
@@ -71,4 +71,4 @@ async def aws_embedded(
         gateway.executor.shutdown(wait=True)
         await runtime.db.dispose()
         close_idle_loops()
-        deps.install(None)
+        ports.install(None)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from emulator.table import Function
+from shared.handlers.context import LambdaContext
 from shared.logs import get_logger
-from shared.runtime.context import LambdaContext
 
 log = get_logger("quarry.sqs")
 RECEIVE_MAX = 10  # messages per ReceiveMessage call

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from emulator.services.ports import free_port
+from emulator.stack.services.ports import free_port
 
 LOCALSTACK = "127.0.0.1:4566"
 

@@ -15,8 +15,8 @@ from shared.db.engine import Database
 from shared.dispatch.sqs import SqsDispatcher
 from shared.errors import ConfigError
 from shared.fetch.polite import RedisPoliteness
-from shared.runtime.concurrency import RedisLimiter
-from shared.runtime.deps import Runtime
+from shared.handlers.concurrency import RedisLimiter
+from shared.ports import Runtime
 
 STAGE = "dev"  # the stage serverless.yml's queue names are resolved for locally
 

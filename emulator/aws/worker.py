@@ -18,12 +18,12 @@ from prometheus_client import start_http_server
 from emulator.aws.poller import Handler, SqsPoller
 from emulator.aws.stack import aws_stack_runtime
 from emulator.table import load_handler, load_table
+from shared import ports
 from shared.config import load_settings
 from shared.dispatch.sqs import SqsDispatcher
+from shared.handlers.invocation import declare_memory
+from shared.handlers.memory import OUT_OF_MEMORY_EXIT, current_rss_mb, over_limit
 from shared.logs import configure_logging, get_logger
-from shared.runtime import deps
-from shared.runtime.invocation import declare_memory
-from shared.runtime.memory import OUT_OF_MEMORY_EXIT, current_rss_mb, over_limit
 
 log = get_logger("quarry.worker")
 
@@ -53,7 +53,7 @@ async def work(stage: str, metrics_port: int, table_path: Path) -> None:
     handler, _ = load_handler(fn)
     declare_memory(fn.name, fn.memory)
     runtime = aws_stack_runtime(settings)
-    deps.install(runtime)
+    ports.install(runtime)
     assert isinstance(runtime.dispatcher, SqsDispatcher)
     url = await asyncio.to_thread(runtime.dispatcher.queue_url, stage)
     poller = SqsPoller(

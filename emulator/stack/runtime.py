@@ -16,8 +16,8 @@ from shared.db.engine import Database
 from shared.dispatch.redis import RedisDispatcher
 from shared.errors import ConfigError
 from shared.fetch.polite import RedisPoliteness
-from shared.runtime.concurrency import RedisLimiter
-from shared.runtime.deps import Runtime
+from shared.handlers.concurrency import RedisLimiter
+from shared.ports import Runtime
 
 
 class Lifecycle(Protocol):

@@ -15,9 +15,9 @@ from prometheus_client import start_http_server
 from emulator import scheduler
 from emulator.stack.runtime import process_runtime
 from emulator.table import load_handler, load_table
+from shared import ports
 from shared.config import load_settings
 from shared.logs import configure_logging, get_logger
-from shared.runtime import deps
 
 log = get_logger("quarry.schedulerd")
 
@@ -28,7 +28,7 @@ async def run(port: int, table_path: Path) -> None:
     table = load_table(table_path)
     handlers = {fn.name: load_handler(fn)[0] for fn in table.functions.values() if fn.schedules}
     runtime, queue = process_runtime(settings, table)
-    deps.install(runtime)
+    ports.install(runtime)
     await queue.startup()
     start_http_server(port, addr=settings.bind_host)
     targets = scheduler.targets_of([table.functions[n] for n in handlers], handlers)

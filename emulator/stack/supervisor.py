@@ -20,7 +20,7 @@ from shared.logs import get_logger
 
 log = get_logger("quarry.supervisor")
 Report = Callable[[str], None]
-# nginx's fail_timeout (emulator/services/nginx.py): an instance that refused a connection is
+# nginx's fail_timeout (emulator/stack/services/nginx.py): an instance that refused a connection is
 # left out for this long, so the next instance of its pool waits until it is back in.
 POOL_COOLDOWN_S = 5.0
 

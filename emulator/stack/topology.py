@@ -12,14 +12,14 @@ from typing import Protocol
 
 import httpx
 
-from emulator.services.alertmanager import AlertmanagerServer, alerts_token
-from emulator.services.nginx import NginxPlan, NginxServer
-from emulator.services.nginx_conf import size_of
-from emulator.services.ports import free_port, is_free
-from emulator.services.postgres import PostgresServer
-from emulator.services.prometheus import PrometheusServer
-from emulator.services.redis import RedisServer, check_queue_server
-from emulator.services.replica import PostgresReplica
+from emulator.stack.services.alertmanager import AlertmanagerServer, alerts_token
+from emulator.stack.services.nginx import NginxPlan, NginxServer
+from emulator.stack.services.nginx_conf import size_of
+from emulator.stack.services.ports import free_port, is_free
+from emulator.stack.services.postgres import PostgresServer
+from emulator.stack.services.prometheus import PrometheusServer
+from emulator.stack.services.redis import RedisServer, check_queue_server
+from emulator.stack.services.replica import PostgresReplica
 from emulator.stack.supervisor import Service
 from emulator.table import Table
 from shared.config import load_settings
@@ -79,7 +79,7 @@ def _python(module: str, *args: str) -> list[str]:
 
 
 class Binary(Protocol):
-    """What every service class of emulator/services offers the supervisor."""
+    """What every service class of emulator/stack/services offers the supervisor."""
 
     @property
     def port(self) -> int: ...
@@ -215,7 +215,7 @@ def services(
         Service(
             "migrate",
             MIGRATE,
-            _python("emulator.cli", "migrate", "--url", primary.url),
+            _python("cli.main", "migrate", "--url", primary.url),
             primary.ready,
             env=env,
             oneshot=True,
@@ -229,14 +229,14 @@ def services(
     drain = max(timeouts) + 5
     for role, role_ports in (("api", api_ports), ("web", web_ports)):
         for i, port in enumerate(role_ports, 1):
-            args = ("emulator.instance", role, str(port), str(table_path))
+            args = ("emulator.stack.instance", role, str(port), str(table_path))
             out.append(python(f"{role}-{i}", port, args, env, drain))
             scrape[role].append(f"127.0.0.1:{port}")
     for fn in table.stages():
         for i in range(1, shape.workers_of(fn.name) + 1):
             name = f"worker-{fn.name}" if i == 1 else f"worker-{fn.name}-{i}"
             port = ports(name)
-            worker = "emulator.aws.worker" if shape.aws else "emulator.worker"
+            worker = "emulator.aws.worker" if shape.aws else "emulator.stack.worker"
             args = (worker, fn.name, str(port), str(table_path))
             out.append(python(name, port, args, env, fn.timeout + 5))
             scrape["worker"].append(f"127.0.0.1:{port}")

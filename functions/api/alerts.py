@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Header
 from mangum import Mangum
 
+from shared.handlers.http import create_app, runtime
 from shared.observability import alerts
 from shared.observability.alerts import AlertList, Notification, Received
-from shared.runtime.deps import Runtime
-from shared.runtime.http import create_app, runtime
+from shared.ports import Runtime
 
 app = create_app("alerts", title="alerts")
 

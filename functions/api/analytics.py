@@ -9,9 +9,9 @@ from fastapi import Depends, Query
 from mangum import Mangum
 
 from shared.analytics_schemas import Overview, Rollups, Stages, Trends
+from shared.handlers.http import create_app, runtime
+from shared.ports import Runtime
 from shared.repo import analytics
-from shared.runtime.deps import Runtime
-from shared.runtime.http import create_app, runtime
 
 app = create_app("analytics", title="analytics")
 

@@ -6,9 +6,9 @@ from fastapi import Depends, Response
 from mangum import Mangum
 
 from shared import deadletters
-from shared.runtime.deps import Runtime
-from shared.runtime.http import create_app, runtime
-from shared.runtime.params import CursorParam, Limit
+from shared.handlers.http import create_app, runtime
+from shared.pagination.params import CursorParam, Limit
+from shared.ports import Runtime
 from shared.schemas import DeadLetterOut, Page
 
 app = create_app("deadletters", title="dead letters")

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Query
 from mangum import Mangum
 
+from shared.handlers.http import create_app, runtime
+from shared.pagination.params import CursorParam, Limit
+from shared.ports import Runtime
 from shared.repo import documents
-from shared.runtime.deps import Runtime
-from shared.runtime.http import create_app, runtime
-from shared.runtime.params import CursorParam, Limit
 from shared.schemas import DocumentDetail, DocumentOut, Page
 
 app = create_app("documents", title="documents")

@@ -7,8 +7,8 @@ from mangum import Mangum
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from shared.runtime.deps import Runtime
-from shared.runtime.http import create_app, runtime
+from shared.handlers.http import create_app, runtime
+from shared.ports import Runtime
 
 app = create_app("health", title="health")
 

@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.auth import keys
 from shared.auth.middleware import requires
-from shared.runtime.deps import Runtime
-from shared.runtime.http import create_app, runtime
+from shared.handlers.http import create_app, runtime
+from shared.ports import Runtime
 
 app = create_app("keys", title="keys")
 Id = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="A key's id.")]

@@ -9,10 +9,10 @@ from fastapi.responses import JSONResponse
 from mangum import Mangum
 
 from shared import idempotency, runs
+from shared.handlers.http import create_app, runtime
+from shared.pagination.params import CursorParam, Limit
+from shared.ports import Runtime
 from shared.repo import runs as run_reads
-from shared.runtime.deps import Runtime
-from shared.runtime.http import create_app, runtime
-from shared.runtime.params import CursorParam, Limit
 from shared.schemas import Page, RunIn, RunOut
 
 app = create_app("runs", title="runs")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import Depends, Response
 from mangum import Mangum
 
+from shared.handlers.http import create_app, runtime
+from shared.pagination.params import CursorParam, Limit
+from shared.ports import Runtime
 from shared.repo import sources
-from shared.runtime.deps import Runtime
-from shared.runtime.http import create_app, runtime
-from shared.runtime.params import CursorParam, Limit
 from shared.schemas import Page, SourceIn, SourceOut
 
 app = create_app("sources", title="sources")

@@ -10,9 +10,9 @@ from fastapi.responses import JSONResponse
 from mangum import Mangum
 
 from shared.auth.middleware import requires
-from shared.runtime.deps import Runtime
-from shared.runtime.http import create_app, runtime
-from shared.runtime.params import CursorParam, Limit
+from shared.handlers.http import create_app, runtime
+from shared.pagination.params import CursorParam, Limit
+from shared.ports import Runtime
 from shared.schemas import Page
 from shared.webhooks import config, inbox, subscriptions
 from shared.webhooks.schemas import (

@@ -13,10 +13,10 @@ from typing import Any
 from shared import deadletters, outbox
 from shared.dispatch.sqs import SqsDispatcher
 from shared.errors import ConfigError
+from shared.handlers.loop import run_sync
 from shared.logs import get_logger
-from shared.runtime.deps import Runtime, current
-from shared.runtime.loop import run_sync
-from shared.schedules import start_due_runs
+from shared.ports import Runtime, current
+from shared.scheduled_runs import start_due_runs
 from shared.webhooks import outbound
 
 log = get_logger("quarry.ticker")

@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db.models import Run
+from shared.handlers.stage import StageDeps, stage
 from shared.messages import RollupSource
 from shared.outcome import Outcome, Result, succeeded
-from shared.pipeline.analytics import rollup
-from shared.repo import analytics_store
-from shared.runtime.stage import StageDeps, stage
+from shared.pipeline.rollups import rollup
+from shared.repo import rollups
 
 
 def _scheduled(event: dict[str, Any]) -> RollupSource:
@@ -27,18 +27,18 @@ async def handler(msg: RollupSource, deps: StageDeps) -> Result:
     async with deps.read() as session:
         run = await session.get(Run, msg.run_id)
         if run is None:  # the schedule: every source, every day
-            facts = await analytics_store.facts(session, msg.source_id)
+            facts = await rollups.facts(session, msg.source_id)
         else:
-            on = {f.day for f in await analytics_store.facts(session, run.source_id, run_id=run.id)}
-            facts = await analytics_store.facts(session, run.source_id, days=on) if on else []
+            on = {f.day for f in await rollups.facts(session, run.source_id, run_id=run.id)}
+            facts = await rollups.facts(session, run.source_id, days=on) if on else []
     days = rollup(facts)
     every = run is None
 
     async def write(session: AsyncSession) -> Outcome:
-        await analytics_store.store(session, days)
+        await rollups.store(session, days)
         if every:
             keep = {(d.source_id, d.day) for d in days}
-            await analytics_store.drop_others(session, msg.source_id, keep)
+            await rollups.drop_others(session, msg.source_id, keep)
         return succeeded()
 
     return write

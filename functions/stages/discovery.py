@@ -8,12 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.discovery import crawl_options, discover
 from shared.fetch import FetchError
+from shared.handlers.stage import StageDeps, stage
 from shared.logs import get_logger
 from shared.messages import DiscoverSource, ExtractDocument
 from shared.outcome import Outcome, Result, failed, succeeded
 from shared.pipeline.urls import normalize_url
 from shared.repo import discovery
-from shared.runtime.stage import StageDeps, stage
 
 log = get_logger("quarry.discovery")
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.fetch import FetchError
+from shared.handlers.stage import StageDeps, stage
 from shared.messages import AnalyseDocument, ExtractDocument
 from shared.outcome import Outcome, Result, failed, skipped, succeeded
 from shared.pipeline.extract import extract, has_main_text
 from shared.repo import extraction
-from shared.runtime.stage import StageDeps, stage
 
 
 @stage("extraction")

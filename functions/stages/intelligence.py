@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import UnavailableError
+from shared.handlers.stage import StageDeps, stage
 from shared.llm.service import analyse_document, to_options
 from shared.messages import AnalyseDocument
 from shared.outcome import Outcome, Result, failed, skipped, succeeded
 from shared.repo import insights
-from shared.runtime.stage import StageDeps, stage
 
 
 @stage("intelligence")

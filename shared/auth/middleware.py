@@ -19,8 +19,8 @@ from shared.auth.keys import Scope as KeyScope
 from shared.config import Settings
 from shared.errors import problem
 from shared.logs import request_id_var
+from shared.ports import current
 from shared.ratelimit import limiter_for
-from shared.runtime.deps import current
 
 Needed = KeyScope | Literal["public"]
 F = TypeVar("F", bound=Callable[..., Any])

@@ -13,7 +13,7 @@ from shared.db.engine import Database
 from shared.dispatch.sqs import SqsDispatcher
 from shared.errors import ConfigError
 from shared.fetch.polite import MemoryPoliteness, Politeness, RedisPoliteness
-from shared.runtime.deps import Runtime
+from shared.ports import Runtime
 
 
 def cloud_settings(settings: Settings) -> Settings:

@@ -83,7 +83,7 @@ def sync_url(url: str) -> str:
 
 class Transactions(Protocol):
     """What writes need of the database: a transaction on the primary. A `Database`, or a
-    stage invocation's one connection (`shared.runtime.connection.OneConnection`)."""
+    stage invocation's one connection (`shared.handlers.connection.OneConnection`)."""
 
     def writer(self) -> AbstractAsyncContextManager[AsyncSession]: ...
 

@@ -15,7 +15,7 @@ from shared.db.models import Alert, utcnow
 from shared.db.upsert import upsert
 from shared.errors import QuarryError, UnavailableError
 from shared.logs import get_logger
-from shared.runtime.deps import Runtime
+from shared.ports import Runtime
 
 log = get_logger("quarry.alerts")
 MAX_ALERTS = 1000

@@ -25,9 +25,9 @@ from shared.analytics_schemas import (
 )
 from shared.db.models import Rollup, Run, Source, StageResult
 from shared.errors import BadRequestError, NotFoundError
-from shared.pipeline.analytics import StageCount, ranked, stage_stats
+from shared.pipeline.rollups import StageCount, ranked, stage_stats
 from shared.pipeline.trends import DayTerms, rising_terms
-from shared.runtime.deps import Runtime
+from shared.ports import Runtime
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366

@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 
 from shared.db.models import Run, StageResult
 from shared.errors import NotFoundError
-from shared.repo.paging import keyset, page_of
+from shared.pagination.keyset import keyset, page_of
+from shared.ports import Runtime
 from shared.repo.sources import secret
-from shared.runtime.deps import Runtime
 from shared.schemas import Page, RunOut, StageCounts
 
 STATES = ("queued", "running", "succeeded", "failed", "cancelled")

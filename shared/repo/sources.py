@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from shared.db.models import ACTIVE_STATES, Run, Source
 from shared.errors import ConflictError, NotFoundError
-from shared.repo.paging import keyset, page_of
-from shared.runtime.deps import Runtime
+from shared.pagination.keyset import keyset, page_of
+from shared.ports import Runtime
 from shared.schemas import Page, SourceIn, SourceOut
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import delete
 
 from shared.db.models import Source, WebhookConfig
 from shared.errors import NotFoundError
-from shared.runtime.deps import Runtime
+from shared.ports import Runtime
 from shared.webhooks import signature, vault
 from shared.webhooks.schemas import WebhookConfigIn, WebhookConfigOut
 

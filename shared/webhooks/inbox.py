@@ -20,8 +20,8 @@ from shared import outbox, runs
 from shared.db.models import WebhookDelivery
 from shared.errors import ConflictError, NotFoundError, PayloadError, QuarryError
 from shared.logs import get_logger
-from shared.repo.paging import keyset, page_of
-from shared.runtime.deps import Runtime
+from shared.pagination.keyset import keyset, page_of
+from shared.ports import Runtime
 from shared.schemas import Page
 from shared.webhooks import config, mapping, signature
 from shared.webhooks.schemas import DeliveryOut, Receipt

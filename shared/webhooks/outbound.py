@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db.models import OutboundDelivery, Run, WebhookSubscription, utcnow
 from shared.logs import get_logger
-from shared.runtime.deps import Runtime
+from shared.ports import Runtime
 from shared.webhooks import retention, vault
 from shared.webhooks.sender import Attempt, Sender
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 
 from shared.db.models import IdempotencyKey, OutboundDelivery, WebhookDelivery
-from shared.runtime.deps import Runtime
+from shared.ports import Runtime
 
 KEEP = timedelta(days=30)  # inbox entries and finished outbound deliveries
 DEDUP_AT_LEAST = timedelta(hours=72)

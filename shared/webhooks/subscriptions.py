@@ -9,8 +9,8 @@ from sqlalchemy import delete, select
 
 from shared.db.models import OutboundDelivery, Source, WebhookSubscription
 from shared.errors import NotFoundError
-from shared.repo.paging import keyset, page_of
-from shared.runtime.deps import Runtime
+from shared.pagination.keyset import keyset, page_of
+from shared.ports import Runtime
 from shared.schemas import Page
 from shared.webhooks import vault
 from shared.webhooks.schemas import OutboundOut, SubscriptionIn, SubscriptionOut

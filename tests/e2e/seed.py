@@ -16,7 +16,7 @@ from shared.db.models import (
     StageResult,
     utcnow,
 )
-from shared.runtime.deps import Runtime
+from shared.ports import Runtime
 
 # Every way crawled content could try to run script in the dashboard.
 HOSTILE_TITLE = (

@@ -33,7 +33,7 @@ def locked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "QUARRY_SECRET_KEY": "e2e-login-secret-0123456789abcdef",
         "QUARRY_DASHBOARD_PASSWORD_HASH": hash_password(PASSWORD),
     }
-    command = [sys.executable, "-m", "emulator.cli", "dev", "--no-demo", "--no-reload"]
+    command = [sys.executable, "-m", "cli.main", "dev", "--no-demo", "--no-reload"]
     command += ["--port", str(port), "--table", str(ROOT / "serverless.yml")]
     log = (folder / "dev.out").open("w")
     proc = subprocess.Popen(command, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -6,7 +6,7 @@ from fastapi import Request, Response
 from mangum import Mangum
 from pydantic import BaseModel, Field
 
-from shared.runtime.http import create_app
+from shared.handlers.http import create_app
 
 app = create_app("echo", title="echo")
 

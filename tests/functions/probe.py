@@ -11,9 +11,9 @@ from collections import Counter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.handlers.stage import StageDeps, stage
 from shared.messages import ExtractDocument
 from shared.outcome import Outcome, Result, failed, skipped, succeeded
-from shared.runtime.stage import StageDeps, stage
 
 attempts: Counter[str] = Counter()
 held: list[int] = []  # connections the process held inside each read

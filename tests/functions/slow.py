@@ -7,10 +7,10 @@ import threading
 
 from mangum import Mangum
 
+from shared.handlers.http import create_app
+from shared.handlers.stage import StageDeps, stage
 from shared.messages import Message
 from shared.outcome import Outcome, succeeded
-from shared.runtime.http import create_app
-from shared.runtime.stage import StageDeps, stage
 
 app = create_app("slow", title="slow")
 _lock = threading.Lock()

@@ -3,10 +3,10 @@ long enough to be worth it; shorter ones are skipped, with their word count."""
 
 from __future__ import annotations
 
+from shared.handlers.stage import StageDeps, stage
 from shared.messages import AnalyseDocument
 from shared.outcome import Result, skipped, succeeded
 from shared.repo import insights
-from shared.runtime.stage import StageDeps, stage
 
 MIN_WORDS = 290
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from emulator.services.ports import free_port
-from emulator.services.postgres import PostgresServer
+from emulator.stack.services.ports import free_port
+from emulator.stack.services.postgres import PostgresServer
 
 
 @pytest.fixture(scope="session")

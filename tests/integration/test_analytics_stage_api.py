@@ -14,9 +14,9 @@ from functions.stages import analytics
 from shared.config import Settings
 from shared.db.models import Document, Insight, Rollup, Run, Source, StageResult
 from shared.dispatch.taskiq import sqs_record
+from shared.handlers.context import LambdaContext
 from shared.repo import analytics as repo
-from shared.runtime.context import LambdaContext
-from shared.schedule import scheduled_event
+from shared.schedule_expressions import scheduled_event
 from tests.conftest import ROOT
 
 pytest_plugins = ("tests.integration.pg",)

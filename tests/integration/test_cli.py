@@ -16,7 +16,7 @@ import httpx
 from emulator.apigw import HttpRequest, to_event
 from tests.conftest import ROOT
 
-QUARRY = [sys.executable, "-m", "emulator.cli"]
+QUARRY = [sys.executable, "-m", "cli.main"]
 SECRET = "s3cret-value-never-printed-42"
 
 

@@ -39,7 +39,7 @@ ONLY_IN = {
 # one interpreter start, not one per function).
 PROBE = """
 import importlib, json, os, sys
-import shared.runtime.http, shared.runtime.stage
+import shared.handlers.http, shared.handlers.stage
 base = sorted({m.split(".")[0] for m in sys.modules})
 print(json.dumps({"": base}), flush=True)
 for module in sys.argv[1:]:

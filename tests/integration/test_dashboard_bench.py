@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from emulator.bench.dashboard import BASELINE, bench_dashboard, pages
-from emulator.bench.registry import to_report
-from emulator.bench.report import BenchOptions, validate
+from tools.bench.dashboard import BASELINE, bench_dashboard, pages
+from tools.bench.registry import to_report
+from tools.bench.report import BenchOptions, validate
 
 
 async def test_dashboard_bench_measures_every_page_against_the_baseline() -> None:

@@ -10,6 +10,7 @@ import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from typer.testing import CliRunner
 
+from cli.main import app
 from dashboard import sessions
 from dashboard.assets import ASSETS, build, scan, static_url
 from dashboard.charts import bar_chart, line_chart
@@ -17,7 +18,6 @@ from dashboard.figures import figures, quantile, queue_depths
 from dashboard.markdown import render_markdown
 from dashboard.pages.auth import safe_next
 from dashboard.passwords import hash_password, verify_password
-from emulator.cli import app
 from shared.config import load_settings
 from shared.errors import ConfigError
 

@@ -254,7 +254,7 @@ def quarry(args: list[str], tmp: Path) -> subprocess.CompletedProcess[str]:
         "PYTHONPATH": str(ROOT),
     }
     return subprocess.run(
-        [sys.executable, "-m", "emulator.cli", "discover", *args],
+        [sys.executable, "-m", "cli.main", "discover", *args],
         cwd=tmp,
         env=environ,
         capture_output=True,

@@ -19,12 +19,12 @@ from taskiq import InMemoryBroker
 from shared.config import load_settings
 from shared.db.engine import Database
 from shared.dispatch.taskiq import TaskiqDispatcher
-from shared.runtime import deps
-from shared.runtime.context import LambdaContext
+from shared import ports
+from shared.handlers.context import LambdaContext
 
 url = sys.argv[1]
 settings = load_settings({"QUARRY_ENV": "lambda", "QUARRY_DATABASE_URL": url})
-deps.install(deps.Runtime(settings, Database(url), TaskiqDispatcher(InMemoryBroker())))
+ports.install(ports.Runtime(settings, Database(url), TaskiqDispatcher(InMemoryBroker())))
 from functions.api.health import handler
 event = json.load(open("tests/events/apigw-http-v2-get.json"))
 event |= {"rawPath": "/api/v1/health", "routeKey": "GET /api/v1/health", "pathParameters": {}}

@@ -1,8 +1,8 @@
 """Extraction quality on the labelled set in tests/sites/extraction: Quarry is at least as
 good as trafilatura called directly with its documented defaults."""
 
-from emulator.quality import bare, load, quarry, score
 from tests.conftest import ROOT
+from tools.quality.extraction import bare, load, quarry, score
 
 SITE = ROOT / "tests/sites/extraction"
 

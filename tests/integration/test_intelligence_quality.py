@@ -9,8 +9,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from emulator.cli import app
-from emulator.intelligence_quality import figures, load, misses, predict, report
+from cli.main import app
+from tools.quality.intelligence import figures, load, misses, predict, report
 
 SET = Path(__file__).parent.parent / "sites" / "intelligence"
 

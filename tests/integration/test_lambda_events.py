@@ -15,8 +15,8 @@ import httpx
 from emulator.platform import Embedded
 from emulator.table import load_handler
 from functions.ops import ticker
-from shared.runtime.context import LambdaContext
-from shared.runtime.loop import thread_loop
+from shared.handlers.context import LambdaContext
+from shared.handlers.loop import thread_loop
 from tests.conftest import ROOT
 
 EVENTS = ROOT / "tests" / "events"

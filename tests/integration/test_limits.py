@@ -14,8 +14,8 @@ from prometheus_client import REGISTRY
 from emulator.platform import Embedded, embedded
 from shared.config import Settings
 from shared.dispatch.taskiq import sqs_record
-from shared.runtime import delivery
-from shared.runtime.context import LambdaContext
+from shared.handlers import delivery
+from shared.handlers.context import LambdaContext
 from tests.conftest import ROOT
 from tests.functions import slow
 

@@ -16,7 +16,7 @@ from functions.stages import intelligence
 from shared.config import Settings, load_settings
 from shared.db.models import Document, Insight, LlmCall, Run, StageResult
 from shared.dispatch.taskiq import sqs_record
-from shared.runtime.context import LambdaContext
+from shared.handlers.context import LambdaContext
 from tests.integration.llm_servers import LLMServer, serve
 
 SCHEMA = {

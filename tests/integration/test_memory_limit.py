@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 TASK = """
 import asyncio, logging, sys
-from shared.runtime.memory import limited
+from shared.handlers.memory import limited
 
 async def task(record: dict) -> None:
     print("ran", record["n"], flush=True)

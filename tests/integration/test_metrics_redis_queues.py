@@ -13,8 +13,8 @@ import pytest
 from redis import Redis
 from redis.exceptions import RedisError
 
-from emulator.services.ports import free_port
-from emulator.services.redis import RedisServer
+from emulator.stack.services.ports import free_port
+from emulator.stack.services.redis import RedisServer
 from shared.dispatch.redis import stream_of
 from shared.observability.queues import QueueState, RedisQueueSource
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from emulator.services.nginx import NginxPlan, NginxServer
-from emulator.services.prometheus import PrometheusServer
+from emulator.stack.services.nginx import NginxPlan, NginxServer
+from emulator.stack.services.prometheus import PrometheusServer
 from tests.conftest import ROOT
 
 

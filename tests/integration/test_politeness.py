@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from emulator.services.ports import free_port
+from emulator.stack.services.ports import free_port
 from shared.cache import MemoryCache, RedisCache
 from shared.config import Settings
 from shared.fetch import Fetcher, Page, RobotsDisallowedError

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from emulator.services.alertmanager import TEMPLATE, render_alertmanager_config
-from emulator.services.prometheus import PrometheusServer
+from emulator.stack.services.alertmanager import TEMPLATE, render_alertmanager_config
+from emulator.stack.services.prometheus import PrometheusServer
 from shared.errors import ConfigError
 from tests.conftest import ROOT
 

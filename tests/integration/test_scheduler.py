@@ -13,7 +13,7 @@ from emulator.platform import Embedded
 from emulator.scheduler import Target, tick
 from emulator.table import Function
 from shared.db.models import Run, Source
-from shared.runtime.context import LambdaContext
+from shared.handlers.context import LambdaContext
 
 EXPR = "cron(0/30 8-9 ? * MON-FRI *)"
 

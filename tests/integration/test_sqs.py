@@ -270,7 +270,7 @@ def test_sqs_lambda_handler_cold_starts_from_its_environment(endpoint: str, tmp_
     script = (
         "import json, sys\n"
         "from functions.api.health import handler\n"
-        "from shared.runtime.context import LambdaContext\n"
+        "from shared.handlers.context import LambdaContext\n"
         "print(json.dumps(handler(json.load(sys.stdin), LambdaContext('health'))))\n"
     )
     done = subprocess.run(

@@ -17,8 +17,8 @@ from emulator.platform import Embedded, embedded
 from shared.config import Settings
 from shared.db.models import Document, Outbox, Run, Source, StageResult
 from shared.dispatch.taskiq import sqs_record
+from shared.handlers.context import LambdaContext
 from shared.runs import start_run
-from shared.runtime.context import LambdaContext
 from tests.conftest import ROOT
 from tests.functions import flow, probe
 from tests.integration.conftest import poll

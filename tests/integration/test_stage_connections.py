@@ -20,13 +20,13 @@ from sqlalchemy import func, select
 
 from emulator.platform import PLATFORM_CONNECTIONS, STAGE_INVOCATIONS, Embedded, embedded
 from functions.stages import extraction, intelligence
+from shared import ports
 from shared.config import Settings, load_settings
 from shared.db import migrate
 from shared.db.engine import Database
 from shared.db.models import Document, LlmCall, Run, Source, StageResult
 from shared.dispatch.taskiq import sqs_record
-from shared.runtime import deps
-from shared.runtime.context import LambdaContext
+from shared.handlers.context import LambdaContext
 from tests.conftest import ROOT
 from tests.functions import flow, probe
 from tests.integration.llm_servers import LLMServer, Reply
@@ -192,7 +192,7 @@ async def test_stage_connections_a_pool_of_one_serves_sixteen_invocations_at_onc
 ) -> None:
     await asyncio.to_thread(migrate.upgrade, settings.database_url)
     db = Database(settings.database_url, pool_size=1)  # one connection, no overflow
-    deps.install(deps.Runtime(settings=settings, db=db, dispatcher=Sent(), flow=flow.PROBE))
+    ports.install(ports.Runtime(settings=settings, db=db, dispatcher=Sent(), flow=flow.PROBE))
     probe.attempts.clear()
     try:
         async with db.writer() as s:
@@ -213,7 +213,7 @@ async def test_stage_connections_a_pool_of_one_serves_sixteen_invocations_at_onc
         async with db.writer() as s:
             counted = await s.scalar(select(Run.documents_final).where(Run.id == run.id))
     finally:
-        deps.install(None)
+        ports.install(None)
         await db.dispose()
     assert results == [{"batchItemFailures": []}] * 16  # none waited on a second connection
     assert counted == 160

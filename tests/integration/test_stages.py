@@ -13,8 +13,8 @@ from emulator.platform import Embedded
 from functions.stages import analytics, extraction, intelligence
 from shared.db.models import Document, Insight, Outbox, Rollup, Run, Source, StageResult
 from shared.dispatch.taskiq import sqs_record
-from shared.runtime.context import LambdaContext
-from shared.schedule import scheduled_event
+from shared.handlers.context import LambdaContext
+from shared.schedule_expressions import scheduled_event
 
 PAGE = "/articles/moray-offshore-wind-farm-powers-up.html"
 

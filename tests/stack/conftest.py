@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from emulator.demo import serve_site
-from emulator.services.ports import is_free
+from emulator.stack.services.ports import is_free
 from emulator.table import _CfnLoader as CfnLoader
 from tests.conftest import ROOT
 
@@ -148,7 +148,7 @@ class Stack:
 
     def quarry(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "emulator.cli", *args],
+            [sys.executable, "-m", "cli.main", *args],
             cwd=self.root,
             env=self.env,
             capture_output=True,
@@ -164,7 +164,7 @@ class Stack:
             [
                 sys.executable,
                 "-m",
-                "emulator.cli",
+                "cli.main",
                 "up",
                 "--table",
                 str(self.table),

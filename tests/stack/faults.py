@@ -16,7 +16,7 @@ import httpx
 import psycopg
 import redis
 
-from emulator.services.replica import to_libpq_url
+from emulator.stack.services.replica import to_libpq_url
 from shared.dispatch.redis import RedisDispatcher
 from tests.stack.conftest import SlowSite, Stack, wait_for
 

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from emulator.bench.coldstart import BASELINE as BARE_START
-from emulator.bench.coldstart import TABLE
-from emulator.bench.report import BenchOptions
-from emulator.bench.stack import DISPATCH_CONCURRENCY
 from emulator.table import load_table
+from tools.bench.coldstart import BASELINE as BARE_START
+from tools.bench.coldstart import TABLE
+from tools.bench.report import BenchOptions
+from tools.bench.stack import DISPATCH_CONCURRENCY
 
 pytestmark = pytest.mark.stack  # real nginx, Redis and Node.js processes
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from emulator.bench.load import Connection, request_bytes
-from emulator.bench.offline import BASELINE, PATH, VARIANT, install, offline
+from tools.bench.load import Connection, request_bytes
+from tools.bench.offline import BASELINE, PATH, VARIANT, install, offline
 
 pytestmark = pytest.mark.stack  # real nginx, Redis and Node.js processes
 

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from emulator.services.ports import free_port
-from emulator.services.redis import RedisServer
-from shared.runtime.concurrency import RedisLimiter
+from emulator.stack.services.ports import free_port
+from emulator.stack.services.redis import RedisServer
+from shared.handlers.concurrency import RedisLimiter
 from tests.stack.test_services import running, scratch
 
 pytestmark = pytest.mark.stack

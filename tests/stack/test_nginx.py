@@ -20,8 +20,8 @@ from typing import Any, BinaryIO
 import httpx
 import pytest
 
-from emulator.services.nginx import NginxPlan, NginxServer
-from emulator.services.ports import free_port
+from emulator.stack.services.nginx import NginxPlan, NginxServer
+from emulator.stack.services.ports import free_port
 
 pytestmark = pytest.mark.stack
 

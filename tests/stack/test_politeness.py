@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from emulator.services.ports import free_port
-from emulator.services.redis import RedisServer
+from emulator.stack.services.ports import free_port
+from emulator.stack.services.redis import RedisServer
 from tests.conftest import ROOT
 from tests.stack.test_services import running, scratch
 

@@ -19,9 +19,9 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 
-from emulator.services.ports import free_port
-from emulator.services.postgres import PostgresServer
-from emulator.services.replica import PostgresReplica
+from emulator.stack.services.ports import free_port
+from emulator.stack.services.postgres import PostgresServer
+from emulator.stack.services.replica import PostgresReplica
 from shared.db import routing
 from shared.db.engine import Database
 from tests.stack.test_services import execute, fetch, running, scratch, spawn, stop, wait_ready

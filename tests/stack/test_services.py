@@ -17,10 +17,10 @@ import psycopg
 import pytest
 import redis.asyncio as aioredis
 
-from emulator.services.ports import free_port
-from emulator.services.postgres import PostgresServer
-from emulator.services.redis import RedisServer, check_queue_server
-from emulator.services.replica import (
+from emulator.stack.services.ports import free_port
+from emulator.stack.services.postgres import PostgresServer
+from emulator.stack.services.redis import RedisServer, check_queue_server
+from emulator.stack.services.replica import (
     PostgresReplica,
     current_lsn,
     replay_lsn,

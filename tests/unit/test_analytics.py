@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from shared.pipeline.analytics import (
+from shared.pipeline.rollups import (
     DayRollup,
     DocFacts,
     StageCount,

@@ -14,7 +14,7 @@ from mangum import Mangum
 from emulator.apigw import HttpRequest, from_result, to_event
 from emulator.routing import Router
 from emulator.table import Function, Route
-from shared.runtime.context import LambdaContext
+from shared.handlers.context import LambdaContext
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 HOST = "r3pmxmplak.execute-api.us-east-2.amazonaws.com"

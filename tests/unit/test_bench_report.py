@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from emulator.bench.report import Measurement, Report, to_benchmark, validate
+from tools.bench.report import Measurement, Report, to_benchmark, validate
 
 
 def _report() -> Report:

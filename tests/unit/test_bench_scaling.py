@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from emulator.bench.report import Measurement
-from emulator.bench.scaling import knee
+from tools.bench.report import Measurement
+from tools.bench.scaling import knee
 
 
 def _m(workers: int, rps: float) -> Measurement:

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from emulator.bench.coldstart import (
+from emulator.table import load_table
+from shared.errors import ConfigError
+from tools.bench.coldstart import (
     BASELINE,
     BUDGETS,
     TABLE,
@@ -15,9 +17,7 @@ from emulator.bench.coldstart import (
     over_budget,
     probe_of,
 )
-from emulator.bench.report import Measurement, Report, to_benchmark, validate
-from emulator.table import load_table
-from shared.errors import ConfigError
+from tools.bench.report import Measurement, Report, to_benchmark, validate
 
 
 def test_probes_of_the_real_table() -> None:

@@ -124,7 +124,7 @@ def test_each_stage_has_a_worker() -> None:
     assert stages
     for stage in stages:
         command = SERVICES[f"worker-{stage}"]["command"]
-        assert command[2:5] == ["emulator.worker", stage, METRICS_PORT]
+        assert command[2:5] == ["emulator.stack.worker", stage, METRICS_PORT]
     workers = {name for name in SERVICES if name.startswith("worker-")}
     assert workers == {f"worker-{stage}" for stage in stages}
 

@@ -139,7 +139,7 @@ def test_events_headers_are_name_colon_value() -> None:
 def test_events_generate_command_prints_an_event_and_refuses_clearly() -> None:
     from typer.testing import CliRunner
 
-    from emulator.cli import app
+    from cli.main import app
 
     runner = CliRunner()
     table = str(ROOT / "serverless.yml")

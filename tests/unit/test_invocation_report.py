@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from shared.handlers.invocation import declare_memory, invocation, report_message
 from shared.logs import JsonFormatter
-from shared.runtime.invocation import declare_memory, invocation, report_message
 
 LAMBDA_REPORT = re.compile(
     r"^REPORT RequestId: (\S+) Duration: (\d+\.\d\d) ms Billed Duration: (\d+) ms"

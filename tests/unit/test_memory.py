@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from shared.runtime.memory import current_rss_mb, over_limit, peak_rss_mb
+from shared.handlers.memory import current_rss_mb, over_limit, peak_rss_mb
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 

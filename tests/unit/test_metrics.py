@@ -17,6 +17,8 @@ from taskiq import InMemoryBroker
 from shared.dispatch import request_id_attribute, request_id_of_record
 from shared.dispatch.taskiq import TaskiqDispatcher, sqs_record
 from shared.errors import UnavailableError
+from shared.handlers.http import route_of
+from shared.handlers.invocation import invocation
 from shared.logs import request_id_var
 from shared.observability.alerts import AlertTokenError, check_token
 from shared.observability.catalog import exported_names
@@ -28,8 +30,6 @@ from shared.observability.queues import (
     age_of_id,
     merge,
 )
-from shared.runtime.http import route_of
-from shared.runtime.invocation import invocation
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "infra" / "prometheus" / "rules" / "quarry.yml"

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from emulator.services.nginx import NginxPlan, render_nginx_conf
-from emulator.services.nginx_conf import HASHED_STATIC_RE
+from emulator.stack.services.nginx import NginxPlan, render_nginx_conf
+from emulator.stack.services.nginx_conf import HASHED_STATIC_RE
 from shared.errors import ConfigError
 
 STATIC = Path("/srv/quarry/static")

@@ -14,7 +14,7 @@ from taskiq.exceptions import SendTaskError
 
 from dashboard import web
 from shared.errors import QuarryError
-from shared.runtime.http import as_unavailable, create_app
+from shared.handlers.http import as_unavailable, create_app
 
 
 def refused() -> OperationalError:

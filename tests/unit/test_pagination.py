@@ -7,7 +7,7 @@ import hmac
 import pytest
 
 from shared.errors import BadRequestError
-from shared.pagination import Cursor, CursorError, clamp_limit, decode_cursor, encode_cursor
+from shared.pagination.cursors import Cursor, CursorError, clamp_limit, decode_cursor, encode_cursor
 
 SECRET = b"test-secret-not-for-production"
 CURSOR = Cursor(key="2024-03-05T06:30:15.123456+00:00", id="run_01HQ3Z8K2M")

@@ -149,6 +149,6 @@ def test_parity_summary_counts_and_modes() -> None:
 
 
 def test_parity_reclaim_margin_is_the_workers() -> None:
-    from emulator.worker import RECLAIM_MARGIN_S
+    from emulator.stack.worker import RECLAIM_MARGIN_S
 
     assert parity.RECLAIM_MARGIN_S == RECLAIM_MARGIN_S

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from emulator.services.prometheus import render_prometheus_config
+from emulator.stack.services.prometheus import render_prometheus_config
 from shared.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -38,9 +38,23 @@ def stack_processes(table: Table) -> dict[str, frozenset[str]]:
     }
     for role, names in (("api", APIS), ("web", WEBS)):
         for i, name in enumerate(names):
-            argv[name] = ["python", "-m", "emulator.instance", role, str(9000 + i), str(TABLE)]
+            argv[name] = [
+                "python",
+                "-m",
+                "emulator.stack.instance",
+                role,
+                str(9000 + i),
+                str(TABLE),
+            ]
     for stage in STAGES:
-        argv[f"worker-{stage}"] = ["python", "-m", "emulator.worker", stage, "9100", str(TABLE)]
+        argv[f"worker-{stage}"] = [
+            "python",
+            "-m",
+            "emulator.stack.worker",
+            stage,
+            "9100",
+            str(TABLE),
+        ]
     argv["scheduler"] = ["python", "-m", "emulator.stack.schedulerd", "9200", str(TABLE)]
     out = {}
     for name, args in argv.items():
@@ -55,7 +69,7 @@ def services_for(path: str, graph: Graph, table: Table) -> tuple[str, ...]:
 
 
 def test_reload_worker_closure_holds_its_pipeline_core_and_not_the_api(graph: Graph) -> None:
-    worker = graph.closure(["emulator.worker", "functions.stages.extraction"])
+    worker = graph.closure(["emulator.stack.worker", "functions.stages.extraction"])
     assert "shared.pipeline.extract" in worker
     assert "functions.api.sources" not in worker
     assert "shared.pipeline.extract" not in graph.closure(["functions.api.sources"])
@@ -67,7 +81,7 @@ def test_reload_roots_follow_the_table(table: Table) -> None:
     assert "nginx" not in processes
     assert "redis-queue" not in processes
     assert processes["api-2"] == {
-        "emulator.instance",
+        "emulator.stack.instance",
         "functions.api.health",
         "functions.api.docs",
         "functions.api.sources",
@@ -79,8 +93,11 @@ def test_reload_roots_follow_the_table(table: Table) -> None:
         "functions.api.webhooks",
         "functions.api.keys",
     }
-    assert processes["web-1"] == {"emulator.instance", "dashboard.app"}
-    assert processes["worker-extraction"] == {"emulator.worker", "functions.stages.extraction"}
+    assert processes["web-1"] == {"emulator.stack.instance", "dashboard.app"}
+    assert processes["worker-extraction"] == {
+        "emulator.stack.worker",
+        "functions.stages.extraction",
+    }
     scheduled = {fn.module for fn in table.functions.values() if fn.schedules}
     assert processes["scheduler"] == {"emulator.stack.schedulerd", *scheduled}
 
@@ -110,9 +127,9 @@ def test_reload_message_names_files_services_and_functions(graph: Graph, table: 
         "reload: functions/api/sources.py changed → restarting api-1, api-2, api-3 "
         "(functions: sources)"
     )
-    cli = plan([ROOT / "emulator/cli.py"], graph, stack_processes(table), table)
+    cli = plan([ROOT / "cli/main.py"], graph, stack_processes(table), table)
     assert cli.services == ()
-    assert cli.message == "reload: emulator/cli.py changed; no running process imports it"
+    assert cli.message == "reload: cli/main.py changed; no running process imports it"
 
 
 def test_reload_broken_source_restarts_nothing(table: Table) -> None:

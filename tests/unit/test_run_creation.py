@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.conftest import ROOT
 
-PACKAGES = ("functions", "shared", "dashboard", "emulator")
+PACKAGES = ("functions", "shared", "dashboard", "emulator", "tools", "cli")
 OWNER = Path("shared/runs.py")
 
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from shared.schedule import (
+from shared.schedule_expressions import (
     EPOCH,
     RateSchedule,
     ScheduleError,

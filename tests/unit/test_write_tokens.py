@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from shared.db import routing
-from shared.runtime.http import create_app
+from shared.handlers.http import create_app
 
 
 @pytest.mark.parametrize(

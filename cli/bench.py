@@ -1,0 +1,270 @@
+"""`quarry bench`: run benchmarks with a progress bar, print their ratios, write the report."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from shared.errors import QuarryError
+from tools.bench.display import ProgressMeter, echo_against, show
+from tools.bench.report import Benchmark, BenchOptions, Report, validate
+
+bench_app = typer.Typer(
+    help="Benchmarks, as ratios against a baseline measured in the same run.",
+    no_args_is_help=True,
+)
+console = Console(stderr=True)
+
+
+def _measure(names: list[str], options: BenchOptions, quick: bool) -> Report:
+    from tools.bench.registry import run  # benchmarks import heavy modules: only when run
+
+    columns = (TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn())
+    try:
+        with Progress(*columns, console=console, transient=True) as progress:
+            meter = ProgressMeter(progress)
+            opts = dataclasses.replace(options, meter=meter)
+            return asyncio.run(run(names, opts, quick=quick))
+    except QuarryError as exc:
+        console.print(f"[bold red]error:[/] {exc.detail}")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        console.print("stopped.")
+        raise typer.Exit(130) from None
+
+
+def _run_one(job: Coroutine[Any, Any, Benchmark]) -> Benchmark:
+    """Run one benchmark outside the registry; a QuarryError ends the command cleanly."""
+    try:
+        return asyncio.run(job)
+    except QuarryError as exc:
+        console.print(f"[bold red]error:[/] {exc.detail}")
+        raise typer.Exit(2) from None
+
+
+Requests = Annotated[int, typer.Option(min=1, help="Measured requests per variant.")]
+Concurrency = Annotated[int, typer.Option(min=1, help="Requests in flight at once.")]
+
+
+@bench_app.command()
+def gateway(requests: Requests = 10000, concurrency: Concurrency = 16) -> None:
+    """A trivial function through the Lambda-event path, direct ASGI, and bare uvicorn."""
+    options = BenchOptions(requests=requests, concurrency=concurrency)
+    show(_measure(["gateway"], options, quick=False))
+
+
+@bench_app.command()
+def stack(
+    requests: Requests = 10000,
+    concurrency: Concurrency = 16,
+    quick: Annotated[bool, typer.Option(help="Small N: checks the harness, not speed.")] = False,
+) -> None:
+    """nginx → N API instances against bare uvicorn (N = 1, 2), and Redis stage dispatch."""
+    from tools.bench.stack import STACK
+
+    options = BenchOptions.quick() if quick else BenchOptions(requests, concurrency)
+    show(_measure(list(STACK), options, quick=quick))
+
+
+Quick = Annotated[bool, typer.Option(help="Small N: checks the harness, not speed.")]
+
+
+@bench_app.command()
+def pipeline(quick: Quick = False) -> None:
+    """Documents/s through all four stages on a generated site of 1,000 pages (100 with
+    --quick) in the embedded platform, against the pure cores alone."""
+    options = BenchOptions.quick() if quick else BenchOptions()
+    show(_measure(["pipeline"], options, quick=quick))
+
+
+@bench_app.command()
+def scaling(quick: Quick = False) -> None:
+    """Pipeline documents/s in the stack with 1, 2 and 4 workers per stage (1 and 2 on 100
+    pages with --quick), and where adding workers stops paying."""
+    options = BenchOptions.quick() if quick else BenchOptions()
+    report = _measure(["scaling"], options, quick=quick)
+    show(report)
+    typer.echo(report.benchmarks[0].description.rsplit("Finding: ", 1)[-1])
+
+
+@bench_app.command("serverless-offline")
+def serverless_offline(requests: Requests = 10000, concurrency: Concurrency = 16) -> None:
+    """Quarry's gateway against serverless-offline (installed from npm into .quarry/cache/)
+    serving the same handler at the same concurrency; needs Node.js and npm."""
+    options = BenchOptions(requests=requests, concurrency=concurrency)
+    report = _measure(["serverless-offline"], options, quick=False)
+    show(report)
+    echo_against(
+        report.benchmarks[0],
+        lambda v, base: (
+            f"{v.name}: {v.rps:.0f} req/s, p99 {v.p99_ms:.1f} ms · {base.name}: "
+            f"{base.rps:.0f} req/s, p99 {base.p99_ms:.1f} ms · throughput ratio "
+            f"{v.ratio:.2f}, p99 ratio {base.p99_ms / v.p99_ms:.2f} (higher is better)"
+        ),
+    )
+
+
+@bench_app.command()
+def coldstart(
+    runs: Annotated[int, typer.Option(min=1, help="Fresh processes per function.")] = 5,
+    quick: Annotated[bool, typer.Option(help="Two runs per function.")] = False,
+) -> None:
+    """Each function's cold start (fresh process → first response) against its budget in
+    infra/coldstart-budgets.toml; exits 1 when a function is over its budget."""
+    from tools.bench.coldstart import over_budget
+
+    options = BenchOptions(cold_runs=2 if quick else runs)
+    report = _measure(["coldstart"], options, quick=quick)
+    show(report)
+    over = over_budget(report.benchmarks[0])
+    for line in over:
+        console.print(f"[bold red]over budget:[/] {line}")
+    if over:
+        raise typer.Exit(1)
+
+
+@bench_app.command()
+def extraction(
+    dirs: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Folders of .html / .html.gz pages (default: the test sites)."),
+    ] = None,
+    pages: Annotated[
+        int, typer.Option(min=1, help="Pages extracted per variant (cycling the set).")
+    ] = 1000,
+) -> None:
+    """Pages/s of Quarry's extraction core against bare trafilatura on the same pages."""
+    from tools.bench.extraction import DIRS, PAGES_PER_REQUEST, bench_extraction
+    from tools.bench.registry import to_report
+
+    options = BenchOptions(requests=pages * PAGES_PER_REQUEST)
+    bench = _run_one(bench_extraction(options, dirs or DIRS))
+    show(to_report([bench], quick=False))
+    echo_against(
+        bench,
+        lambda v, base: (
+            f"{v.name}: {v.rps:.0f} pages/s · {base.name}: {base.rps:.0f} pages/s · "
+            f"ratio {v.ratio:.2f}"
+        ),
+    )
+
+
+@bench_app.command()
+def intelligence(
+    quick: Annotated[bool, typer.Option(help="Fewer documents: checks the harness.")] = False,
+) -> None:
+    """Documents/s of the offline default, and of a provider served on loopback (OpenAI's
+    protocol, 50 ms a call) at concurrency 1, 8 and 32, with the speed-up over 1."""
+    options = BenchOptions.quick() if quick else BenchOptions()
+    report = _measure(["intelligence"], options, quick=quick)
+    show(report)
+    bench = report.benchmarks[0]
+    for v in bench.variants:
+        typer.echo(
+            f"{v.name}: {v.rps:.1f} documents/s at concurrency {v.concurrency} · "
+            f"× {v.ratio:.2f} of {bench.baseline}"
+        )
+
+
+@bench_app.command()
+def dashboard(
+    documents: Annotated[int, typer.Option(min=1, help="Documents seeded into SQLite.")] = 10_000,
+    requests: Annotated[int, typer.Option(min=1, help="Measured requests per page.")] = 30,
+) -> None:
+    """Server-side render time of each dashboard page with N documents in a throwaway SQLite
+    database, against the 404 page (the layout alone) measured in the same run."""
+    from tools.bench.dashboard import bench_dashboard
+    from tools.bench.registry import to_report
+
+    bench = _run_one(bench_dashboard(BenchOptions(), documents, requests))
+    show(to_report([bench], quick=False))
+    echo_against(
+        bench,
+        lambda v, base: (
+            f"{v.name}: {v.p50_ms:.1f} ms median · {base.p50_ms:.1f} ms for the baseline · "
+            f"{v.p50_ms / base.p50_ms:.1f}× its time"
+        ),
+    )
+
+
+@bench_app.command()
+def load(
+    rate: Annotated[float, typer.Option(min=0.1, help="Requests per second, held fixed.")] = 40.0,
+    duration: Annotated[float, typer.Option(min=0.1, help="Seconds of load.")] = 30.0,
+    mix: Annotated[str, typer.Option(help="Shares READS:WRITES:WEBHOOKS.")] = "70:20:10",
+    api_key: Annotated[
+        str | None, typer.Option(envvar="QUARRY_API_KEY", help="An API key with write scope.")
+    ] = None,
+    state: Annotated[Path, typer.Option(help="The stack's state folder.")] = Path(".quarry/stack"),
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the report here.")] = None,
+) -> None:
+    """The running stack (`quarry up`) through nginx: reads, writes and signed webhooks at a
+    fixed rate for a fixed time; error rate, p50/p99 latency and each process's memory growth
+    (RSS before and after, from /proc). Stays under nginx's 50 r/s limit by default."""
+    from tools.bench.load import BenchError
+    from tools.bench.stackload import Mix, render, run_load
+
+    path = state / "stack.json"
+    try:
+        if not path.exists():
+            raise BenchError(f"no running stack: {path} does not exist; run `quarry up` first")
+        report = run_load(json.loads(path.read_text()), api_key, Mix.parse(mix), rate, duration)
+    except QuarryError as exc:
+        console.print(f"[bold red]error:[/] {exc.detail}")
+        raise typer.Exit(2) from None
+    out = Console()
+    for part in render(report):
+        out.print(part)
+    if json_out is not None:
+        json_out.write_text(report.to_json())
+
+
+@bench_app.command("all")
+def run_all(
+    quick: Annotated[
+        bool, typer.Option(help="Small N (under a minute): checks the harness, not speed.")
+    ] = False,
+    out: Annotated[
+        Path, typer.Option(help="Report path without suffix: writes OUT.md and OUT.json.")
+    ] = Path("bench-report"),
+    skip: Annotated[
+        list[str] | None, typer.Option(help="Leave out this benchmark (repeatable).")
+    ] = None,
+) -> None:
+    """Run every benchmark, print the ratios, write and validate the report."""
+    from tools.bench.coldstart import over_budget
+    from tools.bench.registry import BENCHMARKS
+
+    unknown = sorted(set(skip or ()) - set(BENCHMARKS))
+    if unknown:
+        console.print(
+            f"[bold red]error:[/] no benchmark named {', '.join(unknown)}; "
+            f"expected one of {', '.join(BENCHMARKS)}"
+        )
+        raise typer.Exit(2)
+    options = BenchOptions.quick() if quick else BenchOptions()
+    names = [name for name in BENCHMARKS if name not in (skip or ())]
+    report = _measure(names, options, quick=quick)
+    show(report)
+    json_path = out.with_name(out.name + ".json")
+    md_path = out.with_name(out.name + ".md")
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(report.to_json())
+    md_path.write_text(report.to_markdown())
+    try:
+        validate(json.loads(json_path.read_text()))
+    except ValueError as exc:
+        console.print(f"[bold red]the report is not valid:[/] {exc}")
+        raise typer.Exit(1) from None
+    for bench in report.benchmarks:  # a noisy quick run only warns; `bench coldstart` fails
+        for line in over_budget(bench) if bench.kind == "coldstart" else []:
+            console.print(f"[yellow]cold start over budget:[/] {line}")
+    console.print(f"wrote {md_path} and {json_path}")

@@ -1,0 +1,62 @@
+"""A gateway instance of the stack: the API functions or the dashboard, on one port,
+with its own /metrics. Run as `python -m emulator.stack.instance ROLE PORT`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from emulator.gateway import Gateway
+from emulator.stack.runtime import process_runtime
+from emulator.table import functions_for, load_table
+from shared import ports
+from shared.config import load_settings
+from shared.handlers.invocation import declare_memory
+from shared.handlers.loop import close_idle_loops
+from shared.logs import configure_logging
+
+ROLES = ("api", "web")
+
+
+async def serve(role: str, port: int, table_path: Path) -> None:
+    settings = load_settings(os.environ, Path("quarry.toml"))
+    configure_logging(settings.log_level)
+    table = load_table(table_path)
+    runtime, queue = process_runtime(settings, table)
+    ports.install(runtime)
+    await queue.startup()
+    hosted = functions_for(table, role)
+    for fn in hosted.functions.values():
+        declare_memory(fn.name, fn.memory)
+    gateway = Gateway(hosted)
+    config = uvicorn.Config(
+        gateway,
+        host=settings.bind_host,
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
+        timeout_graceful_shutdown=30,
+    )
+    try:
+        await uvicorn.Server(config).serve()  # drains in-flight requests on SIGTERM
+    finally:
+        gateway.executor.shutdown(wait=True)
+        await queue.shutdown()
+        await runtime.db.dispose()
+        close_idle_loops()
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) < 2 or argv[0] not in ROLES:
+        sys.exit("usage: python -m emulator.stack.instance {api|web} PORT [TABLE]")
+    table = Path(argv[2]) if len(argv) > 2 else Path("serverless.yml")
+    asyncio.run(serve(argv[0], int(argv[1]), table))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

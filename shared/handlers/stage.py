@@ -1,0 +1,104 @@
+"""@stage: a plain async core becomes a Lambda SQS-batch handler and a Taskiq task body.
+
+The core takes one message and returns its `Outcome` (or a `Write` that returns it, run in
+the batch's transaction); `shared.handlers.batch` does the rest for the whole batch, and the
+flow (`shared.flow`, read from the runtime) says where what it sends goes.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar, get_type_hints
+
+from shared import metrics
+from shared.dispatch import request_id_of_record
+from shared.flow import Stage
+from shared.handlers.batch import Batch, Delivery, StageDeps
+from shared.handlers.invocation import invocation
+from shared.handlers.loop import run_sync
+from shared.messages import Message
+from shared.outcome import Result
+from shared.ports import current
+
+__all__ = ["StageDeps", "StageFunction", "stage"]
+
+M = TypeVar("M", bound=Message)
+Core = Callable[[M, StageDeps], Awaitable[Result]]
+
+
+class StageFunction(Generic[M]):
+    """A stage function: call it as a Lambda handler, or give Taskiq `attempt_batch`."""
+
+    def __init__(
+        self, name: str, core: Core[M], on_schedule: Callable[[dict[str, Any]], M] | None
+    ) -> None:
+        self.name = name
+        self.core = core
+        self.on_schedule = on_schedule
+        self.message_type: type[M] = get_type_hints(core)[
+            next(iter(inspect.signature(core).parameters))
+        ]
+        self.__doc__ = core.__doc__
+
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """The Lambda entry point: SQS batch in, partial batch failure report out."""
+        return run_sync(self.process(event, context))
+
+    async def process(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """Handle an SQS batch (or an EventBridge scheduled event); never raises."""
+        if event.get("source") == "aws.events" and self.on_schedule is not None:
+            records = [
+                {"messageId": event.get("id", "schedule"), "message": self.on_schedule(event)}
+            ]
+        else:
+            records = list(event.get("Records") or [])
+        failures = await self.attempt_batch(records, context)
+        return {"batchItemFailures": [{"itemIdentifier": mid} for mid in failures]}
+
+    async def attempt(self, record: dict[str, Any], context: Any) -> str | None:
+        """Process one record; None on success, else what went wrong (never raises)."""
+        failures = await self.attempt_batch([record], context)
+        return next(iter(failures.values()), None)
+
+    async def attempt_batch(self, records: list[dict[str, Any]], context: Any) -> dict[str, str]:
+        """Process a batch as one invocation: the message id and error of each record that
+        failed, in batch order (never raises)."""
+        rt = current()
+        stage = rt.flow.find(self.name) or Stage(self.name, self.message_type, per="run")
+        batch = Batch(stage, self.core, rt, context)
+        # The invocation's runs are the records' `run_id`s (batch.parse), for attribution.
+        with invocation(self.name, "sqs", _request_id(records, context)) as inv:
+            deliveries = await batch.run(records)
+            inv.outcome = _outcome(deliveries)
+            if inv.outcome == "timeout":
+                metrics.TIMEOUTS.labels(self.name).inc()
+        return {d.message_id: d.error for d in deliveries if d.error is not None}
+
+
+def _request_id(records: list[dict[str, Any]], context: Any) -> str:
+    """The invocation's request id: the one its records carry when they agree (a run's
+    messages carry the request that started it), else the context's."""
+    carried = {request_id_of_record(r) for r in records}
+    if len(carried) == 1 and None not in carried:
+        return str(carried.pop())
+    first = records[0] if records else {}
+    return str(getattr(context, "aws_request_id", "") or first.get("messageId", ""))
+
+
+def _outcome(deliveries: list[Delivery]) -> str:
+    """The invocation's outcome: success when every record succeeded, else the first failed
+    record's kind (invalid, timeout, error)."""
+    return next((d.kind for d in deliveries if d.error is not None), "success")
+
+
+def stage(
+    name: str, *, on_schedule: Callable[[dict[str, Any]], Any] | None = None
+) -> Callable[[Core[M]], StageFunction[M]]:
+    """Turn `async def core(msg, deps) -> Outcome` into the stage function `name`; where
+    what it sends goes, and whether it works per run or per document, the flow says."""
+
+    def wrap(core: Core[M]) -> StageFunction[M]:
+        return StageFunction(name, core, on_schedule)
+
+    return wrap

@@ -1,0 +1,1 @@
+"""List pagination: signed cursors, keyset queries, the query parameters of list endpoints."""

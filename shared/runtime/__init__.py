@@ -1,1 +1,0 @@
-"""Runtime adapters: the Lambda context, the invocation wrapper, HTTP and stage handlers."""

@@ -1,0 +1,1 @@
+"""Tools beside the emulator: benchmarks, quality evaluations, one-off commands."""

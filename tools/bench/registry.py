@@ -1,0 +1,51 @@
+"""Every benchmark `quarry bench all` runs, by name; a new benchmark adds its line here."""
+
+from __future__ import annotations
+
+import os
+import platform
+from datetime import UTC, datetime
+
+from tools.bench.coldstart import bench_coldstart
+from tools.bench.dashboard import bench_dashboard
+from tools.bench.extraction import bench_extraction
+from tools.bench.gateway import bench_gateway
+from tools.bench.intelligence import bench_intelligence
+from tools.bench.offline import bench_offline
+from tools.bench.pipeline import bench_pipeline
+from tools.bench.report import BenchFn, Benchmark, BenchOptions, Report
+from tools.bench.scaling import bench_scaling
+from tools.bench.stack import STACK
+
+BENCHMARKS: dict[str, BenchFn] = {
+    "gateway": bench_gateway,
+    **STACK,
+    "coldstart": bench_coldstart,
+    "extraction": bench_extraction,
+    "intelligence": bench_intelligence,
+    "dashboard": lambda options: bench_dashboard(
+        options, documents=10_000 if options.requests >= BenchOptions().requests else 1_000
+    ),
+    "pipeline": bench_pipeline,
+    "scaling": bench_scaling,
+    "serverless-offline": bench_offline,
+}
+
+
+async def run(names: list[str], options: BenchOptions, *, quick: bool = False) -> Report:
+    """Run the named benchmarks one after another (they would compete for the CPUs)."""
+    return to_report([await BENCHMARKS[name](options) for name in names], quick=quick)
+
+
+def to_report(results: list[Benchmark], *, quick: bool) -> Report:
+    """Measured benchmarks with the time and machine they were measured on."""
+    machine = (
+        f"{platform.python_implementation()} {platform.python_version()} · "
+        f"{platform.system()} {platform.machine()} · {os.cpu_count()} CPUs"
+    )
+    return Report(
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        machine=machine,
+        quick=quick,
+        benchmarks=results,
+    )
