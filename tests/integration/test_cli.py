@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from emulator.apigw import HttpRequest, to_event
+from shared.flow import FLOW
 from tests.conftest import ROOT
 
 QUARRY = [sys.executable, "-m", "cli.main"]
@@ -159,7 +160,7 @@ def test_cli_dev_serves_api_docs_dashboard_and_metrics(tmp_path: Path) -> None:
         out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, out
     assert "Demo run succeeded" in out
-    for name in ("discovery", "extraction", "intelligence", "analytics"):
+    for name in FLOW.names:  # a progress bar per stage
         assert name in out
     log = (tmp_path / ".quarry" / "dev.log").read_text()
     assert SECRET not in log

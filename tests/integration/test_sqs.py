@@ -34,6 +34,7 @@ from shared.db import migrate
 from shared.db.models import DeadLetter
 from shared.dispatch.sqs import SqsDispatcher
 from shared.errors import ConfigError
+from shared.flow import FLOW
 from tests.conftest import ROOT
 from tests.integration.conftest import poll
 from tests.integration.test_pipeline import run_demo
@@ -69,7 +70,7 @@ def test_sqs_queues_are_created_from_serverless_yml(sqs: Any) -> None:
     specs = queue_specs(read_document(TABLE))
     urls = create_queues(sqs, specs)
     names = sorted(url.rsplit("/", 1)[1] for url in urls.values())
-    stages = ["analytics", "discovery", "extraction", "intelligence"]
+    stages = FLOW.names  # a queue and a dead-letter queue per stage of the flow
     assert names == sorted(
         [f"quarry-dev-{s}" for s in stages] + [f"quarry-dev-{s}-dlq" for s in stages]
     )
