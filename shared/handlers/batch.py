@@ -88,8 +88,24 @@ class Delivery:
         self.kind, self.error = kind, error
 
 
+def parse(record: dict[str, Any], message_type: type[Message], context: Any) -> Delivery:
+    """A record as a delivery of `message_type`; one that is not fails alone, as invalid."""
+    message_id = str(record.get("messageId", ""))
+    invocation_id = str(getattr(context, "aws_request_id", "") or "")
+    rid = request_id_of_record(record) or invocation_id or message_id
+    delivery = Delivery(record, message_id, rid)
+    try:
+        delivery.message = record.get("message") or message_type.model_validate(
+            json.loads(record["body"])
+        )
+    except (KeyError, TypeError, ValueError, ValidationError) as exc:
+        delivery.fail("invalid", f"not a valid {message_type.__name__} message: {exc}")
+        log.error(delivery.error, extra={"message_id": message_id})
+    return delivery
+
+
 class Batch:
-    """One invocation of stage `stage` with `core`, over `records`."""
+    """One invocation of stage `stage` with `core`, over a batch of parsed deliveries."""
 
     def __init__(self, stage: Stage, core: Core, runtime: Runtime, context: Any) -> None:
         self.stage, self.core, self.rt, self.context = stage, core, runtime, context
@@ -98,22 +114,8 @@ class Batch:
         # Lambda's own context knows only the time left; ours also the function's timeout
         self.total_s = float(getattr(context, "timeout_s", 0) or _remaining_s(context) or 0)
 
-    def parse(self, record: dict[str, Any]) -> Delivery:
-        message_id = str(record.get("messageId", ""))
-        invocation_id = str(getattr(self.context, "aws_request_id", "") or "")
-        rid = request_id_of_record(record) or invocation_id or message_id
-        delivery = Delivery(record, message_id, rid)
-        try:
-            delivery.message = record.get("message") or self.stage.message.model_validate(
-                json.loads(record["body"])
-            )
-        except (KeyError, TypeError, ValueError, ValidationError) as exc:
-            delivery.fail("invalid", f"not a valid {self.stage.message.__name__} message: {exc}")
-            log.error(delivery.error, extra={"message_id": message_id})
-        return delivery
-
-    async def run(self, records: list[dict[str, Any]]) -> list[Delivery]:
-        deliveries = [self.parse(r) for r in records]
+    async def run(self, deliveries: list[Delivery]) -> list[Delivery]:
+        """Handle the parsed deliveries (invalid ones have failed already)."""
         valid = [d for d in deliveries if d.message is not None]
         try:
             async with asyncio.timeout(_remaining_s(self.context)):

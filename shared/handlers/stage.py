@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar, get_type_hints
 from shared import metrics
 from shared.dispatch import request_id_of_record
 from shared.flow import Stage
-from shared.handlers.batch import Batch, Delivery, StageDeps
+from shared.handlers.batch import Batch, Delivery, StageDeps, parse
 from shared.handlers.invocation import invocation
 from shared.handlers.loop import run_sync
 from shared.messages import Message
@@ -64,12 +64,13 @@ class StageFunction(Generic[M]):
     async def attempt_batch(self, records: list[dict[str, Any]], context: Any) -> dict[str, str]:
         """Process a batch as one invocation: the message id and error of each record that
         failed, in batch order (never raises)."""
-        rt = current()
-        stage = rt.flow.find(self.name) or Stage(self.name, self.message_type, per="run")
-        batch = Batch(stage, self.core, rt, context)
-        # The invocation's runs are the records' `run_id`s (batch.parse), for attribution.
         with invocation(self.name, "sqs", _request_id(records, context)) as inv:
-            deliveries = await batch.run(records)
+            deliveries = [parse(r, self.message_type, context) for r in records]
+            # The invocation's runs: the `run_id` of each delivery's message, for attribution.
+            if any(d.message is not None for d in deliveries):  # else no runtime is needed
+                rt = current()
+                stage = rt.flow.find(self.name) or Stage(self.name, self.message_type, per="run")
+                await Batch(stage, self.core, rt, context).run(deliveries)
             inv.outcome = _outcome(deliveries)
             if inv.outcome == "timeout":
                 metrics.TIMEOUTS.labels(self.name).inc()
