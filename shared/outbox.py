@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db.engine import Transactions
 from shared.db.models import Outbox, utcnow
+from shared.db.upsert import CHUNK
 from shared.dispatch import Dispatcher
 from shared.logs import get_logger, request_id_var
 from shared.messages import Message
@@ -68,12 +69,14 @@ async def flush(db: Transactions, dispatcher: Dispatcher, ids: Sequence[int]) ->
     """Send the given committed rows and mark them sent; failures stay for the relay."""
     if not ids:
         return 0
+    rows: list[Outbox] = []
     async with db.writer() as session:
-        rows = (
-            await session.scalars(
-                select(Outbox).where(Outbox.id.in_(ids), Outbox.sent_at.is_(None))
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            found = await session.scalars(
+                select(Outbox).where(Outbox.id.in_(chunk), Outbox.sent_at.is_(None))
             )
-        ).all()
+            rows += found.all()
     rid = request_id_var.get()
     return await send(db, dispatcher, [Pending(r.id, r.stage, r.body, rid) for r in rows])
 
@@ -114,7 +117,9 @@ async def send(db: Transactions, dispatcher: Dispatcher, rows: Sequence[Pending]
         sent += [row.id for row in group]
     if sent:
         async with db.writer() as session:
-            await session.execute(
-                update(Outbox).where(Outbox.id.in_(sent)).values(sent_at=utcnow())
-            )
+            for start in range(0, len(sent), CHUNK):
+                chunk = sent[start : start + CHUNK]
+                await session.execute(
+                    update(Outbox).where(Outbox.id.in_(chunk)).values(sent_at=utcnow())
+                )
     return len(sent)
