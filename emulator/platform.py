@@ -73,8 +73,8 @@ async def embedded(
         record_init(fn.name, seconds)
         declare_memory(fn.name, fn.memory)
     await asyncio.to_thread(migrate.upgrade, settings.database_url)
-    broker = InMemoryBroker(max_async_tasks=invocations, propagate_exceptions=False)
-    dispatcher = TaskiqDispatcher(broker, asyncio.get_running_loop())
+    broker = InMemoryBroker(propagate_exceptions=False)
+    dispatcher = TaskiqDispatcher(broker, asyncio.get_running_loop(), invocations=invocations)
     for fn in table.stages():
         body = stage_task(handlers[fn.name], fn, dispatcher.resend)
         dispatcher.register(fn.name, body, batch_size=fn.batch_size)

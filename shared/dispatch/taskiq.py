@@ -4,6 +4,7 @@ up to the stage's `batchSize`, as Lambda's event source mapping hands a function
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import uuid
@@ -52,11 +53,23 @@ class TaskiqDispatcher:
     """Kicks one Taskiq task per batch of a send (up to the stage's batch size). The broker
     lives on one event loop; sends from other threads (API invocations) hop onto it, so
     stage work never runs on a loop that stops when a request ends. With the in-process
-    broker it also keeps the queues' ledger that the queue depth gauges read."""
+    broker it also keeps the queues' ledger that the queue depth gauges read.
 
-    def __init__(self, broker: AsyncBroker, loop: asyncio.AbstractEventLoop | None = None) -> None:
+    `invocations` caps the stage tasks running at once: Taskiq's in-process broker starts a
+    task per kick at once (its `max_async_tasks` limits only a listening worker), so without
+    the cap every message sent would run at the same time. A task waiting for its turn is
+    still queued: its function's time starts when it runs, as on a queue."""
+
+    def __init__(
+        self,
+        broker: AsyncBroker,
+        loop: asyncio.AbstractEventLoop | None = None,
+        *,
+        invocations: int | None = None,
+    ) -> None:
         self.broker = broker
         self.loop = loop
+        self.turns = asyncio.Semaphore(invocations) if invocations else None
         self.tasks: dict[str, AsyncTaskiqDecoratedTask[[list[dict[str, Any]]], Any]] = {}
         self.batch_sizes: dict[str, int] = {}
         self.ledger: MemoryQueueLedger | None = None
@@ -72,7 +85,7 @@ class TaskiqDispatcher:
             self.ledger.declare(stage)
         self.batch_sizes[stage] = batch_size
         self.tasks[stage] = self.broker.register_task(
-            _tracked(stage, fn, self.ledger), task_name=stage, **labels
+            _tracked(stage, fn, self.ledger, self.turns), task_name=stage, **labels
         )
 
     async def _kick(self, stage: str, records: Sequence[dict[str, Any]]) -> None:
@@ -106,20 +119,26 @@ class TaskiqDispatcher:
         await self.send_records(stage, [record])
 
 
-def _tracked(stage: str, fn: TaskFn, ledger: MemoryQueueLedger | None) -> TaskFn:
-    """The task body, noting in the ledger when messages start and leave the queue."""
-    if ledger is None:
+def _tracked(
+    stage: str, fn: TaskFn, ledger: MemoryQueueLedger | None, turns: asyncio.Semaphore | None
+) -> TaskFn:
+    """The task body, once it has its turn, noting in the ledger when messages start and
+    leave the queue."""
+    if ledger is None and turns is None:
         return fn
 
     async def task(records: list[dict[str, Any]]) -> None:
-        keys = [_ledger_key(record) for record in records]
-        for key in keys:
-            ledger.started(stage, key)
-        try:
-            await fn(records)
-        finally:
+        async with turns or contextlib.nullcontext():
+            keys = [_ledger_key(record) for record in records]
             for key in keys:
-                ledger.finished(stage, key)
+                if ledger is not None:
+                    ledger.started(stage, key)
+            try:
+                await fn(records)
+            finally:
+                for key in keys:
+                    if ledger is not None:
+                        ledger.finished(stage, key)
 
     task.__name__ = task.__qualname__ = getattr(fn, "__name__", f"{stage}_task")
     return task

@@ -1,7 +1,7 @@
 """A stage that does what its document's URL says, for tests of the stage adapter: succeed,
 skip, fail, raise on its first attempt, fail in its write on its first attempt, sleep past
-its timeout, read (noting the connections held meanwhile), or open a session inside another.
-It counts its attempts per URL."""
+its timeout, pause (counting the cores paused at once), read (noting the connections held
+meanwhile), or open a session inside another. It counts its attempts per URL."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from shared.outcome import Outcome, Result, failed, skipped, succeeded
 
 attempts: Counter[str] = Counter()
 held: list[int] = []  # connections the process held inside each read
+busy = {"now": 0, "peak": 0}  # cores in a "busy" pause at once, and the most at once
 
 
 @stage("probe")
@@ -28,6 +29,11 @@ async def handler(msg: ExtractDocument, deps: StageDeps) -> Result:
         raise RuntimeError("probe: the first attempt fails")
     if action == "sleep":
         await asyncio.sleep(30)
+    if action == "busy":
+        busy["now"] += 1
+        busy["peak"] = max(busy["peak"], busy["now"])
+        await asyncio.sleep(0.3)
+        busy["now"] -= 1
     if action == "skip":
         return skipped("probe: nothing to do")
     if action == "fail":

@@ -27,8 +27,10 @@ from shared.db.engine import Database
 from shared.db.models import Document, LlmCall, Run, Source, StageResult
 from shared.dispatch.taskiq import sqs_record
 from shared.handlers.context import LambdaContext
+from shared.runs import start_run
 from tests.conftest import ROOT
 from tests.functions import flow, probe
+from tests.integration.conftest import poll
 from tests.integration.llm_servers import LLMServer, Reply
 
 TABLE = ROOT / "tests/functions/serverless.yml"
@@ -231,3 +233,25 @@ async def test_stage_connections_one_invocation_holds_one_connection_at_most(
     assert result == {"batchItemFailures": []}
     # ten cores read at once, in a pool with room for ten: each read held the only one
     assert probe.held == [1] * 10
+
+
+async def test_stage_connections_the_broker_runs_its_invocations_and_no_more(
+    settings: Settings,
+) -> None:
+    probe.busy.update(now=0, peak=0)
+    urls = [f"http://p.test/{i}/busy" for i in range(30)]
+    async with embedded(settings, TABLE, background=False, flow=flow.PROBE, invocations=2) as p:
+        async with p.runtime.db.writer() as s:
+            source = Source(name="busy", kind="urls", urls=urls)
+            s.add(source)
+        await start_run(p.runtime, source.id)  # discovery sends 30: three batches of ten
+
+        async def final() -> Run | None:
+            async with p.runtime.db.reader() as s:
+                run = (await s.scalars(select(Run).where(Run.source_id == source.id))).one()
+            return run if run.state == "succeeded" else None
+
+        await poll("the busy run to finish", final)
+        await p.idle()
+    assert p.runtime.db.pool_size == 2 + PLATFORM_CONNECTIONS
+    assert 1 <= probe.busy["peak"] <= 2 * 10  # two invocations of ten at most, not three
