@@ -77,7 +77,8 @@ async def embedded(
     dispatcher = TaskiqDispatcher(broker, asyncio.get_running_loop(), invocations=invocations)
     for fn in table.stages():
         body = stage_task(handlers[fn.name], fn, dispatcher.resend)
-        dispatcher.register(fn.name, body, batch_size=fn.batch_size)
+        rank = flow.names.index(fn.name) if fn.name in flow.names else 0
+        dispatcher.register(fn.name, body, batch_size=fn.batch_size, rank=rank)
     runtime = ports.Runtime(
         settings=settings,
         db=Database(

@@ -16,6 +16,7 @@ from taskiq import AsyncBroker, AsyncTaskiqDecoratedTask, InMemoryBroker
 
 from shared import metrics
 from shared.dispatch import request_id_attribute
+from shared.dispatch.turns import Turns
 from shared.errors import ConfigError
 from shared.logs import request_id_var
 from shared.observability.queues import MemoryQueueLedger
@@ -58,7 +59,8 @@ class TaskiqDispatcher:
     `invocations` caps the stage tasks running at once: Taskiq's in-process broker starts a
     task per kick at once (its `max_async_tasks` limits only a listening worker), so without
     the cap every message sent would run at the same time. A task waiting for its turn is
-    still queued: its function's time starts when it runs, as on a queue."""
+    still queued: its function's time starts when it runs, as on a queue. Turns go to the
+    stage with the highest `rank` first (`register`: its place in the flow)."""
 
     def __init__(
         self,
@@ -69,7 +71,7 @@ class TaskiqDispatcher:
     ) -> None:
         self.broker = broker
         self.loop = loop
-        self.turns = asyncio.Semaphore(invocations) if invocations else None
+        self.turns = Turns(invocations) if invocations else None
         self.tasks: dict[str, AsyncTaskiqDecoratedTask[[list[dict[str, Any]]], Any]] = {}
         self.batch_sizes: dict[str, int] = {}
         self.ledger: MemoryQueueLedger | None = None
@@ -78,14 +80,20 @@ class TaskiqDispatcher:
             metrics.QUEUES.watch(self.ledger)
 
     def register(
-        self, stage: str, fn: TaskFn, *, batch_size: int = DEFAULT_BATCH, **labels: Any
+        self,
+        stage: str,
+        fn: TaskFn,
+        *,
+        batch_size: int = DEFAULT_BATCH,
+        rank: int = 0,
+        **labels: Any,
     ) -> None:
         """Register a stage's Taskiq task under the stage's name."""
         if self.ledger is not None:
             self.ledger.declare(stage)
         self.batch_sizes[stage] = batch_size
         self.tasks[stage] = self.broker.register_task(
-            _tracked(stage, fn, self.ledger, self.turns), task_name=stage, **labels
+            _tracked(stage, fn, self.ledger, self.turns, rank), task_name=stage, **labels
         )
 
     async def _kick(self, stage: str, records: Sequence[dict[str, Any]]) -> None:
@@ -120,7 +128,7 @@ class TaskiqDispatcher:
 
 
 def _tracked(
-    stage: str, fn: TaskFn, ledger: MemoryQueueLedger | None, turns: asyncio.Semaphore | None
+    stage: str, fn: TaskFn, ledger: MemoryQueueLedger | None, turns: Turns | None, rank: int
 ) -> TaskFn:
     """The task body, once it has its turn, noting in the ledger when messages start and
     leave the queue."""
@@ -128,7 +136,7 @@ def _tracked(
         return fn
 
     async def task(records: list[dict[str, Any]]) -> None:
-        async with turns or contextlib.nullcontext():
+        async with turns.turn(rank) if turns else contextlib.nullcontext():
             keys = [_ledger_key(record) for record in records]
             for key in keys:
                 if ledger is not None:
