@@ -116,10 +116,17 @@ async def send(db: Transactions, dispatcher: Dispatcher, rows: Sequence[Pending]
                 request_id_var.reset(token)
         sent += [row.id for row in group]
     if sent:
-        async with db.writer() as session:
-            for start in range(0, len(sent), CHUNK):
-                chunk = sent[start : start + CHUNK]
-                await session.execute(
-                    update(Outbox).where(Outbox.id.in_(chunk)).values(sent_at=utcnow())
-                )
+        try:
+            async with db.writer() as session:
+                for start in range(0, len(sent), CHUNK):
+                    chunk = sent[start : start + CHUNK]
+                    await session.execute(
+                        update(Outbox).where(Outbox.id.in_(chunk)).values(sent_at=utcnow())
+                    )
+        except Exception:  # sent, but not marked: the relay sends them again, harmlessly
+            log.warning(
+                "%d dispatches sent but not marked; the relay will repeat them",
+                len(sent),
+                exc_info=True,
+            )
     return len(sent)

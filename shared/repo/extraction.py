@@ -111,25 +111,37 @@ async def mark_near_duplicate(session: AsyncSession, doc: Known, simhash: int) -
 
     Called after `store()` in the same transaction, whose update serialises this check
     between writers (SQLite's write lock; a per-source advisory lock on Postgres), so of two
-    near-identical pages extracted at once exactly one is marked the duplicate.
+    near-identical pages extracted at once exactly one is marked the duplicate. The source's
+    originals are read once per transaction, however many of its documents the batch holds.
     """
     signed = to_signed64(simhash)
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": doc.source_id}
-        )
-    rows = await session.execute(
-        select(Document.id, Document.simhash).where(
-            Document.source_id == doc.source_id,
-            Document.id != doc.id,
-            Document.simhash.is_not(None),
-            Document.duplicate_of.is_(None),
-        )
-    )
-    for other_id, other_hash in rows.all():
-        if other_hash is not None and is_near_duplicate(signed, other_hash, NEAR_DUPLICATE_BITS):
+    originals = await _originals(session, doc.source_id)
+    originals.pop(doc.id, None)  # its own row, as stored before (or just now)
+    for other_id, other_hash in originals.items():
+        if is_near_duplicate(signed, other_hash, NEAR_DUPLICATE_BITS):
             await session.execute(
                 update(Document).where(Document.id == doc.id).values(duplicate_of=other_id)
             )
-            return str(other_id)
+            return other_id
+    originals[doc.id] = signed  # an original: the batch's later documents compare with it
     return None
+
+
+async def _originals(session: AsyncSession, source_id: str) -> dict[str, int]:
+    """The source's documents that are not duplicates, id → simhash, loaded under the lock
+    on the transaction's first check and kept up to date by the checks after it."""
+    cache: dict[str, dict[str, int]] = session.info.setdefault("near_duplicate_originals", {})
+    if source_id not in cache:
+        if session.get_bind().dialect.name == "postgresql":
+            await session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": source_id}
+            )
+        rows = await session.execute(
+            select(Document.id, Document.simhash).where(
+                Document.source_id == source_id,
+                Document.simhash.is_not(None),
+                Document.duplicate_of.is_(None),
+            )
+        )
+        cache[source_id] = {str(i): int(h) for i, h in rows.all() if h is not None}
+    return cache[source_id]
