@@ -121,10 +121,17 @@ class Batch:
             async with asyncio.timeout(_remaining_s(self.context)):
                 await self._handle(valid)
         except TimeoutError:  # the invocation ran out of time: whatever is unbooked fails
-            for d in valid:
-                if d.error is None and not d.booked:
-                    d.fail("timeout", self.timed_out())
+            self._fail_unbooked(valid, "timeout", self.timed_out())
+        except Exception as exc:  # the batch's own reads (the database away): report them all
+            log.exception("stage batch failed")
+            self._fail_unbooked(valid, "error", f"{type(exc).__name__}: {exc}")
         return deliveries
+
+    @staticmethod
+    def _fail_unbooked(deliveries: list[Delivery], kind: str, error: str) -> None:
+        for d in deliveries:
+            if d.error is None and not d.booked:
+                d.fail(kind, error)
 
     def timed_out(self) -> str:
         return f"Task timed out after {self.total_s:.2f} seconds"

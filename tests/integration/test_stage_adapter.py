@@ -14,7 +14,10 @@ from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from emulator.platform import Embedded, embedded
+from emulator.stack.services.ports import free_port
+from shared import ports
 from shared.config import Settings
+from shared.db.engine import Database
 from shared.db.models import Document, Outbox, Run, Source, StageResult
 from shared.dispatch.taskiq import sqs_record
 from shared.handlers.context import LambdaContext
@@ -216,3 +219,27 @@ async def test_stage_adapter_refuses_a_session_inside_another(probed: Embedded) 
         in (failures[batch["nested"]["messageId"]])
     )
     assert (await state(probed, run_id))["results"] == {"read": "succeeded"}
+
+
+async def test_stage_adapter_reports_every_record_when_the_database_is_away(
+    settings: Settings,
+) -> None:
+    gone = Database(  # a port nothing listens on
+        f"postgresql+psycopg://quarry@127.0.0.1:{free_port()}/quarry"
+    )
+    ports.install(ports.Runtime(settings=settings, db=gone, dispatcher=Nowhere(), flow=flow.PROBE))
+    try:
+        ids = {"run_id": "r", "source_id": "s"}
+        batch = [sqs_record("probe", {**ids, "document_id": f"d{i}", "url": BASE}) for i in (1, 2)]
+        result = await probe.handler.process({"Records": batch}, LambdaContext("probe"))
+    finally:
+        ports.install(None)
+        await gone.dispose()
+    assert result == {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in batch]}
+
+
+class Nowhere:
+    """A dispatch port that must not be reached."""
+
+    async def send(self, stage: str, bodies: Any) -> None:
+        raise AssertionError(f"nothing may be sent to {stage}")
