@@ -60,6 +60,7 @@ unit integration stack: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/quarry bench all
+	$(BIN)/quarry bench readme
 
 clean:
 	rm -rf .quarry .mypy_cache .ruff_cache .pytest_cache

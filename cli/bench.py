@@ -13,9 +13,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from cli.bench_report import readme, run_all
 from shared.errors import QuarryError
 from tools.bench.display import ProgressMeter, echo_against, show
-from tools.bench.report import Benchmark, BenchOptions, Report, validate
+from tools.bench.report import Benchmark, BenchOptions, Report
 
 bench_app = typer.Typer(
     help="Benchmarks, as ratios against a baseline measured in the same run.",
@@ -185,18 +186,37 @@ def extraction(
 @bench_app.command()
 def intelligence(
     quick: Annotated[bool, typer.Option(help="Fewer documents: checks the harness.")] = False,
+    latency_ms: Annotated[
+        float, typer.Option(min=0.001, help="How long the simulated provider takes per call.")
+    ] = BenchOptions.provider_latency_ms,
 ) -> None:
-    """Documents/s of the offline default, and of a provider served on loopback (OpenAI's
-    protocol, 50 ms a call) at concurrency 1, 8 and 32, with the speed-up over 1."""
-    options = BenchOptions.quick() if quick else BenchOptions()
-    report = _measure(["intelligence"], options, quick=quick)
+    """Documents/s of a provider served on loopback (OpenAI's protocol, LATENCY_MS a call) at
+    concurrency 1, 8 and 32, as a speed-up over 1 and as a share of the ideal for that
+    concurrency; and of the offline default against its cores called directly."""
+    from tools.bench.intelligence import CALLS, LATENCY
+
+    base = BenchOptions.quick() if quick else BenchOptions()
+    options = dataclasses.replace(base, provider_latency_ms=latency_ms)
+    report = _measure(["intelligence", "intelligence-offline"], options, quick=quick)
     show(report)
-    bench = report.benchmarks[0]
-    for v in bench.variants:
+    provider, offline = report.benchmarks
+    typer.echo(
+        f"premise: the provider answers each call after {provider.parameters[LATENCY]:g} ms; "
+        f"{provider.parameters[CALLS]:g} call(s) per document"
+    )
+    for v in provider.variants:
         typer.echo(
             f"{v.name}: {v.rps:.1f} documents/s at concurrency {v.concurrency} · "
-            f"× {v.ratio:.2f} of {bench.baseline}"
+            f"{v.ratio:.2f}× {provider.baseline} (ideal {v.concurrency}×) · "
+            f"{v.of_ideal or 0:.2f} of the ideal {v.ideal_rps or 0:.1f} documents/s"
         )
+    echo_against(
+        offline,
+        lambda v, base: (
+            f"{v.name}: {v.rps:.0f} documents/s · {base.name}: {base.rps:.0f} documents/s · "
+            f"ratio {v.ratio:.2f}"
+        ),
+    )
 
 
 @bench_app.command()
@@ -252,44 +272,5 @@ def load(
         json_out.write_text(report.to_json())
 
 
-@bench_app.command("all")
-def run_all(
-    quick: Annotated[
-        bool, typer.Option(help="Small N (under a minute): checks the harness, not speed.")
-    ] = False,
-    out: Annotated[
-        Path, typer.Option(help="Report path without suffix: writes OUT.md and OUT.json.")
-    ] = Path("bench-report"),
-    skip: Annotated[
-        list[str] | None, typer.Option(help="Leave out this benchmark (repeatable).")
-    ] = None,
-) -> None:
-    """Run every benchmark, print the ratios, write and validate the report."""
-    from tools.bench.coldstart import over_budget
-    from tools.bench.registry import BENCHMARKS
-
-    unknown = sorted(set(skip or ()) - set(BENCHMARKS))
-    if unknown:
-        console.print(
-            f"[bold red]error:[/] no benchmark named {', '.join(unknown)}; "
-            f"expected one of {', '.join(BENCHMARKS)}"
-        )
-        raise typer.Exit(2)
-    options = BenchOptions.quick() if quick else BenchOptions()
-    names = [name for name in BENCHMARKS if name not in (skip or ())]
-    report = _measure(names, options, quick=quick)
-    show(report)
-    json_path = out.with_name(out.name + ".json")
-    md_path = out.with_name(out.name + ".md")
-    json_path.parent.mkdir(parents=True, exist_ok=True)
-    json_path.write_text(report.to_json())
-    md_path.write_text(report.to_markdown())
-    try:
-        validate(json.loads(json_path.read_text()))
-    except ValueError as exc:
-        console.print(f"[bold red]the report is not valid:[/] {exc}")
-        raise typer.Exit(1) from None
-    for bench in report.benchmarks:  # a noisy quick run only warns; `bench coldstart` fails
-        for line in over_budget(bench) if bench.kind == "coldstart" else []:
-            console.print(f"[yellow]cold start over budget:[/] {line}")
-    console.print(f"wrote {md_path} and {json_path}")
+bench_app.command("all")(run_all)
+bench_app.command()(readme)

@@ -1,47 +1,38 @@
-"""Failed logins counted per client address in the cache port (shared by every instance in the
-stack), so guessing the dashboard password is slow."""
+"""Guessing the dashboard password is slow: attempts are counted per account and client
+address in the cache port (shared by every instance in the stack), atomically and before the
+password is checked, so concurrent guesses cannot slip past the limit together. The client
+is the address a trusted proxy reports (QUARRY_TRUSTED_PROXIES), so clients behind the
+stack's nginx do not share one counter."""
 
 from __future__ import annotations
 
 from fastapi import Request
 
 from shared.cache import Cache
+from shared.config import Settings
+from shared.net import forwarded_client, networks
 
 MAX_FAILURES = 10
 WINDOW_S = 300.0
-_LOOPBACK = ("127.0.0.1", "::1")
 
 
-def client_of(request: Request) -> str:
-    """The caller's address; behind the local nginx, the address nginx saw (the last
-    X-Forwarded-For entry, the one it appended), never one the client wrote itself."""
+def client_of(request: Request, settings: Settings) -> str:
+    """The caller's address: the peer, or what a trusted proxy says the peer was."""
     peer = request.client.host if request.client else "unknown"
     forwarded = request.headers.get("x-forwarded-for")
-    if peer in _LOOPBACK and forwarded:
-        return forwarded.split(",")[-1].strip()[:64] or peer
-    return peer
+    return forwarded_client(peer, forwarded, networks(settings.trusted_proxies))
 
 
-def _key(client: str) -> str:
-    return f"quarry:dashboard:login-failures:{client}"
+def _key(account: str, client: str) -> str:
+    return f"quarry:dashboard:login-attempts:{account}:{client}"
 
 
-async def failures(cache: Cache, client: str) -> int:
-    raw = await cache.get(_key(client))
-    try:
-        return int(raw or b"0")
-    except ValueError:
-        return 0
+async def count_attempt(cache: Cache, account: str, client: str) -> bool:
+    """Count one login attempt; False when the account is locked out for this client (more
+    than MAX_FAILURES attempts without a success within WINDOW_S)."""
+    return await cache.incr(_key(account, client), WINDOW_S) <= MAX_FAILURES
 
 
-async def is_locked_out(cache: Cache, client: str) -> bool:
-    return await failures(cache, client) >= MAX_FAILURES
-
-
-async def record_failure(cache: Cache, client: str) -> None:
-    count = await failures(cache, client) + 1
-    await cache.set(_key(client), str(count).encode(), WINDOW_S)
-
-
-async def clear(cache: Cache, client: str) -> None:
-    await cache.set(_key(client), b"0", 1.0)
+async def clear(cache: Cache, account: str, client: str) -> None:
+    """A successful login starts the count again."""
+    await cache.set(_key(account, client), b"0", 1.0)

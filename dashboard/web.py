@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dashboard import sessions
 from dashboard.forms import read_form
 from dashboard.render import render, secret
+from shared.auth import sessions as stored_sessions
 from shared.errors import QuarryError, UnavailableError
 from shared.handlers.http import as_unavailable, problem_response, runtime
 from shared.logs import get_logger, request_id_var
@@ -64,18 +65,17 @@ class CsrfError(QuarryError):
     slug = "csrf"
 
 
-def user_of(request: Request, rt: Runtime) -> str | None:
+async def user_of(request: Request, rt: Runtime) -> str | None:
     """The logged-in user, "" when login is off, None when login is on and nobody is in."""
     if rt.settings.dashboard_password_hash is None:
         return ""
-    session = sessions.read_session(
-        secret(rt.settings), request.cookies.get(sessions.SESSION_COOKIE)
-    )
+    token = request.cookies.get(sessions.SESSION_COOKIE)
+    session = await stored_sessions.read_session(rt.db, rt.settings, token)
     return session.user if session else None
 
 
 async def require_login(request: Request, rt: Runtime = Depends(runtime)) -> str:
-    user = user_of(request, rt)
+    user = await user_of(request, rt)
     if user is None:
         raise LoginRequiredError("log in to see this page")
     request.state.user = user

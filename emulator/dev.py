@@ -19,6 +19,7 @@ from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from emulator.demo import serve_site
+from emulator.hosts import LoopbackHosts
 from emulator.parity import startup_summary
 from emulator.platform import ROOT, embedded
 from emulator.reload import plan, project_files, scan
@@ -115,7 +116,7 @@ async def dev(settings: Settings, port: int, demo: bool, table: Path, reload: bo
                 update={"fetch_allow_hosts": (*settings.fetch_allow_hosts, host)}
             )
         async with embedded(settings, table) as platform:
-            server, serving = await _serve(platform.gateway, port)
+            server, serving = await _serve(LoopbackHosts(platform.gateway, port), port)
             url = f"http://127.0.0.1:{port}"
             began = os.environ.pop(RELOAD_STARTED, None)
             if began is not None:

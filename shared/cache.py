@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Protocol
 
@@ -22,6 +23,11 @@ class Cache(Protocol):
 
     async def set(self, key: str, value: bytes, ttl_s: float) -> None: ...
 
+    async def incr(self, key: str, ttl_s: float) -> int:
+        """Add one to a counter that lives `ttl_s` from its first count, atomically (two
+        callers never both see the same value); 0 when the count could not be made."""
+        ...
+
 
 class MemoryCache:
     """A bounded in-process cache with per-key expiry (oldest entries evicted first)."""
@@ -29,6 +35,7 @@ class MemoryCache:
     def __init__(self, max_items: int = 10_000) -> None:
         self.max_items = max_items
         self._items: dict[str, tuple[float, bytes]] = {}
+        self._lock = threading.Lock()  # the gateway runs handlers on several threads
 
     async def get(self, key: str) -> bytes | None:
         item = self._items.get(key)
@@ -39,9 +46,30 @@ class MemoryCache:
         return None if item is None else item[1]
 
     async def set(self, key: str, value: bytes, ttl_s: float) -> None:
+        with self._lock:
+            self._store(key, time.monotonic() + ttl_s, value)
+
+    async def incr(self, key: str, ttl_s: float) -> int:
+        with self._lock:
+            now = time.monotonic()
+            expires, value = self._items.get(key, (0.0, b"0"))
+            if expires < now:
+                expires, value = now + ttl_s, b"0"
+            count = int(value) + 1
+            self._store(key, expires, str(count).encode())
+            return count
+
+    def _store(self, key: str, expires: float, value: bytes) -> None:
         if len(self._items) >= self.max_items and key not in self._items:
             self._items.pop(next(iter(self._items)))
-        self._items[key] = (time.monotonic() + ttl_s, value)
+        self._items[key] = (expires, value)
+
+
+_INCR = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
 
 
 class RedisCache:
@@ -70,6 +98,14 @@ class RedisCache:
             await self._client().set(key, value, px=max(1, int(ttl_s * 1000)))
         except RedisError as exc:
             log.warning("cache write dropped: %s", exc)
+
+    async def incr(self, key: str, ttl_s: float) -> int:
+        try:
+            count = await self._client().eval(_INCR, 1, key, max(1, int(ttl_s * 1000)))
+        except RedisError as exc:
+            log.warning("cache counter unavailable: %s", exc)
+            return 0
+        return int(count)
 
     async def close(self) -> None:
         await self._redis.close()

@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from shared.errors import ConfigError
-from shared.redaction import redact_url
+from shared.redaction import redact_text
 
 PREFIX = "QUARRY_"
+DEV_SECRET_KEY = "quarry-dev-secret-change-me"
+MIN_SECRET_KEY_BYTES = 32
+# Environments that face other people: start-up refuses insecure settings there.
+GUARDED_ENVS = ("stack", "lambda")
+Insecurity = Literal["open-dashboard", "weak-secret-key"]
+SSM_RESOLVED = "ssm_resolved"
 PASSWORD_HASH = re.compile(
     r"^scrypt\$[0-9]{1,8}\$[0-9]{1,3}\$[0-9]{1,3}\$[A-Za-z0-9_-]{8,}\$[A-Za-z0-9_-]{16,}$"
 )
@@ -104,17 +120,29 @@ class Settings(BaseModel):
         le=2_000_000,
         description="Context size of the model; longer documents are chunked and the parts merged.",
     )
-    llm_run_budget_tokens: int | None = Field(
-        None, gt=0, description="Most LLM tokens one run may spend; unset is unlimited."
-    )
-    llm_run_budget_usd: float | None = Field(
-        None,
+    llm_run_budget_tokens: int = Field(
+        2_000_000,
         gt=0,
-        description="Most estimated LLM cost in USD one run may spend; unset is unlimited.",
+        description="Most LLM tokens one run may spend (the offline default spends none); "
+        "past it, the run's remaining documents are marked budget_exceeded.",
+    )
+    llm_run_budget_usd: float = Field(
+        5.0,
+        gt=0,
+        description="Most estimated LLM cost in USD one run may spend (prices from "
+        "shared/llm/prices.toml).",
+    )
+    max_active_runs_per_source: int = Field(
+        4,
+        ge=1,
+        le=1000,
+        description="Runs of one source that may be queued or running at once; one more is "
+        "refused with 409 until one finishes or is cancelled.",
     )
     secret_key: SecretStr = Field(
-        SecretStr("quarry-dev-secret-change-me"),
-        description="Signs list cursors and CSRF tokens; set a long random value outside dev.",
+        SecretStr(DEV_SECRET_KEY),
+        description="Signs list cursors and CSRF tokens and seals webhook secrets; outside "
+        "dev and test, at least 32 random bytes (`quarry up` makes one).",
     )
     fetch_allow_hosts: tuple[str, ...] = Field(
         (),
@@ -160,6 +188,11 @@ class Settings(BaseModel):
         description="How long a site's robots.txt is kept before it is fetched again "
         "(at most 24 h).",
     )
+    trusted_proxies: tuple[str, ...] = Field(
+        ("127.0.0.1/32", "::1/128"),
+        description="Addresses or CIDR networks of proxies (the stack's nginx) whose "
+        "X-Forwarded-For is believed: the client is the last address they did not add.",
+    )
     bind_host: str = Field(
         "127.0.0.1",
         pattern=r"^[0-9A-Za-z.:]+$",
@@ -176,7 +209,13 @@ class Settings(BaseModel):
     dashboard_password_hash: SecretStr | None = Field(
         None,
         description="scrypt hash of the dashboard password (make one with `quarry hash-password`); "
-        "unset leaves the dashboard open, with a banner saying so.",
+        "required outside dev and test, where unset leaves the dashboard open (with a banner).",
+    )
+    insecure_allow: tuple[Insecurity, ...] = Field(
+        (),
+        description="Insecure settings allowed outside dev and test anyway, on purpose: "
+        "`open-dashboard` (no dashboard password), `weak-secret-key` (the development or a "
+        "short secret key).",
     )
     api_auth: Literal["auto", "on", "off"] = Field(
         "auto",
@@ -187,7 +226,6 @@ class Settings(BaseModel):
         None,
         description="An admin API key accepted without a database row (kept only as its "
         "hash), to provision keys before any exist; at least 32 characters.",
-        min_length=32,
     )
     max_body_bytes: int = Field(
         1024 * 1024,
@@ -206,6 +244,59 @@ class Settings(BaseModel):
         100, ge=1, description="Requests a key or address may make at once before the rate applies."
     )
 
+    @model_validator(mode="after")
+    def _secure_outside_dev(self, info: ValidationInfo) -> Settings:
+        """Outside dev and test, refuse what would leave the deployment open. Settings that
+        SSM provides are checked once read from it: shared.aws.ssm.resolve validates again
+        with the context SSM_RESOLVED."""
+        if self.env not in GUARDED_ENVS:
+            return self
+        resolved = bool(info.context and info.context.get(SSM_RESOLVED))
+        from_ssm = set() if resolved else {s.partition("=")[0].strip() for s in self.ssm_parameters}
+        problems = []
+        key = self.secret_key.get_secret_value()
+        weak = key == DEV_SECRET_KEY or len(key.encode()) < MIN_SECRET_KEY_BYTES
+        if weak and "secret_key" not in from_ssm and "weak-secret-key" not in self.insecure_allow:
+            what = "the development value" if key == DEV_SECRET_KEY else "too short"
+            problems.append(
+                f"QUARRY_SECRET_KEY is {what}: outside dev it must be at least "
+                f"{MIN_SECRET_KEY_BYTES} bytes of randomness (python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'), or anyone can forge what it signs"
+            )
+        if (
+            self.dashboard_password_hash is None
+            and "dashboard_password_hash" not in from_ssm
+            and "open-dashboard" not in self.insecure_allow
+        ):
+            problems.append(
+                "QUARRY_DASHBOARD_PASSWORD_HASH is unset, which leaves the dashboard open to "
+                "anyone who reaches it: set it to the output of `quarry hash-password`, or "
+                "QUARRY_INSECURE_ALLOW=open-dashboard to leave it open on purpose"
+            )
+        if problems:
+            raise ValueError(f"refusing to start as QUARRY_ENV={self.env}: " + "; ".join(problems))
+        return self
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for net in value:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{net!r} is not an address or CIDR network") from exc
+        return value
+
+    @field_validator("bootstrap_api_key")
+    @classmethod
+    def _bootstrap_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError(
+                "an API key must be at least 32 characters; make one with "
+                "`python3 -c 'import secrets; print(\"qk_\" + secrets.token_urlsafe(32))'`"
+            )
+        return value
+
     @field_validator("dashboard_password_hash")
     @classmethod
     def _password_hash(cls, value: SecretStr | None) -> SecretStr | None:
@@ -217,10 +308,18 @@ class Settings(BaseModel):
         return value
 
 
+# Settings whose values are never shown, even when invalid (a too-short bootstrap key too).
+SECRET_FIELDS = frozenset(
+    name
+    for name, field in Settings.model_fields.items()
+    if field.annotation is SecretStr or SecretStr in get_args(field.annotation)
+)
+
+
 def _coerce(name: str, raw: str) -> Any:
     """Environment values are strings; tuple fields take comma-separated lists."""
     field = Settings.model_fields[name]
-    if field.annotation == tuple[str, ...]:
+    if get_origin(field.annotation) is tuple:
         return tuple(part.strip() for part in raw.split(",") if part.strip())
     return raw
 
@@ -258,13 +357,16 @@ def describe_errors(exc: ValidationError) -> str:
     """One line per invalid key: the variable name, the problem and the accepted values."""
     lines = []
     for err in exc.errors():
-        name = ".".join(str(p) for p in err["loc"])
+        if not err["loc"]:  # the settings as a whole (see Settings._secure_outside_dev)
+            lines.append(str(err["msg"]).removeprefix("Value error, "))
+            continue
+        name = str(err["loc"][0])  # a list's entry is named by its variable
         key = PREFIX + name.upper()
         given = err.get("input")
-        if "secret" in name or "password" in name:
+        if name in SECRET_FIELDS or "secret" in name or "password" in name:
             shown = "***"
-        elif isinstance(given, str) and "://" in given and "@" in given:
-            shown = repr(redact_url(given))  # e.g. a misspelled database_url key
+        elif isinstance(given, str) and "://" in given:
+            shown = repr(redact_text(given))  # e.g. a misspelled database_url key
         else:
             shown = repr(given)
         lines.append(f"{key}={shown}: {err['msg']}")

@@ -7,6 +7,7 @@ for what they are; `classify` names the range an address falls in; `is_blocked` 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import unicodedata
 from collections.abc import Collection
@@ -52,6 +53,8 @@ _V4: tuple[tuple[str, AddressClass], ...] = (
 _V6: tuple[tuple[str, AddressClass], ...] = (
     ("::/128", "unspecified"),
     ("::1/128", "loopback"),
+    ("::/96", "reserved"),  # IPv4-compatible (deprecated): some stacks deliver to the IPv4
+    ("64:ff9b:1::/48", "reserved"),  # local-use NAT64 (RFC 8215): a site's own translator
     ("fe80::/10", "link_local"),
     ("fec0::/10", "private"),  # deprecated site-local
     ("fc00::/7", "private"),  # unique local
@@ -157,3 +160,28 @@ def is_blocked(addr: IPAddress, allow: Collection[IPNetwork] = ()) -> bool:
         if inner is not None and any(inner in net for net in allow):
             return False
     return classify(addr) != "public"
+
+
+@functools.lru_cache(maxsize=16)
+def networks(specs: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    """Addresses or CIDR networks (settings spell them as strings) as networks."""
+    return tuple(ipaddress.ip_network(spec, strict=False) for spec in specs)
+
+
+def forwarded_client(peer: str, forwarded_for: str | None, trusted: Collection[IPNetwork]) -> str:
+    """Who is calling: the peer, unless it is a trusted proxy; then, walking X-Forwarded-For
+    from its end (each proxy appends the address it saw), the first address that is not a
+    trusted proxy. Entries a client wrote itself sit before that one and are never read."""
+    client = peer
+    hops = [h.strip() for h in (forwarded_for or "").split(",") if h.strip()]
+    while hops and _is_trusted(client, trusted):
+        client = hops.pop()[:64]
+    return client
+
+
+def _is_trusted(address: str, trusted: Collection[IPNetwork]) -> bool:
+    try:
+        addr = ipaddress.ip_address(address.strip("[]"))
+    except ValueError:
+        return False
+    return any(addr in net for net in trusted)

@@ -3,7 +3,7 @@ becomes final in the stage adapter's transaction (shared.repo.progress), exactly
 
 from __future__ import annotations
 
-from sqlalchemy import and_, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import outbox
@@ -27,7 +27,10 @@ async def start_run(
     so a run that was accepted is never lost.
     """
     async with rt.db.writer() as session:
-        run, ids = await start_run_in(session, source_id, trigger, urls=urls, flow=rt.flow)
+        cap = rt.settings.max_active_runs_per_source
+        run, ids = await start_run_in(
+            session, source_id, trigger, max_active=cap, urls=urls, flow=rt.flow
+        )
     await outbox.flush(rt.db, rt.dispatcher, ids)
     return run
 
@@ -37,17 +40,29 @@ async def start_run_in(
     source_id: str,
     trigger: str,
     *,
+    max_active: int,
     urls: list[str] | None = None,
     flow: Flow = FLOW,
 ) -> tuple[Run, list[int]]:
     """start_run() inside the caller's transaction (a scheduler claiming its fire time
     commits the claim and the run together); the caller flushes the outbox rows.
+    ConflictError (409) when the source already has `max_active` runs queued or running.
 
     With `urls` (a webhook whose payload names the pages), the run covers exactly those:
     the first stage's message carries them, and it seeds them instead of reading the source.
     """
-    if await session.get(Source, source_id) is None:
+    # The source's row lock (Postgres) makes concurrent starts of one source take turns.
+    if await session.get(Source, source_id, with_for_update=True) is None:
         raise NotFoundError(f"source {source_id} does not exist")
+    active = await session.scalar(
+        select(func.count()).where(Run.source_id == source_id, Run.state.in_(ACTIVE_STATES))
+    )
+    if (active or 0) >= max_active:
+        raise ConflictError(
+            f"source {source_id} already has {active} runs in progress, the most allowed at "
+            f"once (QUARRY_MAX_ACTIVE_RUNS_PER_SOURCE={max_active}); wait for one to finish "
+            "or cancel one"
+        )
     run = Run(source_id=source_id, trigger=trigger, state="queued", request_id=request_id_var.get())
     session.add(run)
     await session.flush()

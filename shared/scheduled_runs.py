@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import outbox, runs
 from shared.db.models import ScheduleClaim, Source
+from shared.errors import ConflictError
 from shared.logs import get_logger
 from shared.ports import Runtime
 from shared.schedule_expressions import ScheduleError, parse_schedule
@@ -52,16 +53,23 @@ async def start_due_runs(rt: Runtime, after: datetime, now: datetime, by: str) -
         except ScheduleError as exc:
             log.error("source %s has an invalid schedule: %s", source.id, exc)
             continue
+        cap = rt.settings.max_active_runs_per_source
         for due in times:
-            async with rt.db.writer() as session:
-                if not await claim(session, f"source:{source.id}", due, by):
-                    continue
-                run, ids = await runs.start_run_in(session, source.id, "schedule")
-                row = await session.get(Source, source.id)
-                if row is not None:
-                    row.next_run_at = parse_schedule(
-                        source.schedule, anchor=source.created_at
-                    ).next_after(now)
+            try:
+                async with rt.db.writer() as session:
+                    if not await claim(session, f"source:{source.id}", due, by):
+                        continue
+                    run, ids = await runs.start_run_in(
+                        session, source.id, "schedule", max_active=cap, flow=rt.flow
+                    )
+                    row = await session.get(Source, source.id)
+                    if row is not None:
+                        row.next_run_at = parse_schedule(
+                            source.schedule, anchor=source.created_at
+                        ).next_after(now)
+            except ConflictError as exc:  # still busy: this due time is skipped, not queued
+                log.warning("scheduled run skipped: %s", exc.detail)
+                continue
             await outbox.flush(rt.db, rt.dispatcher, ids)
             started.append(run.id)
     return started

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
+from shared.pipeline.urlpatterns import compile_patterns
 from shared.schedule_expressions import ScheduleError, parse_schedule
 
 T = TypeVar("T")
@@ -16,7 +16,8 @@ SourceKind = Literal["site", "sitemap", "feed", "crawl", "urls"]
 
 class CrawlIn(BaseModel):
     """How far a `crawl` source goes: depth and page caps, a path prefix on the start URL's
-    host, and regular expressions a URL must match (`include`) or must not (`exclude`)."""
+    host, and regular expressions a URL must match (`include`) or must not (`exclude`), in
+    RE2's syntax (linear-time matching: no backreferences or lookaround)."""
 
     model_config = ConfigDict(extra="forbid")
     max_depth: int = Field(2, ge=0, le=10)
@@ -29,11 +30,7 @@ class CrawlIn(BaseModel):
     @field_validator("include", "exclude")
     @classmethod
     def _patterns(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from exc
+        compile_patterns(value)  # ValueError naming the pattern and RE2's reason
         return value
 
 

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from dashboard import sessions, throttle
 from dashboard.forms import read_form
 from dashboard.passwords import verify_password
-from dashboard.render import render, secret, set_cookie
+from dashboard.render import render, set_cookie
 from dashboard.web import NOTICES, page_router, see_other, user_of
 from shared.auth import keys
+from shared.auth import sessions as stored_sessions
 from shared.errors import ThrottledError
 from shared.handlers.http import runtime
 from shared.ports import Runtime
 
 router = page_router(login=False)
-USER = "admin"
+USER = stored_sessions.PASSWORD_USER
 
 
 def safe_next(target: str | None) -> str:
@@ -38,13 +41,13 @@ async def key_user(rt: Runtime, given: str, error: str) -> tuple[str | None, str
         return None, error
     if not principal.allows("write"):
         return None, f"That API key's scope is {principal.scope}; the dashboard needs write."
-    return f"key:{principal.key_id}", error
+    return stored_sessions.KEY_USER + principal.key_id, error
 
 
 @router.get("/login", include_in_schema=False)
 async def login_form(request: Request, rt: Runtime = Depends(runtime)) -> Response:
     target = safe_next(request.query_params.get("next"))
-    if rt.settings.dashboard_password_hash is None or user_of(request, rt):
+    if rt.settings.dashboard_password_hash is None or await user_of(request, rt):
         return RedirectResponse(target, status_code=303)
     notice = NOTICES.get(request.query_params.get("notice", ""))
     context = {"next": target, "error": None, "notice": notice}
@@ -58,8 +61,8 @@ async def login(request: Request, rt: Runtime = Depends(runtime)) -> Response:
     stored = rt.settings.dashboard_password_hash
     if stored is None:
         return RedirectResponse(target, status_code=303)
-    client = throttle.client_of(request)
-    if await throttle.is_locked_out(rt.cache, client):
+    client = throttle.client_of(request, rt.settings)
+    if not await throttle.count_attempt(rt.cache, USER, client):
         minutes = int(throttle.WINDOW_S // 60)
         raise ThrottledError(
             f"too many failed logins from this address; try again in {minutes} minutes",
@@ -68,21 +71,23 @@ async def login(request: Request, rt: Runtime = Depends(runtime)) -> Response:
     given = form.get("password", "")
     user: str | None = USER
     error = "That password is not right. Try again."
-    if not verify_password(given, stored.get_secret_value()):
+    # scrypt takes tens of milliseconds of CPU: in a thread, so the instance keeps serving
+    if not await asyncio.to_thread(verify_password, given, stored.get_secret_value()):
         user, error = await key_user(rt, given, error)
     if user is None:
-        await throttle.record_failure(rt.cache, client)
         context = {"next": target, "error": error}
         return render(request, rt.settings, "login.html", context, status=401)
-    await throttle.clear(rt.cache, client)
+    await throttle.clear(rt.cache, USER, client)
     response = RedirectResponse(target, status_code=303)
-    value = sessions.issue_session(secret(rt.settings), user)
-    set_cookie(response, request, sessions.SESSION_COOKIE, value, sessions.SESSION_MAX_AGE_S)
+    token = await stored_sessions.open_session(rt.db, rt.settings, user)
+    set_cookie(response, request, sessions.SESSION_COOKIE, token, stored_sessions.MAX_AGE_S)
     return response
 
 
 @router.post("/logout", include_in_schema=False)
-async def logout(request: Request) -> Response:
+async def logout(request: Request, rt: Runtime = Depends(runtime)) -> Response:
+    """Ends the session on every instance, not only in this browser."""
+    await stored_sessions.end_session(rt.db, request.cookies.get(sessions.SESSION_COOKIE))
     response = see_other("/login", "logged-out")
     response.delete_cookie(sessions.SESSION_COOKIE, path="/")
     return response

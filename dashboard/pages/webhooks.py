@@ -17,8 +17,7 @@ from shared.webhooks import inbox
 router = page_router()
 PAGE_SIZE = 25
 Id = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-# A rejected delivery never proved where it came from; an invalid one would fail again.
-REDELIVERABLE = frozenset({"accepted", "duplicate", "redelivered"})
+REDELIVERABLE = inbox.VERIFIED  # a rejected delivery never proved where it came from
 
 
 @router.get("/webhooks", include_in_schema=False)

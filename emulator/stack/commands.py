@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from shared.errors import ConfigError, QuarryError
+from shared.redaction import redact_url
 
 if TYPE_CHECKING:
     from emulator.stack.supervisor import Supervisor
@@ -135,7 +136,7 @@ def _print_table(supervisor: Supervisor, entry: str, took: float, reload: bool) 
     out = RichTable("service", "pid", "port", "url", title=f"Quarry stack ({took:.1f} s)")
     for run in supervisor.running.values():
         svc = run.service
-        out.add_row(svc.name, str(run.process.pid), str(svc.port or ""), svc.url or "")
+        out.add_row(svc.name, str(run.process.pid), str(svc.port or ""), redact_url(svc.url or ""))
     Console().print(out)
     console.print(
         f"[bold green]ready:[/] {entry}/  ·  API docs {entry}/api/docs  ·  "
@@ -192,7 +193,8 @@ def ps() -> None:
     for name, svc in state.get("services", {}).items():
         status = "running" if _alive(svc["pid"]) else "[red]exited[/]"
         reloads = str(svc.get("reloads", 0))
-        out.add_row(name, status, str(svc["pid"]), str(svc["restarts"]), reloads, svc["url"] or "")
+        url = redact_url(svc["url"] or "")
+        out.add_row(name, status, str(svc["pid"]), str(svc["restarts"]), reloads, url)
     Console().print(out)
 
 

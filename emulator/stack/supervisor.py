@@ -252,7 +252,11 @@ class Supervisor:
         state["reloading"] = self.reloading
         if ready is not None:
             state["ready"] = ready
-        path.write_text(json.dumps(state, indent=2))
+        # Service URLs carry the stack's passwords: for this user's eyes only.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(json.dumps(state, indent=2))
+        path.chmod(0o600)
 
 
 def pool_of(name: str) -> str:

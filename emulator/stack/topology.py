@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import httpx
 
+from emulator.stack.secrets import stack_secrets
 from emulator.stack.services.alertmanager import AlertmanagerServer, alerts_token
 from emulator.stack.services.nginx import NginxPlan, NginxServer
 from emulator.stack.services.nginx_conf import size_of
@@ -22,7 +23,7 @@ from emulator.stack.services.redis import RedisServer, check_queue_server
 from emulator.stack.services.replica import PostgresReplica
 from emulator.stack.supervisor import Service
 from emulator.table import Table
-from shared.config import load_settings
+from shared.config import DEV_SECRET_KEY, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 ALERT_RULES = ROOT / "infra" / "prometheus" / "rules" / "quarry.yml"
@@ -176,15 +177,28 @@ def _aws_path(
 
 
 def services(
-    state: Path, table: Table, shape: Shape, table_path: Path
+    state: Path,
+    table: Table,
+    shape: Shape,
+    table_path: Path,
+    environ: Mapping[str, str] = os.environ,
 ) -> tuple[list[Service], str]:
-    """Every service of the stack and the entry URL (nginx)."""
+    """Every service of the stack and the entry URL (nginx); `environ` is the environment
+    the processes inherit (the operator's QUARRY_* settings)."""
     _dir(state.parent)
     _dir(state)
     ports = Ports(state / "ports.json")
-    queue = RedisServer(_dir(state / "redis-queue"), ports("redis-queue"), "queue")
-    cache = RedisServer(_dir(state / "redis-cache"), ports("redis-cache"), "cache")
-    primary = PostgresServer(state / "pg-primary", ports("pg-primary"))
+    kept = stack_secrets(state)
+    redis_pw = kept.redis_password
+    queue = RedisServer(
+        _dir(state / "redis-queue"), ports("redis-queue"), "queue", password=redis_pw
+    )
+    cache = RedisServer(
+        _dir(state / "redis-cache"), ports("redis-cache"), "cache", password=redis_pw
+    )
+    primary = PostgresServer(
+        state / "pg-primary", ports("pg-primary"), password=kept.postgres_password
+    )
     replica = PostgresReplica(state / "pg-replica", ports("pg-replica"), primary)
     env = {
         "QUARRY_ENV": "stack",
@@ -198,6 +212,11 @@ def services(
         # the bearer token Alertmanager presents to POST /api/v1/alerts
         "QUARRY_ALERTS_TOKEN": alerts_token(_dir(state / "alertmanager")),
     }
+    configured = load_settings(environ, Path("quarry.toml"))
+    if configured.secret_key.get_secret_value() == DEV_SECRET_KEY:  # none of the operator's
+        env["QUARRY_SECRET_KEY"] = kept.secret_key
+    # Every process would refuse these settings (an open dashboard, a weak key): say so now.
+    load_settings({**environ, **env}, Path("quarry.toml"))
 
     aws = _aws_path(state, table, table_path, ports, env) if shape.aws else []
 
@@ -248,7 +267,7 @@ def services(
     )
     scrape["scheduler"].append(f"127.0.0.1:{port}")
     # nginx refuses what the gateway would: the same QUARRY_MAX_BODY_BYTES the instances read
-    max_body = load_settings(os.environ, Path("quarry.toml")).max_body_bytes
+    max_body = configured.max_body_bytes
     plan = NginxPlan(
         port=ports("nginx"),
         api=api_ports,

@@ -6,16 +6,19 @@ from typing import Annotated
 
 from fastapi import Depends, Header
 from mangum import Mangum
+from starlette.middleware import Middleware
 
 from shared.handlers.http import create_app, runtime
 from shared.observability import alerts
-from shared.observability.alerts import AlertList, Notification, Received
+from shared.observability.alerts import AlertList, Notification, Received, TokenGate
 from shared.ports import Runtime
 
-app = create_app("alerts", title="alerts")
+RECEIVER = "/api/v1/alerts"
+# The token is checked before the body is read (and checked again by the route).
+app = create_app("alerts", title="alerts", gates=[Middleware(TokenGate, path=RECEIVER)])
 
 
-@app.post("/api/v1/alerts")
+@app.post(RECEIVER)
 async def receive_alerts(
     body: Notification,
     authorization: Annotated[str | None, Header()] = None,

@@ -87,24 +87,29 @@ def presented(headers: Sequence[tuple[bytes, bytes]]) -> str | None:
 
 class RecentKeys:
     """Keys that authenticated in the last `ttl_s` seconds, so a busy client costs one
-    database read per key every few seconds rather than one per request. Only successes
-    are kept; a revocation clears this process's entries at once and holds everywhere
-    else within `ttl_s`."""
+    database read per key every few seconds rather than one per request; and keys that did
+    not, so repeating a wrong key costs no read at all. A revocation clears this process's
+    entries at once and holds everywhere else within `ttl_s`."""
 
     def __init__(self, ttl_s: float = CACHE_S, max_items: int = 10_000) -> None:
         self.ttl_s = ttl_s
         self.max_items = max_items
-        self._items: dict[str, tuple[float, Principal]] = {}
+        self._items: dict[str, tuple[float, Principal | None]] = {}
         self._lock = threading.Lock()
 
-    def get(self, digest: str) -> Principal | None:
+    def lookup(self, digest: str) -> tuple[bool, Principal | None]:
+        """(known, principal): known is False when the key was not seen lately; a known
+        key with no principal was refused."""
         with self._lock:
             item = self._items.get(digest)
         if item is None or item[0] < time.monotonic():
-            return None
-        return item[1]
+            return False, None
+        return True, item[1]
 
-    def put(self, digest: str, principal: Principal) -> None:
+    def get(self, digest: str) -> Principal | None:
+        return self.lookup(digest)[1]
+
+    def put(self, digest: str, principal: Principal | None) -> None:
         with self._lock:
             if len(self._items) >= self.max_items:
                 self._items.clear()
@@ -118,24 +123,32 @@ class RecentKeys:
 RECENT = RecentKeys()
 
 
-async def authenticate(db: Database, settings: Settings, key: str) -> Principal | None:
-    """The principal of a presented key, or None when it is unknown or revoked."""
+def known(settings: Settings, key: str) -> Principal | None:
+    """The principal of a key that needs no database read: the bootstrap key, or one that
+    authenticated in the last few seconds."""
     digest = hash_key(key)
     boot = settings.bootstrap_api_key
     if boot is not None and hmac.compare_digest(digest, hash_key(boot.get_secret_value())):
         return Principal(BOOTSTRAP_ID, "admin")
+    return RECENT.get(digest)
+
+
+async def authenticate(db: Database, settings: Settings, key: str) -> Principal | None:
+    """The principal of a presented key, or None when it is unknown or revoked."""
+    principal = known(settings, key)
+    if principal is not None:
+        return principal
     if len(key) > 200:
         return None
-    known = RECENT.get(digest)
-    if known is not None:
-        return known
+    digest = hash_key(key)
+    seen, _ = RECENT.lookup(digest)
+    if seen:  # refused moments ago: no second read
+        return None
     async with db.writer() as session:  # the primary: never a replica that lags a revocation
         row = await session.scalar(
             select(ApiKey).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
         )
-    if row is None:
-        return None
-    principal = Principal(row.id, row.scope)  # type: ignore[arg-type]
+    principal = None if row is None else Principal(row.id, row.scope)  # type: ignore[arg-type]
     RECENT.put(digest, principal)
     return principal
 

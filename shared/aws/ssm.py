@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from shared.config import Settings, describe_errors
+from shared.config import SSM_RESOLVED, Settings, describe_errors
 from shared.errors import ConfigError, UnavailableError
 
 GET_PARAMETERS_MAX = 10  # names per GetParameters call
@@ -53,6 +53,7 @@ def resolve(settings: Settings, get_parameters: Callable[..., dict[str, Any]]) -
         raise ConfigError(f"SSM parameters not found: {', '.join(sorted(missing))}")
     update = {setting: values[name] for setting, name in names.items()}
     try:
-        return Settings.model_validate(settings.model_dump() | update)
+        merged = settings.model_dump() | update
+        return Settings.model_validate(merged, context={SSM_RESOLVED: True})
     except ValidationError as exc:  # described with secrets and passwords redacted
         raise ConfigError(f"from SSM, {describe_errors(exc)}") from exc

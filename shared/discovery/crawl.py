@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 from shared.discovery.report import Discovery
 from shared.fetch import Fetcher, FetchError
 from shared.pipeline import robots
-from shared.pipeline.links import Scope, compile_patterns, extract_links
+from shared.pipeline.links import Scope, extract_links
+from shared.pipeline.urlpatterns import compile_patterns
 from shared.pipeline.urls import normalize_url
 
 MAX_DEPTH = 10
@@ -22,7 +23,7 @@ _HTML = ("text/html", "application/xhtml+xml")
 @dataclass(frozen=True, slots=True)
 class CrawlOptions:
     """How far a crawl goes. `path_prefix` None means the first start URL's directory;
-    `include`/`exclude` are regular expressions searched in the full URL."""
+    `include`/`exclude` are RE2 regular expressions searched in the full URL."""
 
     max_depth: int = 2
     max_pages: int = 200

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -20,6 +21,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -256,8 +258,11 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return response
 
 
-def create_app(function: str, *, title: str, description: str = "") -> FastAPI:
-    """A FastAPI app for one HTTP function, with the platform's error shape and metrics."""
+def create_app(
+    function: str, *, title: str, description: str = "", gates: Sequence[Middleware] = ()
+) -> FastAPI:
+    """A FastAPI app for one HTTP function, with the platform's error shape and metrics;
+    `gates` run inside the API-key gate, before the route reads its body."""
     app = FastAPI(
         title=title, description=description, docs_url=None, redoc_url=None, openapi_url=None
     )
@@ -266,6 +271,8 @@ def create_app(function: str, *, title: str, description: str = "") -> FastAPI:
     app.add_exception_handler(HTTPException, _http_error)
     for outage in (DBAPIError, PoolTimeoutError, *QUEUE_OUTAGES):
         app.add_exception_handler(outage, _outage_error)
+    for gate in reversed(gates):
+        app.add_middleware(gate.cls, *gate.args, **gate.kwargs)
     app.add_middleware(AuthMiddleware, router=app.router)  # inside the invocation boundary
     app.add_middleware(InvocationMiddleware, function=function, routes=app.router.routes)
     return app

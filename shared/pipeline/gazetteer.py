@@ -82,7 +82,7 @@ PERSON_CUES: frozenset[str] = _words(
     Regisseurin Vorstandschef Chef Sängerin Sänger Autorin Autor entraîneur attaquant
     capitaine chanteuse chanteur auteur écrivain réalisatrice réalisateur ministre maire
     entrenador delantero capitán cantante autor autora escritor director directora ministra
-    alcalde base"""
+    alcalde"""
 )
 
 # Words inside a name that say it is an organisation.

@@ -46,73 +46,90 @@ STOPWORDS: Mapping[str, frozenset[str]] = {
     ),
 }
 
+# Sentiment words per language. Each language covers the same concepts (those of the English
+# list: victory, recovery, praise, quality words; defeat, death, injury, outage, layoffs,
+# shortage, failure, anger, scandal, ...) in its own words, written from the language, not from
+# any labelled text. An entry of five letters or more is a stem: sentiment._matches accepts up
+# to three more letters ("enttäusch" → "enttäuscht", "enttäuschend"); shorter entries and
+# irregular forms are listed as they are written.
 POSITIVE: Mapping[str, frozenset[str]] = {
     "en": _words(
-        """victory celebrate celebrated celebration recovery thrilled cheer welcome welcomed
-        boost progress breakthrough relief
+        """victory celebrat recovery thrilled cheer welcom boost progress breakthrough relief
         good great excellent amazing wonderful fantastic positive success successful happy
-        love loved best better improve improved improvement benefit beneficial strong gain
-        gains growth win wins won effective efficient impressive brilliant delighted pleased
-        outstanding reliable enjoy enjoyed perfect superb praise recommend helpful"""
+        love loved best better improv benefit beneficial strong gain gains growth win wins won
+        winner effective efficient impressive brilliant delighted pleased outstanding reliable
+        enjoy perfect superb praise recommend helpful"""
     ),
     "de": _words(
-        """gewinnt gewann gewonnen sieg siege siegt jubel feiern feierten
-        erleichtert erleichterung begrüßt lob gelobt fortschritt durchbruch stolz überzeugt
-        gut gute guter gutes besser beste hervorragend ausgezeichnet toll super wunderbar
-        großartig positiv erfolg erfolgreich glücklich freude liebe lieben gewinn gewinne
-        wachstum stark effizient zuverlässig begeistert zufrieden perfekt empfehlenswert
-        hilfreich verbessert verbesserung schön"""
+        """sieg siege siegt siegte sieger siegen gewinn gewann gewonnen feier jubel erholung
+        willkommen begrüß lob lobt lobte loben gelobt fortschritt durchbruch erleichter stolz
+        überzeug gut gute guter gutes gutem besser beste bester bestes hervorragend
+        ausgezeichnet toll super wunderbar großartig fantastisch erstaunlich positiv erfolg
+        erfolgreich glücklich freude freuen freut freute liebe lieben liebt geliebt wachstum
+        stark stärker effizient wirksam zuverlässig begeistert erfreut zufrieden perfekt
+        beeindruckend brillant herausragend genieß empfehl empfiehlt empfohlen hilfreich
+        verbesser vorteil profitier schön"""
     ),
     "fr": _words(
-        """victoire gagne gagné remporte remporté fête célèbre salue saluent
-        progrès percée soulagement fier fière magnifique superbe
-        bon bonne bons bonnes bien meilleur meilleure excellent excellente formidable
-        merveilleux génial positif positive succès réussi réussite heureux heureuse aimer aime
-        adore croissance gain gains efficace fiable impressionnant parfait parfaite satisfait
-        ravi utile amélioration agréable"""
+        """victoire gagne gagné gagnée gagnent gagner gagnant rempor fête fêté fêter célèbre
+        célébr célébration salue saluent salué saluée saluer progrès percée redressement
+        soulagement soulagé bienvenue fier fière magnifique superbe bon bonne bons bonnes bien
+        meilleur meilleure excellent formidable merveilleux merveilleuse génial géniale
+        fantastique incroyable positif positive succès réussi heureux heureuse aimer aime aimé
+        adore adoré amour croissance gain gains fort forte efficace fiable impressionnant
+        brillant parfait parfaite satisfait ravi ravie ravis enchanté exceptionnel apprécié
+        recommand utile amélior agréable avantage bénéfique éloge éloges"""
     ),
     "es": _words(
-        """victoria gana ganó gol celebra celebraron remontada histórico histórica
-        elogia avance logro alivio orgullo magnífico espectacular
-        bueno buena buenos buenas bien mejor mejores excelente maravilloso fantástico genial
-        positivo positiva éxito exitoso feliz alegría amor encanta gusta crecimiento ganancia
-        ganancias fuerte eficaz eficiente fiable impresionante perfecto perfecta satisfecho
-        útil mejora agradable"""
+        """victoria triunfo gana ganó ganar ganan ganado ganador celebr celebraron celebración
+        remontada elogi avance logro logra logró lograr alivio orgullo orgulloso orgullosa
+        magnífico espectacular bueno buena buenos buenas bien mejor mejores excelente
+        maravilloso maravillosa fantástico fantástica increíble genial brillante positivo
+        positiva éxito exitoso exitosa feliz alegría amor encanta encantado encantada gusta
+        crecimiento ganancia ganancias fuerte eficaz eficiente fiable impresionante perfecto
+        perfecta satisfecho satisfecha contento contenta excepcional disfrut recomiendo
+        recomienda recomend recomendable útil mejora mejorar mejoró mejorado agradable
+        recuperación bienvenida progreso beneficioso"""
     ),
 }
 
 NEGATIVE: Mapping[str, frozenset[str]] = {
     "en": _words(
-        """defeat killed dead death injured injury strike outage breach fire
-        flood closure layoffs shortage warning victims
-        bad worse worst terrible awful horrible poor negative fail failed failure sad hate
-        hated dislike loss losses lose lost weak decline declined problem problems risk crisis
-        broken disappointing disappointed angry dangerous useless wrong damage harm slow
-        expensive scandal fraud attack collapse"""
+        """defeat killed dead death injur strike outage breach fire flood closure layoff shortage
+        warning victim bad worse worst terrible awful horrible poor negative fail failed failure
+        sad hate hated dislike loss losses lose lost weak decline problem problems risk crisis
+        broken disappoint angry dangerous useless wrong damage harm slow expensive scandal fraud
+        attack collapse"""
     ),
     "de": _words(
-        """niederlage verloren tot tote verletzt verletzung streik ausfall brand feuer
-        flut schließt schließung entlassungen mangel warnung opfer insolvenz
-        schlecht schlechte schlechter schlechtes schlimm schrecklich furchtbar negativ
-        fehler versagen gescheitert traurig hass hassen verlust verluste schwach rückgang
-        problem probleme risiko krise kaputt enttäuschend enttäuscht wütend gefährlich nutzlos
-        falsch schaden teuer skandal betrug angriff zusammenbruch katastrophe mangelhaft"""
+        """niederlage verloren verlier tot tote tod todes getötet verletz streik ausfall
+        störung datenleck brand feuer flut hochwasser überschwemmung schließung geschlossen
+        entlass entlassungen stellenabbau mangel engpass engpässe warnung warnen warnt warnte
+        opfer insolven schlecht schlechte schlechter schlechtes schlimm schrecklich furchtbar
+        mies dürftig negativ fehler versagen scheiter gescheitert traurig hass hassen verlust
+        verluste schwach rückgang sinken sinkt gesunken problem probleme risiko krise kaputt
+        enttäusch wütend verärgert ärger gefährlich nutzlos falsch schaden beschädigt langsam
+        teuer skandal betrug angriff zusammenbruch katastrophe mangelhaft"""
     ),
     "fr": _words(
-        """défaite perdu mort morts blessé blessés grève panne incendie incendies
-        inondation fermeture licenciements pénurie alerte victimes dévastée dévasté
-        mauvais mauvaise pire terrible horrible affreux négatif négative échec échoué triste
-        haine déteste perte pertes faible baisse déclin problème problèmes risque crise cassé
-        décevant déçu colère dangereux inutile faux dommage scandale fraude attaque
-        effondrement catastrophe"""
+        """défaite perdu perdue perdre perd perdent mort morts décès tué tués tuée blessé
+        blessure grève panne incendie incendies inondation fermeture licenci licenciement
+        licenciements pénurie alerte victime dévast mauvais mauvaise pire terrible horrible
+        affreux médiocre négatif négative échec échoué échouer raté triste haine déteste
+        détester perte pertes faible baisse déclin problème problèmes risque crise cassé
+        décevant déçu déçue déçus colère furieux furieuse dangereux dangereuse inutile faux
+        dommage endommag lent lente coûteux coûteuse scandale fraude attaque attaqué
+        effondr effondrement catastrophe"""
     ),
     "es": _words(
-        """derrota perdió muerto muertos herido heridos huelga apagón incendio inundación
-        cierre despidos escasez alerta víctimas
-        malo mala malos malas peor terrible horrible negativo negativa fracaso fracasó
-        triste odio odiar pérdida pérdidas débil caída declive problema problemas riesgo crisis
-        roto decepcionante decepcionado enfadado peligroso inútil falso daño caro escándalo
-        fraude ataque colapso catástrofe"""
+        """derrota perdió perder pierde pierden perdido muerto muertos muerte murió mató herido
+        heridos herida heridas lesión lesiones lesionado huelga apagón incendio inundación
+        inundaciones cierre despido despidos escasez alerta víctimas filtración malo mala
+        malos malas peor pésimo terrible horrible deficiente negativo negativa fracaso fracasó
+        fracasar triste odio odiar pérdida pérdidas débil caída declive problema problemas
+        riesgo crisis roto decepcion decepcionante decepción enfadado enfadada enojado
+        furioso peligroso peligrosa inútil falso daño daños dañado lento lenta caro escándalo
+        fraude estafa ataque colapso derrumbe catástrofe"""
     ),
 }
 

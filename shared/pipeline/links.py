@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
+from shared.pipeline.urlpatterns import Matcher, compile_patterns
 from shared.pipeline.urls import normalize_url
 
 _SKIPPED_SCHEMES = ("javascript:", "mailto:", "data:", "tel:")
@@ -93,20 +93,6 @@ def _resolve(href: str, base: str) -> str | None:
         return None
 
 
-def compile_patterns(patterns: tuple[str, ...] | list[str]) -> tuple[re.Pattern[str], ...]:
-    """Compile include/exclude patterns; ValueError naming the bad one otherwise."""
-    compiled: list[re.Pattern[str]] = []
-    for pattern in patterns:
-        try:
-            compiled.append(re.compile(pattern))
-        except re.error as exc:
-            raise ValueError(
-                f"pattern {pattern!r} is not a valid regular expression: {exc}; "
-                "patterns are Python regular expressions searched in the full URL"
-            ) from exc
-    return tuple(compiled)
-
-
 def directory_of(url: str) -> str:
     """The path prefix a crawl starting at `url` stays under: `/blog/` for `/blog/post`."""
     path = urlsplit(url).path or "/"
@@ -117,15 +103,20 @@ def directory_of(url: str) -> str:
 class Scope:
     """Which URLs a crawl may follow: these hosts (`host` or `host:port`, as normalised
     URLs spell them), under `path_prefix`, matching one `include` pattern if any are given
-    and no `exclude` pattern. Patterns are regular expressions searched in the full URL."""
+    and no `exclude` pattern. Patterns are RE2 regular expressions searched in the full URL
+    (see shared.pipeline.urlpatterns)."""
 
     hosts: frozenset[str]
     path_prefix: str = "/"
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    _matchers: tuple[tuple[Matcher, ...], tuple[Matcher, ...]] = field(
+        init=False, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
-        compile_patterns(self.include + self.exclude)
+        matchers = (compile_patterns(self.include), compile_patterns(self.exclude))
+        object.__setattr__(self, "_matchers", matchers)
 
     @classmethod
     def around(
@@ -148,9 +139,10 @@ class Scope:
             return "other host"
         if not (parts.path or "/").startswith(self.path_prefix):
             return "outside path prefix"
-        for pattern in self.exclude:
-            if re.search(pattern, url):
+        include, exclude = self._matchers
+        for pattern, matcher in zip(self.exclude, exclude, strict=True):
+            if matcher.search(url) is not None:
                 return f"excluded by pattern {pattern!r}"
-        if self.include and not any(re.search(p, url) for p in self.include):
+        if include and not any(m.search(url) is not None for m in include):
             return "not matched by include patterns"
         return None

@@ -3,12 +3,15 @@ exactly one run, however often or however concurrently its sender repeats it.
 
 The dedup key is (source, delivery id) under a unique constraint, written in the same
 transaction as the run, so a copy either sees the committed original or fails on the
-constraint and answers with the original's run. Rows are kept 30 days (shared.webhooks.
-retention), never less than 72 hours.
+constraint and answers with the original's run. The id is one the signature covers, else the
+body's hash (see shared.webhooks.signature). Rows are kept 30 days (shared.webhooks.
+retention), never less than 72 hours. A delivery whose signature did not check out keeps its
+verdict, headers, size and hash, never its body, and cannot be re-delivered.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,6 +36,9 @@ SECRET_HEADERS = frozenset(
 )
 MAX_HEADERS = 64
 MAX_HEADER_VALUE = 1024
+# Verdicts of deliveries whose signature checked out: only these keep their body and can be
+# re-delivered (`invalid` ones were signed but named no usable URLs).
+VERIFIED = frozenset({"accepted", "duplicate", "redelivered", "invalid"})
 
 
 def stored_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -77,12 +83,21 @@ async def _record(
                 source_id=source_id,
                 message_id=_message_id(headers),
                 headers=stored_headers(headers),
-                body=body,
+                **_body_fields(body, keep=verdict in VERIFIED),
                 verdict=verdict,
                 detail=detail,
                 redelivery_of=redelivery_of,
             )
         )
+
+
+def _body_fields(body: bytes, *, keep: bool) -> dict[str, object]:
+    """The body (only when kept), its size and its sha256."""
+    return {
+        "body": body if keep else None,
+        "size": len(body),
+        "body_sha256": hashlib.sha256(body).hexdigest(),
+    }
 
 
 def _message_id(headers: Mapping[str, str]) -> str | None:
@@ -131,7 +146,7 @@ async def _start(
         delivery_id=delivery_id,
         message_id=_message_id(headers),
         headers=stored_headers(headers),
-        body=body,
+        **_body_fields(body, keep=True),
         verdict="redelivered" if redelivery_of else "accepted",
         urls=urls,
         redelivery_of=redelivery_of,
@@ -140,8 +155,9 @@ async def _start(
         async with rt.db.writer() as session:
             session.add(entry)
             await session.flush()  # the unique key: a copy stops here (or waits, then stops)
+            cap = rt.settings.max_active_runs_per_source
             run, ids = await runs.start_run_in(
-                session, source_id, "webhook", urls=urls, flow=rt.flow
+                session, source_id, "webhook", max_active=cap, urls=urls, flow=rt.flow
             )
             entry.run_id = run.id
     except IntegrityError:
@@ -174,6 +190,12 @@ async def redeliver(rt: Runtime, entry_id: str) -> Outcome:
         entry = await session.get(WebhookDelivery, entry_id)
         if entry is None:
             raise NotFoundError(f"webhook delivery {entry_id} does not exist")
+    if entry.verdict not in VERIFIED or entry.body is None:
+        raise ConflictError(
+            f"webhook delivery {entry_id} was {entry.verdict}: its signature did not check "
+            "out, so nothing of it is kept to process; only verified deliveries "
+            f"({', '.join(sorted(VERIFIED))}) can be re-delivered"
+        )
     check = await config.verifier(rt, entry.source_id)
     urls = mapping.urls_from(entry.body, check.urls_path) if check.urls_path else None
     return await _start(
@@ -188,11 +210,9 @@ async def redeliver(rt: Runtime, entry_id: str) -> Outcome:
 
 
 def to_out(row: WebhookDelivery) -> DeliveryOut:
+    body = None if row.body is None else row.body.decode("utf-8", errors="replace")
     return DeliveryOut.model_validate(
-        {
-            **{c: getattr(row, c) for c in DeliveryOut.model_fields if c != "body"},
-            "body": row.body.decode("utf-8", errors="replace"),
-        }
+        {**{c: getattr(row, c) for c in DeliveryOut.model_fields if c != "body"}, "body": body}
     )
 
 

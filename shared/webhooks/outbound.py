@@ -97,19 +97,29 @@ async def enqueue(session: AsyncSession, run_id: str, state: str) -> int:
     return added
 
 
-async def _claim(rt: Runtime, now: datetime, limit: int) -> list[str]:
-    """Take due rows for this relay: a conditional update, so two relays never both send."""
-    claimed: list[str] = []
+async def _claim(
+    rt: Runtime, now: datetime, limit: int, busy: frozenset[str] = frozenset()
+) -> list[tuple[str, str]]:
+    """Take due rows for this relay: a conditional update, so two relays never both send.
+    Rows of the subscriptions in `busy` (being posted to by this process) wait their turn.
+    Returns (row id, subscription id) pairs."""
+    claimed: list[tuple[str, str]] = []
+    if limit <= 0:
+        return claimed
     async with rt.db.writer() as session:
         due = (
-            await session.scalars(
-                select(OutboundDelivery.id)
-                .where(OutboundDelivery.state == "pending", OutboundDelivery.next_attempt_at <= now)
+            await session.execute(
+                select(OutboundDelivery.id, OutboundDelivery.subscription_id)
+                .where(
+                    OutboundDelivery.state == "pending",
+                    OutboundDelivery.next_attempt_at <= now,
+                    OutboundDelivery.subscription_id.not_in(busy),
+                )
                 .order_by(OutboundDelivery.next_attempt_at)
                 .limit(limit)
             )
         ).all()
-        for row_id in due:
+        for row_id, sub_id in due:
             took = await session.execute(
                 update(OutboundDelivery)
                 .where(
@@ -120,8 +130,23 @@ async def _claim(rt: Runtime, now: datetime, limit: int) -> list[str]:
                 .values(next_attempt_at=now + timedelta(seconds=LEASE_S))
             )
             if took.rowcount:  # type: ignore[attr-defined]
-                claimed.append(row_id)
+                claimed.append((row_id, sub_id))
     return claimed
+
+
+async def _deliver(rt: Runtime, sender: Sender, row_id: str, now: datetime, base_s: float) -> bool:
+    """Post one claimed row and record the attempt; True when the subscriber took it."""
+    async with rt.db.writer() as session:
+        row = await session.get(OutboundDelivery, row_id)
+        sub = await session.get(WebhookSubscription, row.subscription_id) if row else None
+    if row is None or sub is None:
+        return False
+    body = json.dumps(row.payload, separators=(",", ":")).encode()
+    secret = vault.unseal(rt.settings.secret_key, sub.secret)[0]
+    async with sender.client() as client:  # one per POST: a slow subscriber holds only its own
+        attempt = await sender.post(client, sub.url, secret, row.event_id, body)
+    await _settle(rt, row_id, attempt, now, base_s)
+    return attempt.ok
 
 
 async def relay(
@@ -132,7 +157,9 @@ async def relay(
     base_s: float = BACKOFF_S,
     limit: int = 50,
 ) -> int:
-    """Post every due event once; returns how many were delivered this time."""
+    """Post every due event once and wait for the answers (each POST within its deadline);
+    returns how many were delivered this time. The Lambda ticker calls this; a long-running
+    scheduler calls kick(), which does not wait."""
     now = now or utcnow()
     claimed = await _claim(rt, now, limit)
     if not claimed:
@@ -142,46 +169,67 @@ async def relay(
 
     async def one(row_id: str) -> bool:
         async with gate:
-            async with rt.db.writer() as session:
-                row = await session.get(OutboundDelivery, row_id)
-                sub = await session.get(WebhookSubscription, row.subscription_id) if row else None
-            if row is None or sub is None:
-                return False
-            body = json.dumps(row.payload, separators=(",", ":")).encode()
-            secret = vault.unseal(rt.settings.secret_key, sub.secret)[0]
-            attempt = await sender.post(client, sub.url, secret, row.event_id, body)
-            await _settle(rt, row_id, attempt, now, base_s)
-            return attempt.ok
+            return await _deliver(rt, sender, row_id, now, base_s)
 
-    async with sender.client() as client:
-        done = await asyncio.gather(*(one(row_id) for row_id in claimed))
+    done = await asyncio.gather(*(one(row_id) for row_id, _ in claimed))
     return sum(done)
 
 
-_tasks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]]
-_tasks = weakref.WeakKeyDictionary()
+class Relay:
+    """One loop's background relay: each claimed row is posted by a task of its own, at most
+    PARALLEL at once and one per subscription, so a slow subscriber delays only its own
+    events and every tick can claim and start what is due meanwhile."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.busy: dict[str, str] = {}  # row id -> subscription id, posting now
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.claiming: asyncio.Task[None] | None = None
+        self.pruned = float("-inf")
+
+    def kick(self) -> None:
+        if self.claiming is None or self.claiming.done():
+            self.claiming = asyncio.get_running_loop().create_task(self._claim_and_start())
+
+    async def _claim_and_start(self) -> None:
+        try:
+            now = utcnow()
+            free = PARALLEL - len(self.tasks)
+            claimed = await _claim(self.rt, now, free, frozenset(self.busy.values()))
+            if claimed:
+                sender = Sender(self.rt.settings)
+                for row_id, sub_id in claimed:
+                    self.busy[row_id] = sub_id
+                    task = asyncio.get_running_loop().create_task(self._post(sender, row_id, now))
+                    self.tasks.add(task)
+            if time.monotonic() - self.pruned >= PRUNE_EVERY_S:
+                self.pruned = time.monotonic()
+                await retention.prune(self.rt, utcnow())
+        except Exception:  # a background boundary: the next tick tries again
+            log.exception("outbound webhook relay failed; retrying next tick")
+
+    async def _post(self, sender: Sender, row_id: str, now: datetime) -> None:
+        try:
+            await _deliver(self.rt, sender, row_id, now, BACKOFF_S)
+        except Exception:  # this row's lease runs out and another tick takes it again
+            log.exception("outbound webhook delivery failed", extra={"delivery": row_id})
+        finally:
+            self.busy.pop(row_id, None)
+            self.tasks.discard(asyncio.current_task())
+
+
+_relays: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Relay]
+_relays = weakref.WeakKeyDictionary()
 
 
 def kick(rt: Runtime) -> None:
-    """Relay in the background unless a relay is already running on this loop, so the
-    scheduler's tick never waits on a slow subscriber."""
+    """Claim what is due and post it in the background, so the scheduler's tick never waits
+    on a subscriber; rows already being posted (a slow subscriber) are left to their tasks."""
     loop = asyncio.get_running_loop()
-    task = _tasks.get(loop)
-    if task is None or task.done():
-        _tasks[loop] = loop.create_task(_relay_logged(rt))
-
-
-_pruned: dict[int, float] = {}
-
-
-async def _relay_logged(rt: Runtime) -> None:
-    try:
-        await relay(rt)
-        if time.monotonic() - _pruned.get(id(rt), float("-inf")) >= PRUNE_EVERY_S:
-            _pruned[id(rt)] = time.monotonic()
-            await retention.prune(rt, utcnow())
-    except Exception:  # a background boundary: the next tick tries again
-        log.exception("outbound webhook relay failed; retrying next tick")
+    found = _relays.get(loop)
+    if found is None or found.rt is not rt:
+        found = _relays[loop] = Relay(rt)
+    found.kick()
 
 
 async def _settle(rt: Runtime, row_id: str, attempt: Attempt, now: datetime, base_s: float) -> None:

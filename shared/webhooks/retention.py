@@ -1,5 +1,6 @@
-"""How long webhook and idempotency records are kept: deleted in the background, never
-before their guarantees run out (a delivery id dedups for at least 72 hours)."""
+"""How long webhook, idempotency and dashboard session records are kept: deleted in the
+background, never before their guarantees run out (a delivery id dedups for at least 72
+hours; a session row goes a day after it expired)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 
-from shared.db.models import IdempotencyKey, OutboundDelivery, WebhookDelivery
+from shared.db.models import DashboardSession, IdempotencyKey, OutboundDelivery, WebhookDelivery
 from shared.ports import Runtime
 
 KEEP = timedelta(days=30)  # inbox entries and finished outbound deliveries
@@ -22,6 +23,7 @@ async def prune(rt: Runtime, now: datetime, keep: timedelta = KEEP) -> int:
     async with rt.db.writer() as session:
         for stmt in (
             delete(IdempotencyKey).where(IdempotencyKey.expires_at < now),
+            delete(DashboardSession).where(DashboardSession.expires_at < now - timedelta(days=1)),
             delete(WebhookDelivery).where(WebhookDelivery.created_at < now - keep),
             delete(OutboundDelivery).where(
                 OutboundDelivery.state != "pending", OutboundDelivery.created_at < now - keep

@@ -90,7 +90,12 @@ class DeliveryOut(BaseModel):
     run_id: str | None
     redelivery_of: str | None
     headers: dict[str, str]
-    body: str = Field(description="The raw body as text (invalid UTF-8 replaced).")
+    body: str | None = Field(
+        description="The raw body as text (invalid UTF-8 replaced); null when the signature "
+        "did not check out, since a stranger's bytes are not kept."
+    )
+    size: int = Field(description="The body's size in bytes.")
+    body_sha256: str | None = Field(description="The body's sha256, hex.")
     created_at: datetime
 
 

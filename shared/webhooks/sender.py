@@ -2,11 +2,14 @@
 
 Subscriber URLs are hostile input: each connection goes to an address the Guard checked
 (public only, unless listed in QUARRY_FETCH_ALLOW_HOSTS), redirects are not followed (a
-3xx is a failed attempt), time is bounded, and the response body is never read.
+3xx is a failed attempt), the whole POST has one deadline (httpx's read timeout restarts
+with every byte, so a subscriber dripping its answer would otherwise hold it for ever), and
+the response body is never read.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
@@ -66,10 +69,16 @@ class Sender:
             "webhook-timestamp": str(stamp),
             "webhook-signature": sign_standard(secret, msg_id, stamp, body),
         }
+        deadline = self.settings.fetch_timeout_s
         try:
             target(url)
-            async with client.stream("POST", url, content=body, headers=headers) as resp:
-                status = resp.status_code
+            async with asyncio.timeout(deadline):
+                async with client.stream("POST", url, content=body, headers=headers) as resp:
+                    status = resp.status_code
+        except TimeoutError:
+            return Attempt(
+                None, f"no complete answer within {deadline:g} s (QUARRY_FETCH_TIMEOUT_S)"
+            )
         except FetchError as exc:
             return Attempt(None, exc.detail)
         except httpx.HTTPError as exc:

@@ -40,9 +40,16 @@ class TimestampError(BadRequestError):
 
 @dataclass(frozen=True)
 class Verified:
-    """An authentic delivery and the id its sender gave it (dedup key)."""
+    """An authentic delivery and its dedup key: an id the signature covers (Standard
+    Webhooks' `webhook-id`), else the body's hash, since a header the signature does not
+    cover could be changed by anyone replaying the delivery."""
 
     delivery_id: str
+
+
+def body_key(body: bytes) -> str:
+    """The dedup key of a delivery whose signature covers only its body."""
+    return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
 def _mac(key: bytes, content: bytes) -> bytes:
@@ -115,27 +122,25 @@ def verify_standard(
 
 
 def verify_github(headers: Mapping[str, str], body: bytes, secrets: Sequence[str]) -> Verified:
-    """GitHub: `X-Hub-Signature-256: sha256=<hex>` over the body; id in `X-GitHub-Delivery`."""
+    """GitHub: `X-Hub-Signature-256: sha256=<hex>` over the body. `X-GitHub-Delivery` is
+    required but not signed, so the dedup key is the body's hash."""
     given = _header(headers, "x-hub-signature-256")
-    delivery = _checked_id(_header(headers, "x-github-delivery"), "X-GitHub-Delivery")
+    _checked_id(_header(headers, "x-github-delivery"), "X-GitHub-Delivery")
     offered = _hex_signature(given, "X-Hub-Signature-256")
     if not _any_match([offered], [_mac(s.encode(), body) for s in secrets]):
         raise SignatureError("X-Hub-Signature-256 does not match the body and the secret")
-    return Verified(delivery)
+    return Verified(body_key(body))
 
 
 def verify_generic(
     headers: Mapping[str, str], body: bytes, secrets: Sequence[str], header: str
 ) -> Verified:
     """A hex HMAC-SHA256 of the body in a configured header (`sha256=` prefix optional);
-    the id is `webhook-id`, `x-delivery-id` or `idempotency-key`, else the body's hash."""
+    the dedup key is the body's hash (an id header would not be signed)."""
     offered = _hex_signature(_header(headers, header), header)
     if not _any_match([offered], [_mac(s.encode(), body) for s in secrets]):
         raise SignatureError(f"{header} does not match the body and the source's secret")
-    for name in ("webhook-id", "x-delivery-id", "idempotency-key"):
-        if headers.get(name, "").strip():
-            return Verified(_checked_id(headers[name].strip(), name))
-    return Verified("sha256:" + hashlib.sha256(body).hexdigest())
+    return Verified(body_key(body))
 
 
 def verify(

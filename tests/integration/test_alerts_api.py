@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -130,3 +131,18 @@ async def test_alerts_page_shows_firing_alerts_as_text(client: httpx.AsyncClient
     assert "&lt;img src=x onerror=alert(1)&gt;" in shown.text
     assert "a &lt;b&gt;bold&lt;/b&gt; claim" in shown.text
     assert 'href="/alerts" aria-current="page"' in shown.text
+
+
+async def test_alerts_api_checks_the_token_before_reading_the_body(
+    client: httpx.AsyncClient,
+) -> None:
+    huge = notification(*[alert(f"f{i:04d}", "firing", "x") for i in range(1001)])
+    for body in (b"{not json", json.dumps({"version": "4"}).encode(), json.dumps(huge).encode()):
+        refused = await client.post(
+            "/api/v1/alerts", content=body, headers={"content-type": "application/json"}
+        )
+        assert refused.status_code == 401, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert "bearer" in refused.json()["detail"].lower()
+    parsed = await client.post("/api/v1/alerts", content=b"{not json", headers=BEARER)
+    assert parsed.status_code == 422  # with the token, the body is read and judged

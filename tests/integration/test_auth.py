@@ -159,3 +159,41 @@ async def test_auth_oversized_bodies_are_413_on_both_gateway_paths(
         assert (
             await path.post("/api/v1/sources", json=small, headers=bearer(BOOT))
         ).status_code == 201
+
+
+def from_address(platform: Embedded, address: str) -> httpx.AsyncClient:
+    """A client calling from `address`: rate limits are kept per address, process-wide."""
+    transport = httpx.ASGITransport(app=platform.gateway, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://quarry.test")
+
+
+async def test_auth_invalid_keys_are_rate_limited_and_cached_negatively(
+    platform: Embedded, caplog: pytest.LogCaptureFixture
+) -> None:
+    platform.runtime.settings = platform.settings.model_copy(
+        update={"rate_limit_per_s": 0.1, "rate_limit_burst": 6}
+    )
+    bogus = [f"qk_bogus-key-{i:02d}-0123456789abcdefghijklmnop" for i in range(27)]
+    client = from_address(platform, "198.51.100.7")
+    with caplog.at_level(logging.DEBUG, logger="quarry.sql"):
+        same = [await client.get("/api/v1/sources", headers=bearer(bogus[0])) for _ in range(3)]
+        others = [await client.get("/api/v1/sources", headers=bearer(k)) for k in bogus[1:]]
+    await client.aclose()
+    lookups = [r for r in caplog.records if "FROM api_keys" in r.getMessage()]
+    assert [a.status_code for a in same] == [401, 401, 401]
+    statuses = [a.status_code for a in others]
+    assert statuses == [401] * 3 + [429] * 23, statuses
+    assert others[-1].headers["content-type"] == "application/problem+json"
+    assert int(others[-1].headers["retry-after"]) >= 1
+    assert len(lookups) == 4  # one per distinct key until the address ran out of tries
+
+
+async def test_auth_health_is_rate_limited_per_address(platform: Embedded) -> None:
+    platform.runtime.settings = platform.settings.model_copy(
+        update={"rate_limit_per_s": 0.1, "rate_limit_burst": 3}
+    )
+    async with from_address(platform, "198.51.100.8") as client:
+        answers = [(await client.get("/api/v1/health")).status_code for _ in range(5)]
+    assert answers == [200, 200, 200, 429, 429]
+    async with from_address(platform, "198.51.100.9") as other:
+        assert (await other.get("/api/v1/health")).status_code == 200

@@ -81,6 +81,8 @@ def test_cli_config_show_redacts_secrets(tmp_path: Path) -> None:
         tmp_path,
         QUARRY_SECRET_KEY=SECRET,
         QUARRY_DATABASE_URL=f"postgresql+psycopg://u:{SECRET}@127.0.0.1:1/q",
+        QUARRY_CACHE_URL=f"redis://cache:6379/0?password={SECRET}",
+        QUARRY_LLM_FALLBACK=f"groq@https://llm.example/v1?key={SECRET}",
     )
     assert result.returncode == 0, result.stderr
     assert SECRET not in result.stdout
@@ -152,6 +154,12 @@ def test_cli_dev_serves_api_docs_dashboard_and_metrics(tmp_path: Path) -> None:
             'quarry_function_duration_seconds_count{function="intelligence",trigger="sqs"}'
             in metrics
         )
+        for path in ("/", "/api/v1/runs"):  # DNS rebinding: a name that resolves to loopback
+            rebound = httpx.get(f"{base}{path}", headers={"host": f"rebound.example:{port}"})
+            assert rebound.status_code == 421, (path, rebound.text)
+            assert "rebound.example" in rebound.json()["detail"]
+        named = httpx.get(f"{base}/api/v1/health", headers={"host": f"localhost:{port}"})
+        assert named.status_code == 200
         bad = httpx.get(f"{base}/api/v1/documents", params={"cursor": "forged"})
         assert bad.status_code == 400
         assert SECRET not in bad.text

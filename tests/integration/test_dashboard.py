@@ -313,7 +313,7 @@ async def test_dashboard_source_form_sets_crawl_options_and_intelligence(
     fields["schema"] = '{"type": "object", "properties": {"price": {"type": "number"}}}'
     refused = await web.post("/sources", data=fields)
     assert refused.status_code == 422
-    assert "Crawl exclude: &#39;(&#39; is not a regular expression" in refused.text
+    assert "Crawl exclude: pattern &#39;(&#39; is not a valid regular expression" in refused.text
     assert 'value="/posts/"' in refused.text  # what was typed comes back
     fields["exclude"] = "/tag/"
     created = await web.post("/sources", data=fields)

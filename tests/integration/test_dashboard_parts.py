@@ -36,17 +36,7 @@ def test_dashboard_password_hash_verifies_only_the_password() -> None:
         hash_password("short")
 
 
-def test_dashboard_session_cookie_refuses_tampering_and_expiry() -> None:
-    value = sessions.issue_session(SECRET, "admin", now=1000.0)
-    assert sessions.read_session(SECRET, value, now=1001.0) == sessions.Session(
-        "admin", 1000 + sessions.SESSION_MAX_AGE_S
-    )
-    assert sessions.read_session(b"x" * 32, value, now=1001.0) is None
-    head, tail = value.split(".")
-    assert sessions.read_session(SECRET, head[:-1] + "A." + tail, now=1001.0) is None
-    assert sessions.read_session(SECRET, value, now=1000.0 + sessions.SESSION_MAX_AGE_S) is None
-    for junk in ("", "a.b.c", "not-base64!.x", "." * 3000):
-        assert sessions.read_session(SECRET, junk) is None
+def test_dashboard_csrf_token_belongs_to_its_cookie() -> None:
     token = sessions.csrf_token(SECRET, "cookie-value")
     assert sessions.is_valid_csrf(SECRET, "cookie-value", token)
     assert not sessions.is_valid_csrf(SECRET, "other-cookie", token)

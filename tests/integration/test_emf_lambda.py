@@ -23,7 +23,12 @@ from shared import ports
 from shared.handlers.context import LambdaContext
 
 url = sys.argv[1]
-settings = load_settings({"QUARRY_ENV": "lambda", "QUARRY_DATABASE_URL": url})
+settings = load_settings({
+    "QUARRY_ENV": "lambda",
+    "QUARRY_DATABASE_URL": url,
+    "QUARRY_SECRET_KEY": "emf-test-secret-key-0123456789abcdefghij",
+    "QUARRY_DASHBOARD_PASSWORD_HASH": "scrypt$16384$8$1$MDEyMzQ1Njc4OWFiY2RlZg$" + "A" * 43,
+})
 ports.install(ports.Runtime(settings, Database(url), TaskiqDispatcher(InMemoryBroker())))
 from functions.api.health import handler
 event = json.load(open("tests/events/apigw-http-v2-get.json"))

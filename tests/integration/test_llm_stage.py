@@ -111,7 +111,8 @@ async def test_llm_stage_stores_insight_with_labels_schema_and_accounting(
         "tokens": insight.tokens,
     }
     spent = (await client.get(f"/api/v1/runs/{run_id}")).json()
-    assert (spent["spent_tokens"], spent["budget_tokens"]) == (insight.tokens, None)
+    budget = platform.settings.llm_run_budget_tokens  # finite by default
+    assert (spent["spent_tokens"], spent["budget_tokens"]) == (insight.tokens, budget)
     assert spent["spent_usd"] == pytest.approx(insight.cost_usd)
 
     # The same document in a new run: answered from the cache, no request made.

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from emulator.table import Table, load_table, read_document
+from shared.config import load_settings
 from shared.flow import FLOW
 from tests.conftest import ROOT
 
@@ -211,6 +212,10 @@ def test_serverless_package_reads_endpoints_from_ssm_at_run_time(
         assert names["database_url"] == "/quarry/dev/database-url"
         assert names["database_reader_url"] == "/quarry/dev/database-reader-url"
         assert names["redis_url"] == "/quarry/dev/redis-url"
+        # the secrets the start-up check asks for outside dev come from SSM too
+        assert names["secret_key"] == "/quarry/dev/secret-key"
+        assert names["dashboard_password_hash"] == "/quarry/dev/dashboard-password-hash"
+        assert load_settings(env).env == "lambda", name  # checked once SSM is read
         assert not any("://" in value for value in env.values()), name
         if name != "docs":
             vpc = props["VpcConfig"]

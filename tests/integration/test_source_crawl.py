@@ -53,7 +53,9 @@ async def test_source_crawl_options_refused_with_a_reason(
 ) -> None:
     cases = [
         ({"kind": "sitemap", "crawl": {"max_pages": 3}}, "apply to `crawl` sources"),
-        ({"kind": "crawl", "crawl": {"include": ["(oops"]}}, "not a regular expression"),
+        ({"kind": "crawl", "crawl": {"include": ["(oops"]}}, "not a valid regular expression"),
+        ({"kind": "crawl", "crawl": {"exclude": [r"(a)\1"]}}, "invalid escape sequence: \\\\1"),
+        ({"kind": "crawl", "crawl": {"include": ["(?=x)"]}}, "linear-time matching (RE2)"),
         ({"kind": "crawl", "crawl": {"max_depth": 99}}, "less than or equal to 10"),
         ({"kind": "crawl", "crawl": {"path_prefix": "blog"}}, "should match pattern"),
         ({"kind": "crawl", "crawl": {"speed": "fast"}}, "Extra inputs are not permitted"),

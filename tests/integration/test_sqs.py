@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.pool import NullPool
 
+from dashboard.passwords import hash_password
 from emulator.aws.embedded import AwsEmbedded, aws_embedded
 from emulator.aws.poller import SqsPoller
 from emulator.aws.queues import create_queues, queue_specs
@@ -40,6 +41,7 @@ from tests.integration.conftest import poll
 from tests.integration.test_pipeline import run_demo
 
 TABLE = ROOT / "serverless.yml"
+PLACEHOLDER_HASH = "scrypt$16384$8$1$MDEyMzQ1Njc4OWFiY2RlZg$" + "A" * 43
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +180,8 @@ def test_sqs_stack_topology_swaps_taskiq_workers_for_sqs_pollers(tmp_path: Path)
     from emulator.stack.topology import Shape, services
 
     table = load_table(TABLE)
-    specs, _ = services(tmp_path / "stack", table, Shape(1, 1, aws=True), TABLE)
+    environ = {"QUARRY_DASHBOARD_PASSWORD_HASH": PLACEHOLDER_HASH}
+    specs, _ = services(tmp_path / "stack", table, Shape(1, 1, aws=True), TABLE, environ)
     by_name = {s.name: s for s in specs}
     endpoint = f"127.0.0.1:{by_name['aws'].port}"
     assert by_name["queues"].oneshot
@@ -190,7 +193,7 @@ def test_sqs_stack_topology_swaps_taskiq_workers_for_sqs_pollers(tmp_path: Path)
         assert worker.env["QUARRY_AWS_ENDPOINT"] == endpoint
         assert worker.env["QUARRY_SQS_QUEUE_PREFIX"] == "quarry-dev-"
     assert by_name["api-1"].env["QUARRY_QUEUE"] == "sqs"
-    plain, _ = services(tmp_path / "plain", table, Shape(1, 1), TABLE)
+    plain, _ = services(tmp_path / "plain", table, Shape(1, 1), TABLE, environ)
     assert {s.name for s in plain} == set(by_name) - {"aws", "queues"}
     assert all(s.env.get("QUARRY_QUEUE", "redis") == "redis" for s in plain)
 
@@ -205,6 +208,9 @@ def _lambda_env(endpoint: str, tmp_path: Path, names: str) -> dict[str, str]:
         "QUARRY_AWS_ENDPOINT": endpoint,
         "QUARRY_SSM_PARAMETERS": names,
         "QUARRY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/placeholder.db",
+        # what SSM does not provide here is set plainly, so the start-up check passes
+        "QUARRY_SECRET_KEY": "placeholder-secret-key-0123456789abcdef",
+        "QUARRY_DASHBOARD_PASSWORD_HASH": PLACEHOLDER_HASH,
     }
 
 
@@ -217,12 +223,22 @@ async def test_sqs_lambda_cold_start_reads_ssm_and_sends_to_sqs(
     ssm.put_parameter(
         Name="/quarry/dev/secret-key", Value="s" * 40, Type="SecureString", Overwrite=True
     )
+    ssm.put_parameter(
+        Name="/quarry/dev/dashboard-password-hash",
+        Value=hash_password("lambda dashboard password"),
+        Type="SecureString",
+        Overwrite=True,
+    )
     sqs = client("sqs", endpoint)
     urls = create_queues(sqs, queue_specs(read_document(ROOT / "serverless.yml")))
-    names = "database_url=/quarry/dev/database-url, secret_key=/quarry/dev/secret-key"
+    names = (
+        "database_url=/quarry/dev/database-url, secret_key=/quarry/dev/secret-key, "
+        "dashboard_password_hash=/quarry/dev/dashboard-password-hash"
+    )
     runtime = lambda_runtime(load_settings(_lambda_env(endpoint, tmp_path, names)))
     assert runtime.settings.database_url == db_url
     assert runtime.settings.secret_key.get_secret_value() == "s" * 40
+    assert runtime.settings.dashboard_password_hash is not None
     assert runtime.db.pooled is False
     async with runtime.db.writer() as session:
         assert isinstance(session.bind.pool, NullPool)
@@ -257,16 +273,24 @@ def test_sqs_lambda_handler_cold_starts_from_its_environment(endpoint: str, tmp_
     invocation reads its database URL from SSM and answers the recorded REST API event."""
     url = f"sqlite+aiosqlite:///{tmp_path}/lambda.db"
     migrate.upgrade(url)  # a deploy step, before any function runs
-    client("ssm", endpoint).put_parameter(
-        Name="/quarry/cold/database-url", Value=url, Type="SecureString", Overwrite=True
-    )
+    ssm = client("ssm", endpoint)
+    for name, value in (
+        ("database-url", url),
+        ("secret-key", "c" * 48),
+        ("dashboard-password-hash", hash_password("cold start dashboard password")),
+    ):
+        ssm.put_parameter(
+            Name=f"/quarry/cold/{name}", Value=value, Type="SecureString", Overwrite=True
+        )
     env = {
         "PATH": os.environ["PATH"],
         "PYTHONPATH": str(ROOT),
         "QUARRY_ENV": "lambda",
         "QUARRY_QUEUE": "sqs",
         "QUARRY_AWS_ENDPOINT": endpoint,
-        "QUARRY_SSM_PARAMETERS": "database_url=/quarry/cold/database-url",
+        "QUARRY_SSM_PARAMETERS": "database_url=/quarry/cold/database-url,"
+        "secret_key=/quarry/cold/secret-key,"
+        "dashboard_password_hash=/quarry/cold/dashboard-password-hash",
     }
     script = (
         "import json, sys\n"

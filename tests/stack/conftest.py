@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -23,6 +24,7 @@ import httpx
 import pytest
 import yaml
 
+from dashboard.passwords import hash_password
 from emulator.demo import serve_site
 from emulator.stack.services.ports import is_free
 from emulator.table import _CfnLoader as CfnLoader
@@ -31,6 +33,9 @@ from tests.conftest import ROOT
 UP_DEADLINE_S = 150
 # Auth is on in the stack: the session's admin key, accepted by its hash (no database row).
 API_KEY = "qk_stack-tests-bootstrap-admin-key-0123456789"
+# The dashboard asks for a login in the stack; the client logs in with the admin key.
+DASHBOARD_PASSWORD = "stack tests dashboard password"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 # Short timeouts make a reclaimed message come back quickly (timeout + a 5 s margin).
 TIMEOUTS = {"discovery": 10, "extraction": 6, "intelligence": 10, "analytics": 10}
 
@@ -204,9 +209,19 @@ class Stack:
         self.proc.wait(timeout=90)
 
     def client(self) -> httpx.Client:
-        """A client of the entry URL carrying the stack's admin API key (auth is on)."""
+        """A client of the entry URL carrying the stack's admin API key (auth is on), logged
+        in to the dashboard with it, as an operator's browser would be."""
+        with httpx.Client(base_url=self.entry, timeout=30, trust_env=False) as browser:
+            form = browser.get("/login")
+            found = CSRF.search(form.text)
+            assert found, f"the dashboard's login page has no form: {form.status_code}"
+            done = browser.post("/login", data={"password": API_KEY, "csrf_token": found[1]})
+            assert done.status_code == 303, f"logging in to the dashboard failed: {done.text}"
+            cookies = httpx.Cookies(browser.cookies)
         headers = {"authorization": f"Bearer {API_KEY}"}
-        return httpx.Client(base_url=self.entry, timeout=30, trust_env=False, headers=headers)
+        return httpx.Client(
+            base_url=self.entry, timeout=30, trust_env=False, headers=headers, cookies=cookies
+        )
 
 
 @pytest.fixture(scope="session")
@@ -231,7 +246,8 @@ def stack(slow_site: SlowSite) -> Iterator[Stack]:
         env |= {
             "QUARRY_FETCH_ALLOW_HOSTS": hosts,
             "QUARRY_RETRY_BACKOFF_S": "0.05",
-            "QUARRY_SECRET_KEY": "stack-test-secret",
+            # no QUARRY_SECRET_KEY: `quarry up` makes and keeps one, as for everyone
+            "QUARRY_DASHBOARD_PASSWORD_HASH": hash_password(DASHBOARD_PASSWORD),
             "QUARRY_BOOTSTRAP_API_KEY": API_KEY,  # an admin key without any API call
             "PYTHONPATH": str(ROOT),
         }

@@ -194,10 +194,14 @@ def test_up_sigterm_mid_run_then_next_up_finishes_every_document(
             lambda: any(p.startswith("/drain-") for p in slow_site.requests),
             30,
         )
+    names = ("secret_key", "postgres_password", "redis_password")
+    secrets_dir = stack.root / ".quarry/stack/secrets"
+    kept = {name: (secrets_dir / name).read_text() for name in names}
     stack.terminate()  # drains: in-flight work finishes, unread messages stay queued
     assert stack.proc is not None
     assert stack.proc.returncode == 0
     stack.up()  # the same data directories and ports: pending work resumes
+    assert {name: (secrets_dir / name).read_text() for name in names} == kept  # reused
     with stack.client() as client:
         run = final_run(client, run_id, 60)
         docs = client.get("/api/v1/documents", params={"run_id": run_id}).json()["items"]

@@ -203,7 +203,7 @@ def test_faults_run_committed_before_a_crash_is_enqueued_by_the_relay(
         db = Database(stack.service("pg-primary")["url"])
         try:
             async with db.writer() as session:
-                run, _ = await runs.start_run_in(session, source_id, "api")
+                run, _ = await runs.start_run_in(session, source_id, "api", max_active=10)
             return run.id
         finally:
             await db.dispose()

@@ -57,7 +57,9 @@ def test_auth_scopes_are_ordered() -> None:
     ],
 )
 def test_auth_is_off_in_dev_unless_configured(env: str, mode: str, enabled: bool) -> None:
-    assert is_enabled(Settings(env=env, api_auth=mode)) is enabled  # type: ignore[arg-type]
+    guarded = {"secret_key": "k" * 32, "insecure_allow": ("open-dashboard",)}
+    settings = Settings(env=env, api_auth=mode, **guarded)  # type: ignore[arg-type]
+    assert is_enabled(settings) is enabled
 
 
 def test_auth_route_scope_defaults_by_method_and_marks_win() -> None:
@@ -72,10 +74,14 @@ def test_auth_route_scope_defaults_by_method_and_marks_win() -> None:
     assert needed_scope("GET", marked) == "admin"
 
 
-def test_auth_client_address_trusts_forwarded_for_only_behind_nginx() -> None:
-    scope = {"client": ("10.0.0.9", 5000), "headers": [(b"x-forwarded-for", b"6.6.6.6, 1.2.3.4")]}
-    assert client_address(scope, Settings(env="stack")) == "1.2.3.4"
-    assert client_address(scope, Settings(env="dev")) == "10.0.0.9"
+def test_auth_client_address_trusts_forwarded_for_only_from_trusted_proxies() -> None:
+    forwarded = [(b"x-forwarded-for", b"6.6.6.6, 1.2.3.4")]
+    behind_nginx = {"client": ("127.0.0.1", 5000), "headers": forwarded}
+    assert client_address(behind_nginx, Settings()) == "1.2.3.4"
+    direct = {"client": ("10.0.0.9", 5000), "headers": forwarded}
+    assert client_address(direct, Settings()) == "10.0.0.9"
+    compose = Settings(trusted_proxies=("172.16.0.0/12",))
+    assert client_address({**direct, "client": ("172.18.0.5", 1)}, compose) == "1.2.3.4"
 
 
 def test_auth_bootstrap_key_must_be_long() -> None:

@@ -90,3 +90,36 @@ def test_markdown_has_a_row_per_variant() -> None:
     markdown = _report().to_markdown()
     assert "| fast | 100 | 4 | 800 | 1.00 | 2.00 | 2.00 |" in markdown
     assert "| base | 100 | 4 | 400 | 2.00 | 4.00 | 1.00 |" in markdown
+
+
+def test_report_states_a_benchmarks_premise_and_its_share_of_the_ideal() -> None:
+    bench = to_benchmark(
+        "intelligence",
+        "a provider on loopback",
+        "c1",
+        [
+            Measurement("c1", 10, 1, 18.0, 55.0, 60.0, ideal_rps=20.0),
+            Measurement("c8", 40, 8, 120.0, 60.0, 90.0, ideal_rps=160.0),
+        ],
+        unit="docs/s",
+        parameters={"simulated provider latency (ms)": 50.0},
+    )
+    assert [v.of_ideal for v in bench.variants] == [0.9, 0.75]
+    report = Report(
+        created="2024-01-01T00:00:00+00:00", machine="m", quick=False, benchmarks=[bench]
+    )
+    markdown = report.to_markdown()
+    assert "- simulated provider latency (ms): 50" in markdown
+    assert (
+        "| variant | requests | concurrency | docs/s | p50 ms | p99 ms | ratio | of ideal |"
+        in markdown
+    )
+    assert "| c8 | 40 | 8 | 120 | 60.00 | 90.00 | 6.67 | 0.75 |" in markdown
+    assert validate(json.loads(report.to_json())) == report
+
+
+def test_validate_rejects_an_ideal_that_is_not_positive() -> None:
+    data = _data()
+    data["benchmarks"][0]["variants"][0]["ideal_rps"] = 0.0
+    with pytest.raises(ValueError, match=r"variant .fast.: ideal_rps is 0\.0; expected a finite"):
+        validate(data)

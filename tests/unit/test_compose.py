@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from emulator.table import load_table
-from shared.config import PREFIX, Settings
+from shared.config import PREFIX, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DOCKERFILE = "infra/docker/Dockerfile"
@@ -91,8 +91,9 @@ def test_app_services_use_the_stack_and_wait_for_the_migration(name: str) -> Non
     env = _environment(svc)
     assert env["QUARRY_ENV"] == "stack"
     assert env["QUARRY_QUEUE"] == "redis"
-    assert env["QUARRY_REDIS_URL"].startswith("redis://redis-queue:")
-    assert env["QUARRY_CACHE_URL"].startswith("redis://redis-cache:")
+    assert env["QUARRY_REDIS_URL"].startswith("redis://:${REDIS_PASSWORD:?")
+    assert "@redis-queue:" in env["QUARRY_REDIS_URL"]
+    assert "@redis-cache:" in env["QUARRY_CACHE_URL"]
     assert "@postgres-primary:" in env["QUARRY_DATABASE_URL"]
     assert "@postgres-replica:" in env["QUARRY_DATABASE_READER_URL"]
     deps = svc["depends_on"]
@@ -204,3 +205,67 @@ def test_compose_runs_the_full_topology_with_health_checks_and_order() -> None:
         "api": {"condition": "service_healthy"},
         "web": {"condition": "service_healthy"},
     }
+
+
+SECRETS = (
+    "QUARRY_SECRET_KEY",
+    "QUARRY_ALERTS_TOKEN",
+    "QUARRY_DASHBOARD_PASSWORD_HASH",
+    "POSTGRES_PASSWORD",
+    "REPLICATION_PASSWORD",
+    "REDIS_PASSWORD",
+    "GRAFANA_ADMIN_PASSWORD",
+)
+VALUES = {
+    "QUARRY_DASHBOARD_PASSWORD_HASH": "scrypt$16384$8$1$MDEyMzQ1Njc4OWFiY2RlZg$" + "A" * 43,
+}
+
+
+def _interpolated(value: str) -> str:
+    """A value as compose would give it with every required secret set (and defaults used)."""
+
+    def one(match: re.Match[str]) -> str:
+        name, op, rest = match.group(1), match.group(2), match.group(3)
+        if op == ":-":
+            return rest
+        return VALUES.get(name, f"{name.lower()}-0123456789abcdefghijklmnopqrstuvwxyz")
+
+    return re.sub(r"\$\{([A-Z0-9_]+)(:[-?])?([^}]*)\}", one, value)
+
+
+def test_compose_requires_every_secret_and_has_no_insecure_fallback() -> None:
+    text = (ROOT / "compose.yaml").read_text(encoding="utf-8")
+    for name in SECRETS:
+        assert f"${{{name}:?" in text, f"{name} must be required (${{{name}:?...}})"
+        assert f"${{{name}:-" not in text, f"{name} has a fallback value"
+        assert f"${{{name}}}" not in text, f"{name} may be empty"
+    for known in ("quarry-dev-secret-change-me", "quarry-dev-alerts-token", "replicator}"):
+        assert known not in text
+
+
+def test_compose_app_settings_pass_the_start_up_checks() -> None:
+    env = {k: _interpolated(v) for k, v in _environment(SERVICES["api"]).items()}
+    settings = load_settings(env)
+    assert settings.env == "stack"
+    assert settings.dashboard_password_hash is not None
+    assert settings.insecure_allow == ()
+    assert settings.trusted_proxies  # nginx reaches the instances from the compose network
+    for url in (settings.redis_url, settings.cache_url):
+        assert url is not None
+        assert ":redis_password-" in url
+
+
+def test_compose_redis_servers_require_their_password() -> None:
+    for name in ("redis-queue", "redis-cache"):
+        command = " ".join(SERVICES[name]["command"])
+        assert "--requirepass ${REDIS_PASSWORD:?" in command, name
+        assert _environment(SERVICES[name])["REDISCLI_AUTH"].startswith("${REDIS_PASSWORD:?")
+
+
+def test_compose_prometheus_and_grafana_listen_on_loopback_only() -> None:
+    for name in ("prometheus", "grafana"):
+        ports = SERVICES[name]["ports"]
+        assert ports, name
+        assert all(str(p).startswith("127.0.0.1:") for p in ports), (name, ports)
+    grafana = _environment(SERVICES["grafana"])
+    assert grafana["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")

@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from shared.net import classify, is_blocked, parse_host
+from shared.net import classify, forwarded_client, is_blocked, networks, parse_host
 
 CLASSES = [
     ("8.8.8.8", "public"),
@@ -49,6 +49,11 @@ CLASSES = [
     ("::ffff:8.8.8.8", "public"),
     ("64:ff9b::7f00:1", "loopback"),
     ("2002:a9fe:a9fe::", "metadata"),
+    # IPv4-compatible (deprecated, ::/96) and local-use NAT64 (RFC 8215) are never public
+    ("::7f00:1", "reserved"),
+    ("::808:808", "reserved"),
+    ("64:ff9b:1::7f00:1", "reserved"),
+    ("64:ff9b:1:ffff::808:808", "reserved"),
 ]
 
 
@@ -120,3 +125,21 @@ def test_is_blocked_honours_explicitly_allowed_networks() -> None:
     assert is_blocked(ipaddress.ip_address("127.0.0.2"), allow) is True
     assert is_blocked(ipaddress.ip_address("192.168.0.1"), allow) is True
     assert is_blocked(ipaddress.ip_address("169.254.169.254"), allow) is True
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "expected"),
+    [
+        ("127.0.0.1", "203.0.113.5", "203.0.113.5"),  # behind the stack's nginx
+        ("127.0.0.1", "6.6.6.6, 203.0.113.5", "203.0.113.5"),  # a client's own entry ignored
+        ("127.0.0.1", "203.0.113.5, 10.1.2.3", "203.0.113.5"),  # two trusted proxies
+        ("127.0.0.1", None, "127.0.0.1"),  # a local client, no proxy
+        ("198.51.100.7", "203.0.113.5", "198.51.100.7"),  # not a proxy: the header is a lie
+        ("127.0.0.1", "not-an-address", "not-an-address"),
+    ],
+)
+def test_forwarded_client_believes_only_trusted_proxies(
+    peer: str, forwarded: str | None, expected: str
+) -> None:
+    trusted = networks(("127.0.0.1/32", "10.0.0.0/8"))
+    assert forwarded_client(peer, forwarded, trusted) == expected

@@ -31,8 +31,9 @@ def test_settings_doc_table_has_a_row_per_setting_and_hides_secrets() -> None:
         f"| `QUARRY_{name.upper()}`" for name in Settings.model_fields
     ]
     assert (
-        "| `QUARRY_SECRET_KEY` | secret string | (secret) | Signs list cursors and CSRF tokens; "
-        "set a long random value outside dev. |"
+        "| `QUARRY_SECRET_KEY` | secret string | (secret) | Signs list cursors and CSRF tokens "
+        "and seals webhook secrets; outside dev and test, at least 32 random bytes (`quarry up` "
+        "makes one). |"
     ) in lines
     assert Settings().secret_key.get_secret_value() not in settings_table()
     assert "| `QUARRY_FETCH_TIMEOUT_S` | number, > 0, ≤ 120 | `10.0` | " in settings_table()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from shared.webhooks.signature import (
@@ -41,7 +43,11 @@ def test_webhook_standard_verifies_the_spec_vector() -> None:
 def test_webhook_github_signs_and_verifies_the_documented_example() -> None:
     assert sign_github(GH_SECRET, GH_BODY) == GH_SIGNATURE
     headers = {"x-hub-signature-256": GH_SIGNATURE, "x-github-delivery": "d-1"}
-    assert verify("github", headers, GH_BODY, [GH_SECRET], now=0) == Verified("d-1")
+    by_body = Verified("sha256:" + hashlib.sha256(GH_BODY).hexdigest())
+    assert verify("github", headers, GH_BODY, [GH_SECRET], now=0) == by_body
+    # X-GitHub-Delivery is not signed: a replay under another id has the same dedup key
+    replayed = {**headers, "x-github-delivery": "d-2"}
+    assert verify("github", replayed, GH_BODY, [GH_SECRET], now=0) == by_body
 
 
 @pytest.mark.parametrize(
@@ -116,11 +122,9 @@ def test_webhook_missing_or_malformed_signatures_are_401(
 def test_webhook_generic_header_with_or_without_prefix_and_body_hash_id() -> None:
     hexsig = sign_github(GH_SECRET, GH_BODY).removeprefix("sha256=")
     plain = verify("generic", {"x-sig": hexsig}, GH_BODY, [GH_SECRET], 0, header="X-Sig")
-    assert plain.delivery_id.startswith("sha256:")
-    prefixed = {"x-sig": "sha256=" + hexsig, "x-delivery-id": "evt-9"}
-    assert verify("generic", prefixed, GH_BODY, [GH_SECRET], 0, header="x-sig").delivery_id == (
-        "evt-9"
-    )
+    assert plain.delivery_id == "sha256:" + hashlib.sha256(GH_BODY).hexdigest()
+    prefixed = {"x-sig": "sha256=" + hexsig, "x-delivery-id": "evt-9"}  # not signed: not the key
+    assert verify("generic", prefixed, GH_BODY, [GH_SECRET], 0, header="x-sig") == plain
 
 
 def test_webhook_no_secret_configured_refuses_everything() -> None:

@@ -60,17 +60,22 @@ def show(report: Report) -> None:
         if bench.kind == "coldstart":
             out.print(show_coldstart(bench))
             continue
+        ideal = any(v.ideal_rps is not None for v in bench.variants)
+        premise = "; ".join(f"{k} {v:g}" for k, v in bench.parameters.items())
         table = RichTable(
             "variant",
             "requests",
             "concurrency",
-            "req/s",
+            bench.unit,
             "p50 ms",
             "p99 ms",
             "ratio",
-            title=f"{bench.name} (ratio = req/s ÷ {bench.baseline})",
+            *(["of ideal"] if ideal else []),
+            title=f"{bench.name} (ratio = {bench.unit} ÷ {bench.baseline})"
+            + (f"\n{premise}" if premise else ""),
         )
         for v in bench.variants:
+            share = v.of_ideal
             table.add_row(
                 v.name,
                 str(v.requests),
@@ -79,6 +84,7 @@ def show(report: Report) -> None:
                 f"{v.p50_ms:.2f}",
                 f"{v.p99_ms:.2f}",
                 f"{v.ratio:.2f}",
+                *([("–" if share is None else f"{share:.2f}")] if ideal else []),
             )
         out.print(table)
 

@@ -23,7 +23,7 @@ VARIANT = "quarry-extract"
 # Quick runs (300 requests) make one pass over the pages; full runs ~1,000 extractions.
 PAGES_PER_REQUEST = 10
 DESCRIPTION = (
-    "Pages per second (shown as req/s) of `shared.pipeline.extract.extract()`: main text, "
+    "Pages per second of `shared.pipeline.extract.extract()`: main text, "
     "Markdown, metadata, language, canonical URL, content hash and simhash "
     f"(`{VARIANT}`), against bare trafilatura doing the same job, "
     "`bare_extraction(html, url=url, with_metadata=True, include_formatting=True, "
@@ -109,4 +109,5 @@ async def bench_extraction(
 ) -> Benchmark:
     pages = load_pages(dirs)
     total = max(len(pages), options.requests // PAGES_PER_REQUEST)
-    return to_benchmark("extraction", DESCRIPTION, BASELINE, measure(pages, total, options))
+    measured = measure(pages, total, options)
+    return to_benchmark("extraction", DESCRIPTION, BASELINE, measured, unit="pages/s")

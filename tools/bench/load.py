@@ -24,7 +24,9 @@ from tools.bench.report import BenchOptions, Measurement
 
 HOST = "127.0.0.1"
 REQUEST_TIMEOUT_S = 10.0
-READY_DEADLINE_S = 30.0
+# Generous: a benchmark server starting on a loaded machine (a shared CI box) is slow, not
+# broken; the wait ends as soon as it answers.
+READY_DEADLINE_S = 120.0
 
 
 class BenchError(QuarryError):

@@ -28,7 +28,7 @@ FULL_PAGES = 1000
 QUICK_PAGES = 100
 RUN_DEADLINE_S = 900.0
 DESCRIPTION = (
-    "Documents per second (shown as req/s) through discovery → extraction → intelligence → "
+    "Documents per second through discovery → extraction → intelligence → "
     "analytics on a generated site (a sitemap of distinct ~330-word articles spread over "
     f"{HOSTS} loopback origins): the embedded platform (`embedded`, what `quarry dev` runs), "
     f"against the pure cores alone on the same pages (`{BASELINE}`: extract() and the offline "
@@ -194,4 +194,4 @@ async def bench_pipeline(options: BenchOptions, pages: int | None = None) -> Ben
             done = await _embedded(folder, site, pages, options)
         measured.append(measurement("embedded", done.documents, done.elapsed_s, done.latencies))
     health = f" Embedded run ({pages} pages): {done.health.line()}." if done.health else ""
-    return to_benchmark("pipeline", DESCRIPTION + health, BASELINE, measured)
+    return to_benchmark("pipeline", DESCRIPTION + health, BASELINE, measured, unit="docs/s")

@@ -10,7 +10,7 @@ from tools.bench.coldstart import bench_coldstart
 from tools.bench.dashboard import bench_dashboard
 from tools.bench.extraction import bench_extraction
 from tools.bench.gateway import bench_gateway
-from tools.bench.intelligence import bench_intelligence
+from tools.bench.intelligence import bench_intelligence, bench_intelligence_offline
 from tools.bench.offline import bench_offline
 from tools.bench.pipeline import bench_pipeline
 from tools.bench.report import BenchFn, Benchmark, BenchOptions, Report
@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, BenchFn] = {
     "coldstart": bench_coldstart,
     "extraction": bench_extraction,
     "intelligence": bench_intelligence,
+    "intelligence-offline": bench_intelligence_offline,
     "dashboard": lambda options: bench_dashboard(
         options, documents=10_000 if options.requests >= BenchOptions().requests else 1_000
     ),

@@ -36,11 +36,18 @@ class BenchOptions:
     warmup: int = 500
     meter: Meter = field(default_factory=SilentMeter)
     cold_runs: int = 5
+    # The premise of the provider benchmark: how long the simulated provider takes per call.
+    provider_latency_ms: float = 50.0
 
     @classmethod
-    def quick(cls, meter: Meter | None = None) -> BenchOptions:
+    def quick(cls, meter: Meter | None = None, provider_latency_ms: float = 50.0) -> BenchOptions:
         return cls(
-            requests=300, concurrency=16, warmup=50, meter=meter or SilentMeter(), cold_runs=1
+            requests=300,
+            concurrency=16,
+            warmup=50,
+            meter=meter or SilentMeter(),
+            cold_runs=1,
+            provider_latency_ms=provider_latency_ms,
         )
 
 
@@ -55,6 +62,9 @@ class Measurement:
     p50_ms: float
     p99_ms: float
     budget_ms: float | None = None
+    # The most a variant could do under the benchmark's premise (e.g. N calls in flight to a
+    # provider that takes L each: N / L), where there is such a bound.
+    ideal_rps: float | None = None
 
 
 class Variant(BaseModel):
@@ -66,6 +76,12 @@ class Variant(BaseModel):
     p99_ms: float
     ratio: float
     budget_ms: float | None = None
+    ideal_rps: float | None = None
+
+    @property
+    def of_ideal(self) -> float | None:
+        """Measured throughput as a share of the ideal one (1.0: nothing but the premise)."""
+        return None if self.ideal_rps is None else self.rps / self.ideal_rps
 
 
 class Benchmark(BaseModel):
@@ -75,6 +91,10 @@ class Benchmark(BaseModel):
     variants: list[Variant]
     # coldstart: requests are runs, p50/p99 the median and slowest start, rps starts per second
     kind: Literal["throughput", "coldstart"] = "throughput"
+    # What `rps` counts (requests, documents, pages, messages) per second.
+    unit: str = "req/s"
+    # The run's premises, printed beside its figures: {"simulated provider latency (ms)": 50}.
+    parameters: dict[str, float] = {}
 
 
 class Report(BaseModel):
@@ -82,6 +102,8 @@ class Report(BaseModel):
     machine: str
     quick: bool
     benchmarks: list[Benchmark]
+    # Benchmarks the run was told to leave out (`quarry bench all --skip NAME`).
+    skipped: list[str] = []
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2) + "\n"
@@ -93,26 +115,32 @@ class Report(BaseModel):
             f"{self.created} · {self.machine}" + (" · quick run" if self.quick else ""),
             "",
         ]
+        if self.skipped:
+            lines += [f"Left out of this run: {', '.join(self.skipped)}.", ""]
         for bench in self.benchmarks:
             if bench.kind == "coldstart":
                 lines += _coldstart_markdown(bench)
                 continue
+            ideal = any(v.ideal_rps is not None for v in bench.variants)
+            lines += [f"## {bench.name}", "", bench.description, ""]
+            lines += [f"- {name}: {value:g}" for name, value in bench.parameters.items()]
+            lines += [""] if bench.parameters else []
             lines += [
-                f"## {bench.name}",
-                "",
-                bench.description,
-                "",
-                "| variant | requests | concurrency | req/s | p50 ms | p99 ms | ratio |",
-                "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+                f"| variant | requests | concurrency | {bench.unit} | p50 ms | p99 ms | ratio |"
+                + (" of ideal |" if ideal else ""),
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: |" + (" ---: |" if ideal else ""),
             ]
             for v in bench.variants:
+                share = v.of_ideal
                 lines.append(
                     f"| {v.name} | {v.requests} | {v.concurrency} | {v.rps:.0f} "
                     f"| {v.p50_ms:.2f} | {v.p99_ms:.2f} | {v.ratio:.2f} |"
+                    + ((" – |" if share is None else f" {share:.2f} |") if ideal else "")
                 )
             lines += [
                 "",
-                f"ratio = req/s ÷ req/s of `{bench.baseline}`, measured in the same run.",
+                f"ratio = {bench.unit} ÷ {bench.unit} of `{bench.baseline}`, measured in the same"
+                " run." + (" of ideal = measured ÷ the premise's bound." if ideal else ""),
                 "",
             ]
         return "\n".join(lines)
@@ -154,6 +182,8 @@ def to_benchmark(
     measured: list[Measurement],
     *,
     kind: Literal["throughput", "coldstart"] = "throughput",
+    unit: str = "req/s",
+    parameters: Mapping[str, float] | None = None,
 ) -> Benchmark:
     """Set every measured variant against the baseline's requests per second."""
     base = next((m for m in measured if m.name == baseline), None)
@@ -169,11 +199,18 @@ def to_benchmark(
             p99_ms=m.p99_ms,
             ratio=1.0 if m is base else m.rps / base.rps,
             budget_ms=m.budget_ms,
+            ideal_rps=m.ideal_rps,
         )
         for m in measured
     ]
     return Benchmark(
-        name=name, description=description, baseline=baseline, variants=variants, kind=kind
+        name=name,
+        description=description,
+        baseline=baseline,
+        variants=variants,
+        kind=kind,
+        unit=unit,
+        parameters=dict(parameters or {}),
     )
 
 
@@ -202,8 +239,9 @@ def validate(report: Report | Mapping[str, Any]) -> Report:
             where = f"benchmark {bench.name!r}, variant {v.name!r}"
             for key in ("rps", "p50_ms", "p99_ms", "ratio"):
                 _positive(where, key, getattr(v, key))
-            if v.budget_ms is not None:
-                _positive(where, "budget_ms", v.budget_ms)
+            for key in ("budget_ms", "ideal_rps"):
+                if getattr(v, key) is not None:
+                    _positive(where, key, getattr(v, key))
             if v.requests <= 0 or v.concurrency <= 0:
                 raise ValueError(f"{where}: requests and concurrency must be above 0")
             if v.name == bench.baseline and v.ratio != 1.0:

@@ -287,9 +287,9 @@ async def bench_dispatch(options: BenchOptions) -> Benchmark:
         "everysec): `RedisDispatcher.send` read by a `stage_broker` consumer under a Taskiq "
         "`Receiver` (`quarry-dispatch`), against a raw taskiq-redis `RedisStreamBroker` kick + "
         f"listen (`taskiq-redis`). {DISPATCH_CONCURRENCY} messages in flight, each sent when "
-        "one before it has started; req/s is messages per second, p50/p99 their latencies."
+        "one before it has started; p50/p99 are their latencies."
     )
-    return to_benchmark("stack-dispatch", description, "taskiq-redis", measured)
+    return to_benchmark("stack-dispatch", description, "taskiq-redis", measured, unit="msgs/s")
 
 
 STACK: dict[str, BenchFn] = {

@@ -98,9 +98,9 @@ def score(pages: list[LabelledPage], extractor: Extractor) -> Score:
 
 def main(argv: list[str]) -> None:
     if argv[:1] == ["intelligence"]:
-        from tools.quality import intelligence as intelligence_quality
+        from tools.quality import intelligence_report
 
-        intelligence_quality.main(argv[1:])
+        intelligence_report.main(argv[1:])
         return
     pages = load(Path(argv[0]) if argv else Path("tests/sites/extraction"))
     print(f"{'extractor':<24}{'pages':>6}{'key recall':>12}{'boilerplate out':>17}")

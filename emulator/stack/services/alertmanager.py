@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 import shutil
 import signal
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 import httpx
 import yaml
 
+from emulator.stack.secrets import kept_secret
 from emulator.stack.services.prometheus import DURATION
 from shared.errors import ConfigError
 
@@ -43,16 +43,7 @@ def render_alertmanager_config(
 def alerts_token(state_dir: Path) -> str:
     """The stack's alerts token: made once and kept in the state folder (mode 0600), so the
     API instances and Alertmanager agree across restarts."""
-    path = state_dir / "alerts_token"
-    if path.exists():
-        token = path.read_text(encoding="utf-8").strip()
-        if token:
-            return token
-    state_dir.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(32)
-    path.write_text(token, encoding="utf-8")
-    path.chmod(0o600)
-    return token
+    return kept_secret(state_dir / "alerts_token")
 
 
 def alertmanager_binary() -> str:

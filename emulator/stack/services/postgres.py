@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import pwd
 import shutil
@@ -16,33 +15,23 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import TupleRow
 
+from emulator.stack.services.pg_files import (
+    bin_dir,
+    conf_lines,
+    hba_lines,
+    write_private,
+)
 from shared.errors import ConfigError
 
-BIN_GLOB = "/usr/lib/postgresql/*/bin"
 # A socket path must fit sun_path (108 bytes) with Postgres's "/.s.PGSQL.<port>" appended.
 SOCKET_PATH_MAX = 107 - len("/.s.PGSQL.65535")
 TIMEOUT_S = 60
 
 
-def bin_dir() -> Path:
-    """The folder of the Postgres server binaries: pg_ctl's on PATH, else the newest installed
-    under /usr/lib/postgresql, so initdb, pg_ctl and pg_basebackup are always one version."""
-    found = shutil.which("pg_ctl")
-    if found:
-        return Path(found).resolve().parent
-    installed = sorted(
-        glob.glob(f"{BIN_GLOB}/pg_ctl"),
-        key=lambda p: (
-            int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0
-        ),
-    )
-    if not installed:
-        raise ConfigError(f"Postgres binaries not found: pg_ctl is not on PATH nor in {BIN_GLOB}")
-    return Path(installed[-1]).parent
-
-
 class PostgresServer:
-    """One cluster in `data_dir`, listening on 127.0.0.1:`port` only, trusting loopback clients.
+    """One cluster in `data_dir`, listening on 127.0.0.1:`port` only. With a `password` (as
+    `quarry up` runs it) every connection authenticates with scram-sha-256; without one (a
+    test's private server) loopback clients are trusted.
 
     `init()`, `start()` and `stop()` are separate steps so that a streaming replica can later be
     made from a base backup of a started primary and started with its own `extra_conf` lines.
@@ -66,6 +55,7 @@ class PostgresServer:
         socket_dir: Path | None = None,
         log_file: Path | None = None,
         os_user: str = "postgres",
+        password: str | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port
@@ -76,6 +66,7 @@ class PostgresServer:
         self.socket_dir = socket_dir.resolve() if socket_dir is not None else None
         self.log_file = (log_file or self.data_dir.with_name(f"{self.data_dir.name}.log")).resolve()
         self.os_user = os_user
+        self.password = password
         self.bin = bin_dir()
         if self.socket_dir is not None and len(str(self.socket_dir)) > SOCKET_PATH_MAX:
             raise ConfigError(
@@ -89,12 +80,20 @@ class PostgresServer:
         return self.url_for(self.database)
 
     def url_for(self, database: str) -> str:
-        return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
+        auth = f"{self.user}:{self.password}" if self.password else self.user
+        return f"postgresql+psycopg://{auth}@127.0.0.1:{self.port}/{database}"
+
+    @property
+    def auth_method(self) -> str:
+        return "scram-sha-256" if self.password else "trust"
 
     def prepare(self) -> None:
         """Make the cluster and its `database` once (initdb, then a brief pg_ctl start to create
-        the database); a no-op when `data_dir` already holds a cluster."""
+        the database); on a cluster made earlier, only what authentication needs: a cluster
+        that trusted loopback (before passwords) gets its password and scram-sha-256."""
         if self.is_initialised:
+            if self.password and self.auth_method not in self._hba_text():
+                self._require_password()
             return
         self.init()
         try:
@@ -109,9 +108,15 @@ class PostgresServer:
 
     async def ready(self) -> bool:
         """Whether the server answers `SELECT 1` on `database` now; never raises."""
-        dsn = f"host=127.0.0.1 port={self.port} user={self.user} dbname={self.database}"
         try:
-            async with await psycopg.AsyncConnection.connect(dsn, connect_timeout=2) as conn:
+            async with await psycopg.AsyncConnection.connect(
+                host="127.0.0.1",
+                port=self.port,
+                user=self.user,
+                password=self.password,
+                dbname=self.database,
+                connect_timeout=2,
+            ) as conn:
                 await conn.execute("SELECT 1")
         except psycopg.Error:
             return False
@@ -122,8 +127,9 @@ class PostgresServer:
         return (self.data_dir / "PG_VERSION").exists()
 
     def init(self) -> None:
-        """Create the cluster (unless `data_dir` already holds one) with `user` as superuser,
-        trust authentication for 127.0.0.1 only, and the listen, durability and extra settings."""
+        """Create the cluster (unless `data_dir` already holds one) with `user` as superuser
+        (its password set by initdb), 127.0.0.1 only, and the listen, durability and extra
+        settings."""
         if self.is_initialised:
             return
         self._make_dir(self.data_dir)
@@ -131,8 +137,15 @@ class PostgresServer:
             self._make_dir(self.socket_dir)
         self._make_log()
         argv = [str(self.bin / "initdb"), "-D", str(self.data_dir), "-U", self.user]
-        argv += ["--auth=trust", "--encoding=UTF8", "--locale=C"]
-        self._run([*argv, *([] if self.fsync else ["--no-sync"])], "initdb")
+        argv += [f"--auth={self.auth_method}", "--encoding=UTF8", "--locale=C"]
+        pwfile = self.data_dir.with_name(f".{self.data_dir.name}.pwfile")
+        if self.password:  # read by initdb as os_user, then gone
+            self._write_private(pwfile, self.password + "\n")
+            argv.append(f"--pwfile={pwfile}")
+        try:
+            self._run([*argv, *([] if self.fsync else ["--no-sync"])], "initdb")
+        finally:
+            pwfile.unlink(missing_ok=True)
         self._write_hba()
         with (self.data_dir / "postgresql.conf").open("a", encoding="utf-8") as conf:
             conf.write("\n# quarry\n" + "".join(f"{line}\n" for line in self._conf_lines()))
@@ -183,6 +196,7 @@ class PostgresServer:
                 host="127.0.0.1",
                 port=self.port,
                 user=self.user,
+                password=self.password,
                 dbname="postgres",
                 autocommit=True,
                 connect_timeout=10,
@@ -196,31 +210,34 @@ class PostgresServer:
         return found is not None
 
     def _conf_lines(self) -> list[str]:
-        sockets = str(self.socket_dir) if self.socket_dir is not None else ""
-        lines = [
-            "listen_addresses = '127.0.0.1'",
-            f"port = {self.port}",
-            f"unix_socket_directories = '{sockets}'",
-            # A streaming replica made by pg_basebackup through a slot; the cap keeps a replica
-            # that is gone for good from filling the disk with WAL kept for it.
-            "wal_level = replica",
-            "max_wal_senders = 4",
-            "max_replication_slots = 4",
-            "max_slot_wal_keep_size = '1GB'",
-            "hot_standby = on",
-        ]
-        if not self.fsync:
-            lines += ["fsync = off", "synchronous_commit = off"]
-        return [*lines, *self.extra_conf]
+        return conf_lines(self.port, self.socket_dir, fsync=self.fsync, extra=self.extra_conf)
+
+    def _hba_text(self) -> str:
+        path = self.data_dir / "pg_hba.conf"
+        return path.read_text(encoding="utf-8") if path.exists() else ""
 
     def _write_hba(self) -> None:
-        lines = [
-            "host all all 127.0.0.1/32 trust",
-            "host replication all 127.0.0.1/32 trust",
-        ]
-        if self.socket_dir is not None:
-            lines.insert(0, "local all all trust")
-        (self.data_dir / "pg_hba.conf").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        rules = hba_lines(self.auth_method, local=self.socket_dir is not None)
+        (self.data_dir / "pg_hba.conf").write_text("\n".join(rules) + "\n", encoding="utf-8")
+
+    def _require_password(self) -> None:
+        """A cluster made when the stack trusted loopback: set the password (the old rules
+        still let us in), then switch the rules to scram-sha-256."""
+        self.start()
+        try:
+            with self._admin() as conn:
+                if conn.execute("SELECT pg_is_in_recovery()").fetchone() != (True,):
+                    conn.execute(
+                        sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                            sql.Identifier(self.user), sql.Literal(self.password)
+                        )
+                    )
+        finally:
+            self.stop()
+        self._write_hba()
+
+    def _write_private(self, path: Path, text: str) -> None:
+        write_private(path, text, self._owner())
 
     def _owner(self) -> tuple[int, int] | None:
         """The (uid, gid) that must own the cluster's files, or None when not running as root."""
@@ -264,10 +281,10 @@ class PostgresServer:
             return [setpriv, f"--reuid={self.os_user}", f"--regid={self.os_user}", "--init-groups"]
         raise ConfigError("running as root, but setpriv (util-linux) is not available")
 
-    def _run(self, argv: list[str], what: str) -> None:
+    def _run(self, argv: list[str], what: str, extra_env: dict[str, str] | None = None) -> None:
         # PG* variables in the caller's environment would redirect the tools; the working folder
         # is / because os_user may not be able to enter the caller's.
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")} | (extra_env or {})
         try:
             done = subprocess.run(
                 [*self._as_owner(), *argv],

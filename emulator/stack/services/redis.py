@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 from pathlib import Path
@@ -31,23 +32,37 @@ class RedisServer:
 
     stop_signal: signal.Signals = signal.SIGTERM
 
-    def __init__(self, data_dir: Path, port: int, role: Role, *, maxmemory: str = "128mb") -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int,
+        role: Role,
+        *,
+        maxmemory: str = "128mb",
+        password: str | None = None,
+    ) -> None:
         if role not in ("queue", "cache"):
             raise ConfigError(f"unknown Redis role {role!r}; use 'queue' or 'cache'")
         self.data_dir = data_dir.resolve()
         self.port = port
         self.role = role
         self.maxmemory = maxmemory
+        self.password = password  # `quarry up` always sets one; a test's own server may not
         self.conf_file = self.data_dir / "redis.conf"
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def prepare(self) -> None:
-        """Create `data_dir` and (re)write the config, so a changed port or role takes effect."""
+        """Create `data_dir` and (re)write the config (mode 0600: it holds the password), so
+        a changed port, role or password takes effect."""
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.conf_file.write_text("".join(f"{line}\n" for line in self.conf_lines()), "utf-8")
+        fd = os.open(self.conf_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as conf:
+            conf.write("".join(f"{line}\n" for line in self.conf_lines()))
+        self.conf_file.chmod(0o600)
 
     def argv(self) -> list[str]:
         server = shutil.which("redis-server")
@@ -57,7 +72,9 @@ class RedisServer:
 
     async def ready(self) -> bool:
         """Whether the server answers PING now; never raises."""
-        client = aioredis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=1)
+        client = aioredis.Redis(
+            host="127.0.0.1", port=self.port, password=self.password, socket_connect_timeout=1
+        )
         try:
             return bool(await client.ping())
         except (RedisError, OSError):
@@ -75,6 +92,7 @@ class RedisServer:
             "daemonize no",
             'save ""',
             f"maxmemory {self.maxmemory}",
+            *([f'requirepass "{self.password}"'] if self.password else []),
         ]
         if self.role == "queue":
             durable = ["appendonly yes", "appendfsync everysec", "maxmemory-policy noeviction"]

@@ -43,13 +43,22 @@ class PostgresReplica(PostgresServer):
             database=primary.database,
             fsync=primary.fsync,
             os_user=primary.os_user,
+            password=primary.password,
         )
         self.primary = primary
+        # The replica logs in to its primary with the password from this file (0600, owned
+        # by os_user), so the password is never on a command line.
+        self.passfile = self.data_dir.with_name(f".{self.data_dir.name}.pgpass")
 
     def prepare(self) -> None:
         """Clone the primary with pg_basebackup once (when `data_dir` is missing or empty),
-        creating the replication slot on the primary if it lacks it."""
+        creating the replication slot on the primary if it lacks it. A replica cloned when
+        the stack trusted loopback gets the primary's scram-sha-256 rules."""
+        if self.password:
+            self._write_private(self.passfile, f"127.0.0.1:*:*:{self.user}:{self.password}\n")
         if self.is_initialised:
+            if self.password and self.auth_method not in self._hba_text():
+                self._write_hba()  # the role's password itself comes from the primary
             return
         if self.data_dir.exists() and any(self.data_dir.iterdir()):
             raise ConfigError(
@@ -62,7 +71,8 @@ class PostgresReplica(PostgresServer):
         argv = [str(self.bin / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(self.primary.port)]
         argv += ["-U", self.user, "-D", str(self.data_dir), "-R", "-X", "stream", "-S", SLOT]
         argv += ["--checkpoint=fast", *([] if self.fsync else ["--no-sync"])]
-        self._run(argv, "pg_basebackup")
+        extra = {"PGPASSFILE": str(self.passfile)} if self.password else None
+        self._run(argv, "pg_basebackup", extra)
         # After -R's own lines in postgresql.auto.conf, which is read last, so these win.
         lines = [f"{name} = '{value}'" for name, value in self._settings().items()]
         with (self.data_dir / "postgresql.auto.conf").open("a", encoding="utf-8") as conf:
@@ -79,6 +89,8 @@ class PostgresReplica(PostgresServer):
 
     def _settings(self) -> dict[str, str]:
         primary = f"host=127.0.0.1 port={self.primary.port} user={self.user}"
+        if self.password:
+            primary += f" passfile={self.passfile}"
         return {
             "port": str(self.port),
             "primary_conninfo": f"{primary} application_name={SLOT}",

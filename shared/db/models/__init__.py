@@ -13,6 +13,7 @@ from shared.db.models.base import (
 from shared.db.models.operations import (
     Alert,
     ApiKey,
+    DashboardSession,
     DeadLetter,
     IdempotencyKey,
     OutboundDelivery,
@@ -40,6 +41,7 @@ __all__ = [
     "Alert",
     "ApiKey",
     "Base",
+    "DashboardSession",
     "DeadLetter",
     "Document",
     "IdempotencyKey",

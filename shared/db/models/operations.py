@@ -61,6 +61,20 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class DashboardSession(Base):
+    """A dashboard login: the cookie holds a random token, this row only its sha256; logout,
+    a password change (`mark`) and the revocation of the key it came from end it."""
+
+    __tablename__ = "dashboard_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user: Mapped[str] = mapped_column(String(200))
+    key_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    mark: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime | None]
+
+
 class WebhookConfig(Base):
     """How a source's inbound webhooks are verified and mapped to URLs; secrets encrypted."""
 
@@ -78,7 +92,8 @@ class WebhookConfig(Base):
 
 class WebhookDelivery(Base):
     """The inbox: every inbound delivery with its verdict. `delivery_id` is set only for
-    accepted deliveries, and unique per source, so a delivery starts at most one run."""
+    accepted deliveries, and unique per source, so a delivery starts at most one run. A
+    rejected delivery keeps no body (a stranger's bytes), only its size and sha256."""
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
@@ -90,7 +105,9 @@ class WebhookDelivery(Base):
     delivery_id: Mapped[str | None] = mapped_column(String(200))
     message_id: Mapped[str | None] = mapped_column(String(200))
     headers: Mapped[dict[str, Any]] = mapped_column(JSON)
-    body: Mapped[bytes] = mapped_column(LargeBinary)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    body_sha256: Mapped[str | None] = mapped_column(String(64))
     verdict: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str | None] = mapped_column(Text)
     urls: Mapped[list[str] | None] = mapped_column(JSON)
