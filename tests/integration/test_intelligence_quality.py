@@ -40,7 +40,7 @@ def test_intelligence_evaluation_set_is_frozen() -> None:
 
 def test_intelligence_sets_cover_every_language_label_and_sentiment(measured: Measured) -> None:
     sets = measured.sets
-    assert len(sets.tuning) == 69
+    assert len(sets.tuning) == 121
     assert len(sets.evaluation) >= 80
     for docs in (sets.tuning, sets.evaluation):
         assert {d.language for d in docs} == {"en", "de", "fr", "es"}
@@ -55,7 +55,8 @@ def test_intelligence_sets_cover_every_language_label_and_sentiment(measured: Me
 
 
 # Bars the evaluation set misses today, as README says ("Offline intelligence"), each with the
-# floor it may not fall below. Sentiment is one document short (58 of 84; the bar needs 59).
+# floor it may not fall below. Sentiment is one document short (58 of 84; the bar needs 59); a
+# neutral band fitted to the 52 later tuning documents scored 56 and was reverted (README).
 SHORTFALLS = {"sentiment_accuracy": 58 / 84}
 
 
@@ -83,7 +84,7 @@ def test_quarry_quality_intelligence_prints_both_sets_side_by_side(tmp_path: Pat
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[1].split() == ["tuning", "evaluation", "bar", "(evaluation)"]
-    assert lines[2].split() == ["documents", "69", "84"]
+    assert lines[2].split() == ["documents", "121", "84"]
     assert lines[-1].startswith("evaluation set: sha256 4f20c621cb7047c5")
     assert lines[-1].endswith("matches evaluation.sha256 (frozen)")
     tuning_misses = runner.invoke(app, ["quality", "intelligence", str(SET)])
