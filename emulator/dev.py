@@ -27,10 +27,10 @@ from emulator.table import load_table
 from emulator.watch import changes
 from shared.config import Settings
 from shared.errors import ConfigError, QuarryError
+from shared.flow import FLOW
 from shared.metering.ledger import LEDGER
 from shared.metering.usage import usd
 
-STAGES = ("discovery", "extraction", "intelligence", "analytics")
 console = Console()
 RELOAD_STARTED = "_QUARRY_DEV_RELOAD_STARTED"  # not QUARRY_*: settings refuse unknown keys
 
@@ -78,22 +78,16 @@ async def run_demo(client: httpx.AsyncClient, site: str) -> dict[str, Any]:
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console) as progress:
-        bars = {name: progress.add_task(name, total=None) for name in STAGES}
+        bars = {name: progress.add_task(name, total=None) for name in FLOW.names}
         while True:
             run = (await client.get(f"/api/v1/runs/{run_id}")).json()
-            total = run["discovered"]
-            for name in STAGES[:3]:
-                counts = run["stages"].get(name, {})
-                done = sum(counts.values())
-                if name == "intelligence" and total is not None:
-                    ex = run["stages"].get("extraction", {})
-                    expected = ex.get("succeeded", 0)
-                    pending_ex = total - sum(ex.values())
-                    progress.update(bars[name], total=expected + pending_ex, completed=done)
-                else:
-                    progress.update(bars[name], total=total, completed=done)
+            expected = FLOW.expected(run["discovered"], run["stages"])
+            for name, total in expected.items():
+                done = sum(run["stages"].get(name, {}).values())
+                progress.update(bars[name], total=total, completed=done)
             if run["state"] in ("succeeded", "failed", "cancelled"):
-                progress.update(bars["analytics"], total=1, completed=1)
+                if FLOW.on_final is not None:
+                    progress.update(bars[FLOW.on_final.name], total=1, completed=1)
                 return dict(run)
             await asyncio.sleep(0.2)
 
@@ -104,12 +98,12 @@ async def _demo(url: str, site: str, platform: Embedded) -> None:
         await platform.idle()  # the analytics invocation, part of the run's cost
         await LEDGER.flush(platform.runtime.db)
         run = (await client.get(f"/api/v1/runs/{run['id']}")).json()
-    counts = run["stages"]
+    counts = [run["stages"].get(s.name, {}) for s in FLOW.document_stages]
     console.print(
         f"Demo run [bold]{run['state']}[/]: {run['discovered']} documents, "
-        f"{counts.get('intelligence', {}).get('succeeded', 0)} analysed, "
-        f"{counts.get('extraction', {}).get('skipped', 0)} skipped, "
-        f"{counts.get('extraction', {}).get('failed', 0)} refused or failed. "
+        f"{counts[-1].get('succeeded', 0)} analysed, "
+        f"{sum(c.get('skipped', 0) for c in counts)} skipped, "
+        f"{sum(c.get('failed', 0) for c in counts)} refused or failed. "
         f"See {url}/"
     )
     console.print(cost_line(run, url))

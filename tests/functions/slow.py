@@ -10,6 +10,7 @@ from mangum import Mangum
 from shared.handlers.http import TEXT_MIME_TYPES, create_app
 from shared.handlers.stage import StageDeps, stage
 from shared.messages import Message
+from shared.outcome import Outcome, succeeded
 
 app = create_app("slow", title="slow")
 _lock = threading.Lock()
@@ -40,5 +41,6 @@ handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)
 
 
 @stage("sleeper")
-async def sleeper(msg: Message, deps: StageDeps) -> None:
+async def sleeper(msg: Message, deps: StageDeps) -> Outcome:
     await asyncio.sleep(5)
+    return succeeded()

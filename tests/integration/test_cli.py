@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from emulator.apigw import HttpRequest, to_event
+from shared.flow import FLOW
 from tests.conftest import ROOT
 
 QUARRY = [sys.executable, "-m", "cli.main"]
@@ -173,7 +174,7 @@ def test_cli_dev_serves_api_docs_dashboard_and_metrics(tmp_path: Path) -> None:
         r"documents\s+at\s+us-east-1\s+prices",
         out,
     ), out
-    for name in ("discovery", "extraction", "intelligence", "analytics"):
+    for name in FLOW.names:  # a progress bar per stage
         assert name in out
     log = (tmp_path / ".quarry" / "dev.log").read_text()
     assert SECRET not in log
