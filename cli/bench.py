@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,12 +28,18 @@ console = Console(stderr=True)
 def _measure(names: list[str], options: BenchOptions, quick: bool) -> Report:
     from tools.bench.registry import run  # benchmarks import heavy modules: only when run
 
+    return _with_progress(lambda opts: run(names, opts, quick=quick), options)
+
+
+def _with_progress(
+    job: Callable[[BenchOptions], Coroutine[Any, Any, Report]], options: BenchOptions
+) -> Report:
+    """Run a benchmark job with a progress bar; a QuarryError ends the command cleanly."""
     columns = (TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn())
     try:
         with Progress(*columns, console=console, transient=True) as progress:
             meter = ProgressMeter(progress)
-            opts = dataclasses.replace(options, meter=meter)
-            return asyncio.run(run(names, opts, quick=quick))
+            return asyncio.run(job(dataclasses.replace(options, meter=meter)))
     except QuarryError as exc:
         console.print(f"[bold red]error:[/] {exc.detail}")
         raise typer.Exit(2) from None
@@ -79,11 +85,30 @@ Quick = Annotated[bool, typer.Option(help="Small N: checks the harness, not spee
 
 
 @bench_app.command()
-def pipeline(quick: Quick = False) -> None:
+def pipeline(
+    quick: Quick = False,
+    pages: Annotated[
+        int | None, typer.Option(min=10, help="Pages of the generated site (default 1,000).")
+    ] = None,
+) -> None:
     """Documents/s through all four stages on a generated site of 1,000 pages (100 with
-    --quick) in the embedded platform, against the pure cores alone."""
+    --quick) in the embedded platform, against the pure cores alone; then the embedded
+    run's timeouts, retries, dead letters, failed invocations and RSS at start and end."""
     options = BenchOptions.quick() if quick else BenchOptions()
-    show(_measure(["pipeline"], options, quick=quick))
+    if pages is None:
+        report = _measure(["pipeline"], options, quick=quick)
+    else:
+        from tools.bench.pipeline import bench_pipeline
+        from tools.bench.registry import to_report
+
+        async def job(opts: BenchOptions) -> Report:
+            return to_report([await bench_pipeline(opts, pages)], quick=quick)
+
+        report = _with_progress(job, options)
+    show(report)
+    _, found, health = report.benchmarks[0].description.partition(" Embedded run ")
+    if found:
+        typer.echo(f"Embedded run {health}")
 
 
 @bench_app.command()

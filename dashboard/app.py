@@ -17,7 +17,7 @@ from dashboard import web
 from dashboard.assets import IMMUTABLE, lookup
 from dashboard.pages import ROUTERS
 from shared.errors import NotFoundError, QuarryError
-from shared.handlers.http import create_app
+from shared.handlers.http import TEXT_MIME_TYPES, create_app
 
 app = create_app("dashboard", title="dashboard")
 app.add_exception_handler(QuarryError, web.quarry_error)
@@ -40,4 +40,4 @@ async def static(name: str, request: Request) -> Response:
     )
 
 
-handler = Mangum(app, lifespan="off")
+handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)

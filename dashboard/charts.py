@@ -80,3 +80,50 @@ def line_chart(
         else ""
     )
     return _frame(label, _axis(f"{high:g}", f"{low:g}", labels) + mid + lines + "".join(dots))
+
+
+def _spark(label: str, w: int, h: int, body: str) -> Markup:
+    return Markup(
+        f'<svg class="spark" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" '
+        f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">'
+        f"<title>{escape(label)}</title>{body}</svg>"
+    )
+
+
+def spark_bars(label: str, labels: Sequence[str], values: Sequence[int], w: int = 150) -> Markup:
+    """A sparkline of counts: one bar per label, scaled to the largest, each titled."""
+    h, top = 30, max([*values, 0]) or 1
+    slot = w / max(len(values), 1)
+    bars = [f'<line class="axis" x1="0" y1="{h - 0.5}" x2="{w}" y2="{h - 0.5}"/>']
+    for i, (name, value) in enumerate(zip(labels, values, strict=True)):
+        if value > 0:
+            bar_h = max(1.0, (h - 2) * value / top)
+            bars.append(
+                f'<rect class="bar" x="{i * slot:.1f}" y="{h - bar_h:.1f}" '
+                f'width="{max(slot - 0.5, 0.5):.1f}" height="{bar_h:.1f}">'
+                f"<title>{escape(name)}: {value}</title></rect>"
+            )
+    return _spark(label, w, h, "".join(bars))
+
+
+def spark_line(
+    label: str, labels: Sequence[str], values: Sequence[float | None], unit: str, w: int = 150
+) -> Markup:
+    """A sparkline of measurements scaled to the largest, broken where a value is None."""
+    h = 30
+    top = max([v for v in values if v is not None] or [0.0]) or 1.0
+    slot = w / max(len(values), 1)
+    runs: list[list[str]] = [[]]
+    dots = []
+    for i, value in enumerate(values):
+        if value is None:
+            runs.append([])
+            continue
+        x, y = (i + 0.5) * slot, 2 + (h - 4) * (1 - value / top)
+        runs[-1].append(f"{x:.1f},{y:.1f}")
+        dots.append(
+            f'<circle class="dot" cx="{x:.1f}" cy="{y:.1f}" r="1.5">'
+            f"<title>{escape(labels[i])}: {value:,.1f} {escape(unit)}</title></circle>"
+        )
+    lines = "".join(f'<polyline class="line" points="{" ".join(r)}"/>' for r in runs if len(r) > 1)
+    return _spark(label, w, h, lines + "".join(dots))

@@ -1,4 +1,4 @@
-"""Per-function figures from this process's Prometheus registry: pure over metric samples.
+"""Figures from histogram buckets and this process's Prometheus registry (pure over samples).
 
 Percentiles are estimated from histogram buckets the way Prometheus' histogram_quantile does
 (linear within the bucket), so they are as coarse as the buckets.
@@ -6,28 +6,15 @@ Percentiles are estimated from histogram buckets the way Prometheus' histogram_q
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from prometheus_client import REGISTRY
 from prometheus_client.metrics_core import Metric
 
 
-@dataclass
-class FunctionFigures:
-    invocations: int = 0
-    errors: int = 0
-    cold_starts: int = 0
-    throttles: int = 0
-    buckets: dict[float, float] = field(default_factory=dict)
-
-    def quantile(self, q: float) -> float | None:
-        """Seconds below which a share `q` of invocations finished; None with no data."""
-        return quantile(q, self.buckets)
-
-
 def quantile(q: float, buckets: dict[float, float]) -> float | None:
+    """The value below which a share `q` of observations fell, from cumulative bucket counts
+    keyed by upper bound; None with no data."""
     ordered = sorted(buckets.items())
     if not ordered or ordered[-1][1] <= 0:
         return None
@@ -44,33 +31,6 @@ def quantile(q: float, buckets: dict[float, float]) -> float | None:
             )
         lower_bound, lower_count = bound, count
     return ordered[-1][0]
-
-
-def figures(families: Iterable[Metric]) -> dict[str, FunctionFigures]:
-    """Figures per function name from metric families (REGISTRY.collect() or parsed text)."""
-    out: dict[str, FunctionFigures] = defaultdict(FunctionFigures)
-    for family in families:
-        for s in family.samples:
-            fn = s.labels.get("function")
-            if fn is None:
-                continue
-            f = out[fn]
-            if s.name == "quarry_function_invocations_total":
-                f.invocations += int(s.value)
-                if s.labels.get("outcome") == "error":
-                    f.errors += int(s.value)
-            elif s.name == "quarry_function_cold_starts_total":
-                f.cold_starts += int(s.value)
-            elif s.name == "quarry_function_throttles_total":
-                f.throttles += int(s.value)
-            elif s.name == "quarry_function_duration_seconds_bucket":
-                le = float(s.labels["le"])
-                f.buckets[le] = f.buckets.get(le, 0.0) + s.value
-    return dict(out)
-
-
-def process_figures() -> dict[str, FunctionFigures]:
-    return figures(REGISTRY.collect())
 
 
 def queue_depths(families: Iterable[Metric]) -> dict[str, int]:

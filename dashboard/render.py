@@ -31,6 +31,14 @@ def number(value: float | int | None, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
+def count(value: float | int | None) -> str:
+    """A count that may be a share (an invocation split between runs): whole numbers as
+    such, fractions to two places."""
+    if value is None:
+        return "–"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
 def query(request: Request, **changes: str | None) -> str:
     """The current page's query string with `changes` applied (None removes a key)."""
     params = {k: v for k, v in request.query_params.items() if k not in changes}
@@ -51,7 +59,9 @@ env = Environment(
     lstrip_blocks=True,
 )
 env.globals.update(static_url=static_url, nav=NAV, query=query)
-env.filters.update(markdown=render_markdown, when=when, number=number, http_url=http_url)
+env.filters.update(
+    markdown=render_markdown, when=when, number=number, count=count, http_url=http_url
+)
 
 
 def secret(settings: Settings) -> bytes:

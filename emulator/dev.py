@@ -21,14 +21,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from emulator.demo import serve_site
 from emulator.hosts import LoopbackHosts
 from emulator.parity import startup_summary
-from emulator.platform import ROOT, embedded
+from emulator.platform import ROOT, Embedded, embedded
 from emulator.reload import plan, project_files, scan
 from emulator.table import load_table
 from emulator.watch import changes
 from shared.config import Settings
 from shared.errors import ConfigError, QuarryError
+from shared.flow import FLOW
+from shared.metering.ledger import LEDGER
+from shared.metering.usage import usd
 
-STAGES = ("discovery", "extraction", "intelligence", "analytics")
 console = Console()
 RELOAD_STARTED = "_QUARRY_DEV_RELOAD_STARTED"  # not QUARRY_*: settings refuse unknown keys
 
@@ -76,36 +78,47 @@ async def run_demo(client: httpx.AsyncClient, site: str) -> dict[str, Any]:
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console) as progress:
-        bars = {name: progress.add_task(name, total=None) for name in STAGES}
+        bars = {name: progress.add_task(name, total=None) for name in FLOW.names}
         while True:
             run = (await client.get(f"/api/v1/runs/{run_id}")).json()
-            total = run["discovered"]
-            for name in STAGES[:3]:
-                counts = run["stages"].get(name, {})
-                done = sum(counts.values())
-                if name == "intelligence" and total is not None:
-                    ex = run["stages"].get("extraction", {})
-                    expected = ex.get("succeeded", 0)
-                    pending_ex = total - sum(ex.values())
-                    progress.update(bars[name], total=expected + pending_ex, completed=done)
-                else:
-                    progress.update(bars[name], total=total, completed=done)
+            expected = FLOW.expected(run["discovered"], run["stages"])
+            for name, total in expected.items():
+                done = sum(run["stages"].get(name, {}).values())
+                progress.update(bars[name], total=total, completed=done)
             if run["state"] in ("succeeded", "failed", "cancelled"):
-                progress.update(bars["analytics"], total=1, completed=1)
+                if FLOW.on_final is not None:
+                    progress.update(bars[FLOW.on_final.name], total=1, completed=1)
                 return dict(run)
             await asyncio.sleep(0.2)
 
 
-async def _demo(url: str, site: str) -> None:
+async def _demo(url: str, site: str, platform: Embedded) -> None:
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         run = await run_demo(client, site)
-    counts = run["stages"]
+        await platform.idle()  # the analytics invocation, part of the run's cost
+        await LEDGER.flush(platform.runtime.db)
+        run = (await client.get(f"/api/v1/runs/{run['id']}")).json()
+    counts = [run["stages"].get(s.name, {}) for s in FLOW.document_stages]
     console.print(
         f"Demo run [bold]{run['state']}[/]: {run['discovered']} documents, "
-        f"{counts.get('intelligence', {}).get('succeeded', 0)} analysed, "
-        f"{counts.get('extraction', {}).get('skipped', 0)} skipped, "
-        f"{counts.get('extraction', {}).get('failed', 0)} refused or failed. "
+        f"{counts[-1].get('succeeded', 0)} analysed, "
+        f"{sum(c.get('skipped', 0) for c in counts)} skipped, "
+        f"{sum(c.get('failed', 0) for c in counts)} refused or failed. "
         f"See {url}/"
+    )
+    console.print(cost_line(run, url))
+
+
+def cost_line(run: dict[str, Any], url: str) -> str:
+    """The demo's closing line: its estimated AWS bill, per 1,000 documents, and where the
+    breakdown is."""
+    cost = run.get("cost") or {}
+    total = float((cost.get("cost") or {}).get("total_usd", 0.0))
+    per = total * 1000 / run["discovered"] if run.get("discovered") else 0.0
+    return (
+        f"Estimated AWS cost of this run: {usd(total)}, {usd(per)} per 1,000 documents "
+        f"at {cost.get('region', '?')} prices (an estimate from this machine's timings; "
+        f"the breakdown: {url}/runs/{run['id']})"
     )
 
 
@@ -143,7 +156,7 @@ async def dev(settings: Settings, port: int, demo: bool, table: Path, reload: bo
                     )
                 )
                 console.print(startup_summary(table, "dev"))
-            background = [asyncio.create_task(_demo(url, site))] if site else []
+            background = [asyncio.create_task(_demo(url, site, platform))] if site else []
             if reload:
                 background.append(asyncio.create_task(_restart_on_change(server, table, wanted)))
             try:

@@ -14,6 +14,8 @@ from shared.db import migrate
 from shared.db.engine import Database
 from shared.errors import ConfigError, UnavailableError
 from shared.handlers.context import LambdaContext
+from shared.handlers.invocation import declare_memory
+from shared.metering.ledger import LEDGER
 
 
 class HeldDispatcher:
@@ -38,6 +40,7 @@ def invoke(settings: Settings, table_path: Path, function: str, event: Any) -> A
         )
     migrate.upgrade(settings.database_url)
     handler, _ = load_handler(fn)
+    declare_memory(fn.name, fn.memory, fn.architecture)
     db = Database(settings.database_url, settings.database_reader_url)
     ports.install(ports.Runtime(settings=settings, db=db, dispatcher=HeldDispatcher()))
     try:
@@ -45,8 +48,10 @@ def invoke(settings: Settings, table_path: Path, function: str, event: Any) -> A
         return handler(event, context)
     finally:
         ports.install(None)
-        asyncio.run(_noop())
+        asyncio.run(_record(db))
 
 
-async def _noop() -> None:
-    return None
+async def _record(db: Database) -> None:
+    """Write the invocation to the ledger, as a Lambda handler does before it returns."""
+    await LEDGER.flush_quietly(db)
+    await db.dispose()

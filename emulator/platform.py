@@ -22,12 +22,20 @@ from shared.config import Settings
 from shared.db import migrate
 from shared.db.engine import Database
 from shared.dispatch.taskiq import TaskiqDispatcher
+from shared.flow import FLOW, Flow
 from shared.handlers.invocation import declare_memory, record_init
 from shared.handlers.loop import close_idle_loops
 from shared.logs import get_logger
+from shared.metering.ledger import flushing
 
 log = get_logger("quarry.emulator")
 ROOT = Path(__file__).resolve().parent.parent
+# Stage invocations (each a batch) the in-process broker runs at once. Each holds at most one
+# database connection at a time, so the stage loop's pool is sized from it: one connection
+# per invocation, and PLATFORM_CONNECTIONS for the scheduler's relay and a caller's own reads
+# on that loop. No task then waits on a connection it cannot get.
+STAGE_INVOCATIONS = 8
+PLATFORM_CONNECTIONS = 2
 
 
 @dataclass
@@ -54,23 +62,33 @@ async def embedded(
     *,
     mode: Mode = "event",
     background: bool = True,
+    flow: Flow = FLOW,
+    invocations: int = STAGE_INVOCATIONS,
 ) -> AsyncIterator[Embedded]:
-    """Start the embedded platform on the running loop; stop it when the block ends."""
+    """Start the embedded platform on the running loop; stop it when the block ends.
+    `flow` is the pipeline's (tests run others); `invocations` the stage concurrency."""
     table = load_table(table_path)
     handlers: dict[str, Any] = {}
     for fn in table.functions.values():  # every declaration must import before start-up
         handlers[fn.name], seconds = load_handler(fn)
         record_init(fn.name, seconds)
-        declare_memory(fn.name, fn.memory)
+        declare_memory(fn.name, fn.memory, fn.architecture)
     await asyncio.to_thread(migrate.upgrade, settings.database_url)
-    broker = InMemoryBroker(max_async_tasks=16, propagate_exceptions=False)
-    dispatcher = TaskiqDispatcher(broker, asyncio.get_running_loop())
+    broker = InMemoryBroker(propagate_exceptions=False)
+    dispatcher = TaskiqDispatcher(broker, asyncio.get_running_loop(), invocations=invocations)
     for fn in table.stages():
-        dispatcher.register(fn.name, stage_task(handlers[fn.name], fn, dispatcher.resend))
+        body = stage_task(handlers[fn.name], fn, dispatcher.resend)
+        rank = flow.names.index(fn.name) if fn.name in flow.names else 0
+        dispatcher.register(fn.name, body, batch_size=fn.batch_size, rank=rank)
     runtime = ports.Runtime(
         settings=settings,
-        db=Database(settings.database_url, settings.database_reader_url),
+        db=Database(
+            settings.database_url,
+            settings.database_reader_url,
+            pool_size=invocations + PLATFORM_CONNECTIONS,
+        ),
         dispatcher=dispatcher,
+        flow=flow,
     )
     ports.install(runtime)
     await broker.startup()
@@ -81,14 +99,17 @@ async def embedded(
         job = scheduler.run(runtime, targets, f"dev-{os.getpid()}")
         platform.tasks.append(asyncio.create_task(job))
     try:
-        yield platform
+        async with flushing(runtime.db):  # the invocation ledger, written every second
+            try:
+                yield platform
+            finally:
+                for task in platform.tasks:
+                    task.cancel()
+                await asyncio.gather(*platform.tasks, return_exceptions=True)
+                await platform.idle()
+                await broker.shutdown()
+                gateway.executor.shutdown(wait=True)
     finally:
-        for task in platform.tasks:
-            task.cancel()
-        await asyncio.gather(*platform.tasks, return_exceptions=True)
-        await platform.idle()
-        await broker.shutdown()
-        gateway.executor.shutdown(wait=True)
         await runtime.db.dispose()
         close_idle_loops()
         ports.install(None)

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from shared.errors import ConfigError
+from shared.metering.prices import ARCHITECTURES
 from shared.schedule_expressions import ScheduleError, parse_schedule
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY", "*"}
@@ -57,6 +58,7 @@ class Function:
     max_receive: int = 3
     schedules: tuple[str, ...] = ()
     reserved_concurrency: int | None = None
+    architecture: str = "x86_64"
 
     @property
     def module(self) -> str:
@@ -175,7 +177,19 @@ def _function(
         max_receive,
         tuple(schedules),
         _reserved(name, spec.get("reservedConcurrency")),
+        _architecture(name, _setting(spec, provider, "architecture")),
     )
+
+
+def _architecture(name: str, value: Any) -> str:
+    """`architecture` (x86_64 by default, as in Lambda); it sets the price per GB-second."""
+    if value is None:
+        return "x86_64"
+    if value not in ARCHITECTURES:
+        raise ConfigError(
+            f"function {name!r}: architecture must be one of {', '.join(ARCHITECTURES)}"
+        )
+    return str(value)
 
 
 def _reserved(name: str, value: Any) -> int | None:

@@ -1,4 +1,5 @@
-"""Stage functions as Taskiq tasks, under the shared delivery policy (retries, dead letters)."""
+"""Stage functions as Taskiq tasks, under the shared delivery policy (retries, dead letters):
+each task is one invocation over a batch of SQS-shaped records."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ from shared.ports import current
 
 
 def stage_task(handler: Attempting, fn: Function, resend: Resend) -> TaskFn:
-    """The Taskiq task body of a stage: one SQS-shaped record per message. It never raises,
+    """The Taskiq task body of a stage: a batch of records per invocation. It never raises,
     so the broker acknowledges only after the stage committed, retried or dead-lettered."""
 
-    async def task(record: dict[str, Any]) -> None:
+    async def task(records: list[dict[str, Any]]) -> None:
         await delivery.deliver(
             handler,
-            record,
+            records,
             runtime=current(),
             max_receive=fn.max_receive,
             timeout_s=fn.timeout,

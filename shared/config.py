@@ -139,6 +139,14 @@ class Settings(BaseModel):
         description="Runs of one source that may be queued or running at once; one more is "
         "refused with 409 until one finishes or is cancelled.",
     )
+    run_compute_budget_usd: float | None = Field(
+        None,
+        gt=0,
+        description="Most estimated AWS cost in USD (Lambda compute and requests, SQS, logs; "
+        "the LLM has its own budget) one run may spend: checked before each stage message "
+        "against what the invocation ledger has written, so work in flight can pass it by a "
+        "little; past it the run fails. Unset is unlimited.",
+    )
     secret_key: SecretStr = Field(
         SecretStr(DEV_SECRET_KEY),
         description="Signs list cursors and CSRF tokens and seals webhook secrets; outside "

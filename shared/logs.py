@@ -14,6 +14,20 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 function_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("function", default=None)
 
+
+class LogBytes:
+    """Bytes of the log lines written during one invocation (CloudWatch bills ingestion)."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+log_bytes_var: contextvars.ContextVar[LogBytes | None] = contextvars.ContextVar(
+    "log_bytes", default=None
+)
+
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
@@ -35,7 +49,11 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             entry["error"] = record.exc_info[0].__name__
             entry["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        line = json.dumps(entry, default=str, ensure_ascii=False)
+        meter = log_bytes_var.get()
+        if meter is not None:
+            meter.count += len(line.encode()) + 1  # and its newline
+        return line
 
 
 def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:

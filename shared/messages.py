@@ -11,9 +11,11 @@ class Message(BaseModel):
 
 
 class DiscoverSource(Message):
-    """discovery: turn the run's source into candidate documents."""
+    """discovery: turn the run's source into candidate documents; with `urls` (a webhook
+    whose payload names the pages), exactly those pages instead of reading the source."""
 
     source_id: str
+    urls: list[str] | None = None
 
 
 class ExtractDocument(Message):

@@ -6,6 +6,9 @@ from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 
 from shared.observability.queues import QueueCollector
 
+# Upper bounds of the duration histogram, seconds; the invocation ledger's per-minute buckets
+# are the same bounds, so its percentiles and Prometheus' agree.
+DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 INVOCATIONS = Counter(
     "quarry_function_invocations",
     "Function invocations by trigger and outcome.",
@@ -15,7 +18,7 @@ DURATION = Histogram(
     "quarry_function_duration_seconds",
     "Wall time of one invocation.",
     ["function", "trigger"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+    buckets=DURATION_BUCKETS,
 )
 COLD_STARTS = Counter(
     "quarry_function_cold_starts",
@@ -110,4 +113,10 @@ LLM_CACHE = Counter(
 LLM_BUDGET_EXCEEDED = Counter(
     "quarry_llm_budget_exceeded",
     "LLM calls refused because they would pass the run's budget.",
+)
+COST = Counter(
+    "quarry_cost_usd",
+    "Estimated AWS cost in USD of this process's invocations (compute, requests, queue, logs) "
+    "and LLM calls (llm), from the price tables and what was measured locally.",
+    ["function", "component"],
 )

@@ -1,4 +1,5 @@
-"""The process's runtime: settings and the ports (database, dispatch, cache, fetcher).
+"""The process's runtime: settings, the ports (database, dispatch, cache, fetcher) and the
+pipeline's flow.
 
 The emulator installs one before invoking handlers; in Lambda the first invocation builds
 it from the environment, the only place that reads it.
@@ -17,6 +18,7 @@ from shared.dispatch import Dispatcher
 from shared.errors import ConfigError
 from shared.fetch import Fetcher
 from shared.fetch.polite import MemoryPoliteness, Politeness
+from shared.flow import FLOW, Flow
 from shared.handlers.concurrency import Limiter, MemoryLimiter
 
 
@@ -29,6 +31,7 @@ class Runtime:
     fetcher: Fetcher | None = None
     limiter: Limiter = field(default_factory=MemoryLimiter)
     politeness: Politeness = field(default_factory=MemoryPoliteness)
+    flow: Flow = FLOW  # the stages and what each sends to (tests run others)
 
     def __post_init__(self) -> None:
         if self.fetcher is None:  # polite, and obeying robots.txt cached in the cache port

@@ -1,27 +1,29 @@
-"""The run lifecycle: start_run() is the only way a run begins; settle() ends it exactly once."""
+"""The run lifecycle: start_run() is the only way a run begins, cancel() stops one. A run
+becomes final in the stage adapter's transaction (shared.repo.progress), exactly once."""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import outbox
-from shared.db.models import ACTIVE_STATES, Outbox, Run, Source, StageResult, utcnow
+from shared.db.models import ACTIVE_STATES, Outbox, Run, Source, utcnow
 from shared.errors import ConflictError, NotFoundError
+from shared.flow import FLOW, Flow
+from shared.handlers.invocation import current_invocation
 from shared.logs import get_logger, request_id_var
-from shared.messages import DiscoverSource, RollupSource
+from shared.metering.usage import usd
 from shared.ports import Runtime
-from shared.webhooks import outbound
+from shared.repo import costs, settlement
 
 log = get_logger("quarry.runs")
 
-FIRST_STAGE = "discovery"
-LAST_DOCUMENT_STAGE = "intelligence"
-ON_FINAL_STAGE = "analytics"
 TRIGGERS = ("api", "schedule", "webhook", "cli")
 
 
-async def start_run(rt: Runtime, source_id: str, trigger: str = "api") -> Run:
+async def start_run(
+    rt: Runtime, source_id: str, trigger: str = "api", urls: list[str] | None = None
+) -> Run:
     """Create a run and its first dispatch in one transaction, then hand it to the queue.
 
     If the queue is down the dispatch stays in the outbox and the relay sends it later,
@@ -29,17 +31,29 @@ async def start_run(rt: Runtime, source_id: str, trigger: str = "api") -> Run:
     """
     async with rt.db.writer() as session:
         cap = rt.settings.max_active_runs_per_source
-        run, ids = await start_run_in(session, source_id, trigger, max_active=cap)
+        run, ids = await start_run_in(
+            session, source_id, trigger, max_active=cap, urls=urls, flow=rt.flow
+        )
     await outbox.flush(rt.db, rt.dispatcher, ids)
     return run
 
 
 async def start_run_in(
-    session: AsyncSession, source_id: str, trigger: str, *, max_active: int
+    session: AsyncSession,
+    source_id: str,
+    trigger: str,
+    *,
+    max_active: int,
+    urls: list[str] | None = None,
+    flow: Flow = FLOW,
 ) -> tuple[Run, list[int]]:
     """start_run() inside the caller's transaction (a scheduler claiming its fire time
     commits the claim and the run together); the caller flushes the outbox rows.
-    ConflictError (409) when the source already has `max_active` runs queued or running."""
+    ConflictError (409) when the source already has `max_active` runs queued or running.
+
+    With `urls` (a webhook whose payload names the pages), the run covers exactly those:
+    the first stage's message carries them, and it seeds them instead of reading the source.
+    """
     # The source's row lock (Postgres) makes concurrent starts of one source take turns.
     if await session.get(Source, source_id, with_for_update=True) is None:
         raise NotFoundError(f"source {source_id} does not exist")
@@ -55,83 +69,34 @@ async def start_run_in(
     run = Run(source_id=source_id, trigger=trigger, state="queued", request_id=request_id_var.get())
     session.add(run)
     await session.flush()
-    body = DiscoverSource(run_id=run.id, source_id=source_id).model_dump()
-    ids = await outbox.add(session, run.id, FIRST_STAGE, [body])
+    body = {"run_id": run.id, "source_id": source_id, **({} if urls is None else {"urls": urls})}
+    message = flow.first.message.model_validate(body)
+    body = message.model_dump(exclude_none=True)
+    ids = await outbox.add(session, run.id, flow.first.name, [body])
+    inv = current_invocation()
+    if inv is not None:  # metering: the request that started the run is part of its cost
+        inv.for_run(run.id)
     log.info("run started", extra={"run_id": run.id, "source_id": source_id, "trigger": trigger})
     return run, ids
 
 
-async def mark_running(session: AsyncSession, run_id: str, discovered: int) -> None:
-    """Record how many documents the run covers; queued → running."""
-    await session.execute(
-        update(Run)
-        .where(Run.id == run_id, Run.state.in_(ACTIVE_STATES))
-        .values(state="running", discovered=discovered, started_at=utcnow())
-    )
-
-
-async def is_cancelled(session: AsyncSession, run_id: str) -> bool:
-    state = await session.scalar(select(Run.state).where(Run.id == run_id))
-    return state == "cancelled"
-
-
-def _final_documents(run_id: str) -> tuple[object, ...]:
-    """Documents that reached a final row: failed or skipped anywhere, or done at the end."""
-    return (
-        StageResult.run_id == run_id,
-        StageResult.stage != FIRST_STAGE,
-        or_(StageResult.status != "succeeded", StageResult.stage == LAST_DOCUMENT_STAGE),
-    )
-
-
-async def settle(rt: Runtime, run_id: str) -> str | None:
-    """End the run if every document is final in every stage; returns the final state
-    when this call made the transition. A conditional update makes it happen once, even
-    when several workers finish their last documents at the same moment."""
-    async with rt.db.writer() as session:
-        run = await session.get(Run, run_id)
-        if run is None or run.state not in ACTIVE_STATES or run.discovered is None:
-            return None
-        final = await session.scalar(
-            select(func.count(func.distinct(StageResult.document_id))).where(
-                *_final_documents(run_id)  # type: ignore[arg-type]
-            )
-        )
-        if (final or 0) < run.discovered:
-            return None
-        # Skipped documents (unchanged since an earlier run, no main text) are not failures:
-        # a run fails only when every document it covers failed somewhere.
-        failed = await session.scalar(
-            select(func.count(func.distinct(StageResult.document_id))).where(
-                StageResult.run_id == run_id, StageResult.status == "failed"
-            )
-        )
-        state = "failed" if run.discovered and (failed or 0) >= run.discovered else "succeeded"
-        changed = await session.execute(
-            update(Run)
-            .where(Run.id == run_id, Run.state.in_(ACTIVE_STATES))
-            .values(state=state, finished_at=utcnow())
-        )
-        if changed.rowcount != 1:  # type: ignore[attr-defined]
-            return None
-        body = RollupSource(run_id=run_id, source_id=run.source_id).model_dump()
-        ids = await outbox.add(session, run_id, ON_FINAL_STAGE, [body])
-        await outbound.enqueue(session, run_id, state)  # run events to subscribers
-    log.info("run finished", extra={"run_id": run_id, "state": state})
-    await outbox.flush(rt.db, rt.dispatcher, ids)
-    return state
-
-
-async def fail(session: AsyncSession, run_id: str, error: str) -> bool:
-    """Fail the run as a whole (its source could not be read); once, like settle()."""
-    changed = await session.execute(
-        update(Run)
-        .where(Run.id == run_id, Run.state.in_(ACTIVE_STATES))
-        .values(state="failed", error=error, finished_at=utcnow())
-    )
-    if not changed.rowcount:  # type: ignore[attr-defined]
+async def stop_over_budget(
+    session: AsyncSession, run_id: str, budget_usd: float | None, flow: Flow = FLOW
+) -> bool:
+    """Whether the run's estimated AWS cost has reached `budget_usd` (then the run fails, once,
+    saying so, and its messages are skipped); always False without a budget."""
+    if budget_usd is None:
         return False
-    await outbound.enqueue(session, run_id, "failed")  # run events to subscribers
+    spent = await costs.aws_spent(session, run_id)
+    if spent < budget_usd:
+        return False
+    error = (
+        f"compute_budget_exceeded: the run's estimated AWS cost {usd(spent)} reached its "
+        f"budget of {usd(budget_usd)} (QUARRY_RUN_COMPUTE_BUDGET_USD)"
+    )
+    finished = await settlement.finish(session, flow, run_id, "failed", error=error, rollup=False)
+    if finished is not None:
+        log.warning("run over its compute budget", extra={"run_id": run_id, "spent_usd": spent})
     return True
 
 

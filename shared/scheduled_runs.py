@@ -60,7 +60,7 @@ async def start_due_runs(rt: Runtime, after: datetime, now: datetime, by: str) -
                     if not await claim(session, f"source:{source.id}", due, by):
                         continue
                     run, ids = await runs.start_run_in(
-                        session, source.id, "schedule", max_active=cap
+                        session, source.id, "schedule", max_active=cap, flow=rt.flow
                     )
                     row = await session.get(Source, source.id)
                     if row is not None:

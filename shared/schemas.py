@@ -7,6 +7,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
+from shared.cost_schemas import RunCostOut
 from shared.pipeline.urlpatterns import compile_patterns
 from shared.schedule_expressions import ScheduleError, parse_schedule
 
@@ -182,6 +183,11 @@ class RunOut(BaseModel):
     spent_usd: float = Field(0.0, description="Their estimated cost in USD.")
     budget_tokens: int | None = Field(None, description="The run's LLM token budget, if any.")
     budget_usd: float | None = Field(None, description="The run's LLM USD budget, if any.")
+    cost: RunCostOut | None = Field(
+        None,
+        description="The run's estimated AWS cost, broken down, with the inputs it follows "
+        "from (GET /api/v1/runs/{run_id} only; lists leave it out).",
+    )
 
 
 class InsightOut(BaseModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 
@@ -11,13 +13,19 @@ from dashboard.queries.documents import source_names
 from dashboard.web import page, page_router
 from shared.handlers.http import runtime
 from shared.ports import Runtime
+from shared.repo.analytics import MAX_DAYS
 
 router = page_router()
 
 
 @router.get("/analytics", include_in_schema=False)
-async def show(request: Request, rt: Runtime = Depends(runtime)) -> HTMLResponse:
-    data = await analytics_page(rt, dict(await source_names(rt)))
+async def show(
+    request: Request,
+    since: date | None = None,
+    until: date | None = None,
+    rt: Runtime = Depends(runtime),
+) -> HTMLResponse:
+    data = await analytics_page(rt, dict(await source_names(rt)), since, until)
     mood = data.overall.sentiments
     charts = []
     for s in data.sources:
@@ -45,5 +53,7 @@ async def show(request: Request, rt: Runtime = Depends(runtime)) -> HTMLResponse
             ),
             "window": WINDOW_DAYS,
             "baseline": BASELINE_DAYS,
+            "chosen": since is not None or until is not None,
+            "max_days": MAX_DAYS,
         },
     )

@@ -15,7 +15,6 @@ from shared.ports import Runtime
 
 router = page_router()
 PAGE_SIZE = 25
-STAGES = ("discovery", "extraction", "intelligence", "analytics")
 
 
 @router.get("/dead-letters", include_in_schema=False)
@@ -34,7 +33,7 @@ async def list_letters(
             "letters": found.items,
             "next_cursor": found.next_cursor,
             "stage": stage,
-            "stages": STAGES,
+            "stages": rt.flow.names,
             "filtered": bool(stage or cursor),
         },
     )

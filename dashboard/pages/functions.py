@@ -1,20 +1,27 @@
-"""Functions: each function in serverless.yml with its trigger and figures, saying where each
-figure comes from (the database for every instance, or this process's own metrics)."""
+"""Functions: each function in serverless.yml with its last hour (invocations and p95 duration
+per minute, as small SVG charts), its estimated cost, and what the database knows of its
+documents; and one function's page with its latest invocations. Figures come from the
+invocation ledger every process writes, so every dashboard instance shows the same."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 
-from dashboard.figures import process_figures
+from dashboard.charts import bar_chart, line_chart, spark_bars, spark_line
+from dashboard.queries.activity import Activity, activity, hour_of, recent
 from dashboard.queries.functions import stage_records
 from dashboard.web import page, page_router
-from shared.errors import ConfigError
+from shared.cost_schemas import ESTIMATE
+from shared.errors import ConfigError, NotFoundError
 from shared.handlers.http import runtime
+from shared.metering.prices import prices
 from shared.ports import Runtime
 
 if TYPE_CHECKING:
@@ -46,15 +53,43 @@ def trigger_of(fn: Function) -> str:
     return " · ".join(parts) or "none"
 
 
+def _table_or_problem() -> tuple[list[Function], str | None]:
+    try:
+        return functions_of(), None
+    except ConfigError as exc:
+        return [], exc.detail
+    except (OSError, ImportError):  # a Lambda package holds neither the table nor its reader
+        return [], "serverless.yml is not deployed with this dashboard"
+
+
+def charts(name: str, act: Activity | None, now: datetime) -> dict[str, Markup]:
+    """The last hour of one function as two sparklines: invocations, and p95 duration."""
+    minutes = act.minutes if act else hour_of(now)
+    labels = [m.strftime("%H:%M") for m in minutes]
+    return {
+        "calls": spark_bars(
+            f"{name}: invocations per minute, last hour",
+            labels,
+            act.invocations if act else [0] * len(labels),
+        ),
+        "p95": spark_line(
+            f"{name}: p95 duration per minute, last hour",
+            labels,
+            act.p95_ms if act else [None] * len(labels),
+            "ms",
+        ),
+    }
+
+
 @router.get("/functions", include_in_schema=False)
 async def show(request: Request, rt: Runtime = Depends(runtime)) -> HTMLResponse:
-    try:
-        functions, problem = functions_of(), None
-    except ConfigError as exc:
-        functions, problem = [], exc.detail
-    except (OSError, ImportError):  # a Lambda package holds neither the table nor its reader
-        functions, problem = [], "serverless.yml is not deployed with this dashboard"
-    rows = [(fn, trigger_of(fn)) for fn in functions]
+    functions, problem = _table_or_problem()
+    now, at = datetime.now(UTC), prices()
+    acts = await activity(rt, now, at)
+    rows = [
+        (fn, trigger_of(fn), acts.get(fn.name), charts(fn.name, acts.get(fn.name), now))
+        for fn in functions
+    ]
     return page(
         request,
         rt,
@@ -62,8 +97,40 @@ async def show(request: Request, rt: Runtime = Depends(runtime)) -> HTMLResponse
         {
             "rows": rows,
             "problem": problem,
-            "metrics": process_figures(),
             "records": await stage_records(rt),
-            "env": rt.settings.env,
+            "prices": at,
+            "estimate": ESTIMATE,
         },
+        refresh=30,
+    )
+
+
+@router.get("/functions/{name}", include_in_schema=False)
+async def show_one(request: Request, name: str, rt: Runtime = Depends(runtime)) -> HTMLResponse:
+    functions, problem = _table_or_problem()
+    fn = next((f for f in functions if f.name == name), None)
+    if fn is None:
+        raise NotFoundError(problem or f"there is no function {name!r} in serverless.yml")
+    now, at = datetime.now(UTC), prices()
+    act = (await activity(rt, now, at)).get(name)
+    minutes = act.minutes if act else hour_of(now)
+    labels = [m.strftime("%H:%M") for m in minutes]
+    calls = act.invocations if act else [0] * len(labels)
+    p95s = act.p95_ms if act else [None] * len(labels)
+    top = max([v for v in p95s if v is not None] or [1.0])
+    return page(
+        request,
+        rt,
+        "function.html",
+        {
+            "fn": fn,
+            "trigger": trigger_of(fn),
+            "act": act,
+            "calls": bar_chart(f"{name}: invocations per minute, last hour", labels, calls),
+            "p95": line_chart(f"{name}: p95 duration per minute (ms)", labels, p95s, 0.0, top),
+            "invocations": await recent(rt, name),
+            "prices": at,
+            "estimate": ESTIMATE,
+        },
+        refresh=10,
     )

@@ -12,7 +12,6 @@ from shared.ports import Runtime
 from shared.repo import runs as run_reads
 from shared.schemas import RunOut
 
-STAGES = ("discovery", "extraction", "intelligence", "analytics")
 WINDOW_MIN = 10
 
 
@@ -32,7 +31,10 @@ class Overview:
 
 
 async def overview(rt: Runtime) -> Overview:
+    """Documents per minute are those the first document stage handled in the last minutes;
+    work waiting per stage is what its queue holds or was handed and not yet handled."""
     now = utcnow()
+    flow = rt.flow
     async with rt.db.reader() as session:
         active_ids = (
             await session.scalars(
@@ -46,7 +48,7 @@ async def overview(rt: Runtime) -> Overview:
             select(func.count())
             .select_from(StageResult)
             .where(
-                StageResult.stage == "extraction",
+                StageResult.stage == flow.document_stages[0].name,
                 StageResult.status == "succeeded",
                 StageResult.updated_at >= now - timedelta(minutes=WINDOW_MIN),
             )
@@ -73,17 +75,12 @@ async def overview(rt: Runtime) -> Overview:
             select(func.count()).select_from(Run).where(Run.state == "queued")
         )
     active = [await run_reads.get(rt, run_id) for run_id in active_ids]
-    waiting = {stage: int(unsent.get(stage, 0)) for stage in STAGES}
-    waiting["discovery"] = max(waiting["discovery"], int(queued or 0))
+    waiting = {stage: int(unsent.get(stage, 0)) for stage in flow.names}
+    waiting[flow.first.name] = max(waiting[flow.first.name], int(queued or 0))
     for run in active:
-        if run.discovered is None:
-            continue
-        ex = run.stages.get("extraction")
-        done_ex = (ex.succeeded + ex.failed + ex.skipped) if ex else 0
-        waiting["extraction"] += max(run.discovered - done_ex, 0)
-        an = run.stages.get("intelligence")
-        done_an = (an.succeeded + an.failed + an.skipped) if an else 0
-        waiting["intelligence"] += max((ex.succeeded if ex else 0) - done_an, 0)
+        counts = {name: c.model_dump() for name, c in run.stages.items()}
+        for stage, n in flow.waiting(run.discovered, counts).items():
+            waiting[stage] += n
     return Overview(
         active=active,
         docs_per_minute=int(recent or 0) / WINDOW_MIN,

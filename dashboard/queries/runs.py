@@ -10,8 +10,6 @@ from sqlalchemy import func, select
 from shared.db.models import Document, StageResult
 from shared.ports import Runtime
 
-ORDER = {"discovery": 0, "extraction": 1, "intelligence": 2, "analytics": 3}
-
 
 @dataclass(frozen=True)
 class StageSpan:
@@ -44,7 +42,8 @@ async def timeline(rt: Runtime, run_id: str) -> list[StageSpan]:
             .group_by(StageResult.stage)
         )
         spans = [StageSpan(str(s), first, last, int(n)) for s, first, last, n in rows]
-    return sorted(spans, key=lambda s: ORDER.get(s.stage, 9))
+    order = rt.flow.names
+    return sorted(spans, key=lambda s: order.index(s.stage) if s.stage in order else len(order))
 
 
 async def failures(rt: Runtime, run_id: str, limit: int = 100) -> list[Failure]:

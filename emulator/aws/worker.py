@@ -28,6 +28,7 @@ from shared.dispatch.sqs import SqsDispatcher
 from shared.handlers.invocation import declare_memory
 from shared.handlers.memory import OUT_OF_MEMORY_EXIT, current_rss_mb, over_limit
 from shared.logs import configure_logging, get_logger
+from shared.metering.ledger import flushing
 
 log = get_logger("quarry.worker")
 
@@ -89,7 +90,7 @@ async def work(stage: str, metrics_port: int, table_path: Path) -> None:
         await _poll(poller, metrics_port, settings.bind_host, stage)
         return
     handler, _ = load_handler(fn)
-    declare_memory(fn.name, fn.memory)
+    declare_memory(fn.name, fn.memory, fn.architecture)
     runtime = aws_stack_runtime(settings)
     ports.install(runtime)
     assert isinstance(runtime.dispatcher, SqsDispatcher)
@@ -102,7 +103,8 @@ async def work(stage: str, metrics_port: int, table_path: Path) -> None:
         retry_delay_s=settings.retry_backoff_s,
     )
     try:
-        await _poll(poller, metrics_port, settings.bind_host, stage)
+        async with flushing(runtime.db):  # the invocation ledger, written every second
+            await _poll(poller, metrics_port, settings.bind_host, stage)
     finally:
         await runtime.db.dispose()
 

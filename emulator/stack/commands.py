@@ -74,6 +74,11 @@ async def _up(
         return 2
     table = load_table(table_path)
     stages = parse_workers(workers or [], [f.name for f in table.stages()])
+    if aws:  # before anything is built: without moto's server there is nothing to run on
+        from emulator.aws.server import localstack_running, require_moto
+
+        if not (in_process and localstack_running()):
+            require_moto()
     artefacts = None
     if aws and not in_process:
         from emulator.artefacts.stack import prepare

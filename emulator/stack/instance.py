@@ -20,6 +20,7 @@ from shared.config import load_settings
 from shared.handlers.invocation import declare_memory
 from shared.handlers.loop import close_idle_loops
 from shared.logs import configure_logging
+from shared.metering.ledger import flushing
 
 ROLES = ("api", "web")
 
@@ -33,7 +34,7 @@ async def serve(role: str, port: int, table_path: Path) -> None:
     await queue.startup()
     hosted = functions_for(table, role)
     for fn in hosted.functions.values():
-        declare_memory(fn.name, fn.memory)
+        declare_memory(fn.name, fn.memory, fn.architecture)
     url = lambda_endpoint()
     handlers = None
     if url is not None:  # the functions run in execution environments (`quarry up --aws`)
@@ -50,7 +51,9 @@ async def serve(role: str, port: int, table_path: Path) -> None:
         timeout_graceful_shutdown=30,
     )
     try:
-        await uvicorn.Server(config).serve()  # drains in-flight requests on SIGTERM
+        async with flushing(runtime.db):  # the invocation ledger, written every second
+            await uvicorn.Server(config).serve()  # drains in-flight requests on SIGTERM
+            gateway.executor.shutdown(wait=True)
     finally:
         gateway.executor.shutdown(wait=True)
         await queue.shutdown()

@@ -47,8 +47,11 @@ def process_runtime(settings: Settings, table: Table) -> tuple[Runtime, Lifecycl
     return runtime, dispatcher.broker
 
 
-def stack_runtime(settings: Settings, table: Table) -> tuple[Runtime, RedisDispatcher]:
-    """Build the ports a stack process uses; the dispatcher lives on the running loop."""
+def stack_runtime(
+    settings: Settings, table: Table, *, pool_size: int | None = None
+) -> tuple[Runtime, RedisDispatcher]:
+    """Build the ports a stack process uses; the dispatcher lives on the running loop.
+    `pool_size`: connections per event loop, for a process that knows its concurrency."""
     if settings.queue != "redis" or not settings.redis_url:
         raise ConfigError("stack processes need QUARRY_QUEUE=redis and QUARRY_REDIS_URL")
     dispatcher = RedisDispatcher(
@@ -65,6 +68,7 @@ def stack_runtime(settings: Settings, table: Table) -> tuple[Runtime, RedisDispa
             settings.database_url,
             settings.database_reader_url,
             replica_max_lag_s=settings.replica_max_lag_s,
+            pool_size=pool_size,
         ),
         dispatcher=dispatcher,
         cache=cache,

@@ -20,7 +20,9 @@ from emulator.stack.runtime import process_runtime
 from emulator.table import load_handler, load_table
 from shared import ports
 from shared.config import load_settings
+from shared.handlers.invocation import declare_memory
 from shared.logs import configure_logging, get_logger
+from shared.metering.ledger import flushing
 
 log = get_logger("quarry.schedulerd")
 
@@ -49,8 +51,11 @@ async def run(port: int, table_path: Path) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    for fn in table.functions.values():
+        declare_memory(fn.name, fn.memory, fn.architecture)
     log.info("scheduler ready", extra={"targets": len(targets)})
-    await stop.wait()
+    async with flushing(runtime.db):  # scheduled stage invocations are metered too
+        await stop.wait()
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     await queue.shutdown()

@@ -1,6 +1,7 @@
-"""A stage worker of the stack: reads its stage's Redis stream with Taskiq, acknowledges
-after commit, reclaims messages a crashed worker left unacknowledged, and rides out outages
-of the queue and the database without losing a message or spending its attempts.
+"""A stage worker of the stack: reads its stage's Redis stream a batch at a time
+(`emulator.stack.consumer`), acknowledges after commit, reclaims messages a crashed worker
+left unacknowledged, and rides out outages of the queue and the database without losing a
+message or spending its attempts.
 Run as `python -m emulator.stack.worker STAGE METRICS_PORT [TABLE]`."""
 
 from __future__ import annotations
@@ -10,22 +11,17 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
 from prometheus_client import start_http_server
 from redis.asyncio import Redis
-from redis.exceptions import BusyLoadingError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from taskiq.acks import AckableMessage
-from taskiq.receiver import Receiver
 from taskiq_redis import RedisStreamBroker
 
+from emulator.stack.consumer import INVOCATIONS, Consumer
 from emulator.stack.runtime import stack_runtime
 from emulator.table import Function, load_handler, load_table
 from emulator.tasks import stage_task
@@ -39,6 +35,7 @@ from shared.handlers.delivery import next_delivery, receive_count
 from shared.handlers.http import as_unavailable
 from shared.handlers.invocation import declare_memory
 from shared.logs import configure_logging, get_logger
+from shared.metering.ledger import flushing
 from shared.observability.queues import RedisQueueSource
 
 log = get_logger("quarry.worker")
@@ -48,38 +45,17 @@ OUTAGE_RETRY_S = 0.5  # first pause while the queue or the database is unreachab
 OUTAGE_RETRY_MAX_S = 2.0
 
 
-class SteadyStreamBroker(RedisStreamBroker):
-    """The stage's stream, read through a queue outage: the read resumes when Redis returns,
-    where taskiq-redis would end the listener and, with it, the tasks in flight."""
-
-    async def listen(self) -> AsyncGenerator[AckableMessage, None]:
-        pause = OUTAGE_RETRY_S
-        while True:
-            try:
-                async for message in super().listen():
-                    pause = OUTAGE_RETRY_S
-                    yield message
-            except (RedisConnectionError, RedisTimeoutError, BusyLoadingError, OSError) as exc:
-                log.warning("the queue is unreachable; reading again in %.1f s: %s", pause, exc)
-                await asyncio.sleep(pause)
-                pause = min(OUTAGE_RETRY_MAX_S, pause * 2)
-
-
-def steady_broker(url: str, stage: str, consumer: str) -> SteadyStreamBroker:
-    """The broker a stage's worker reads with (as `shared.dispatch.redis.stage_broker`): its
-    own stream and consumer group from the stream's beginning; reclaiming is ours, not
-    taskiq-redis's (a day's idle time). One message per read: a message read is pending, its
-    idle time running, so a batch read ahead of the free task slots would look abandoned to
-    `reclaim()` while it waits in a live worker, and be delivered twice."""
-    return SteadyStreamBroker(
+def stream_broker(url: str, stage: str, consumer: str) -> RedisStreamBroker:
+    """The stage's stream as Taskiq knows it: its start-up declares the consumer group from
+    the stream's beginning (messages sent before the first worker are not missed), and its
+    formatter reads entries. Reading is the consumer's, reclaiming ours (see `reclaim`)."""
+    return RedisStreamBroker(
         url,
         queue_name=stream_of(stage),
         consumer_group_name=stage,
         consumer_name=consumer,
         consumer_id="0",
         idle_timeout=86_400_000,
-        xread_block=1000,
-        xread_count=1,
     )
 
 
@@ -105,12 +81,12 @@ def held(task: TaskFn, db: Database) -> TaskFn:
     down would be lost. Instead the delivery is made again, as the same attempt, once both
     answer; stage writes are idempotent, so an attempt that did commit is recognised."""
 
-    async def task_held(record: dict[str, Any]) -> None:
+    async def task_held(records: list[dict[str, Any]]) -> None:
         pause = OUTAGE_RETRY_S
         while True:
             await wait_for_database(db)
             try:
-                await task(record)
+                await task(records)
                 return
             except Exception as exc:  # the worker is the boundary: only an outage is held
                 if as_unavailable(exc) is None:
@@ -190,19 +166,20 @@ async def work(stage: str, metrics_port: int, table_path: Path) -> None:
     table = load_table(table_path)
     fn = table.functions[stage]
     handler, _ = load_handler(fn)
-    declare_memory(fn.name, fn.memory)
+    declare_memory(fn.name, fn.memory, fn.architecture)
     # Series at 0 from the start: increase() over a series born at 1 is 0, so an alert on the
     # first dead letter (or retry) after a worker starts would never fire.
     metrics.RETRIES.labels(stage)
     metrics.DEAD_LETTERS.labels(stage)
-    runtime, dispatcher = stack_runtime(settings, table)
+    # one connection per invocation at a time, and one for the reclaimer and the outage checks
+    runtime, dispatcher = stack_runtime(settings, table, pool_size=INVOCATIONS + 1)
     ports.install(runtime)
     assert settings.redis_url is not None
     consumer = f"{stage}-{socket.gethostname()}-{os.getpid()}"
-    broker = steady_broker(settings.redis_url, stage, consumer)
-    task = held(stage_task(handler, fn, dispatcher.resend), runtime.db)
-    broker.register_task(memory.limited(task, fn.memory), task_name=stage)
+    broker = stream_broker(settings.redis_url, stage, consumer)
+    task = memory.limited(held(stage_task(handler, fn, dispatcher.resend), runtime.db), fn.memory)
     await dispatcher.broker.startup()
+    await broker.startup()
     queue_gauges = RedisQueueSource(settings.redis_url, {stage: stream_of(stage)})
     metrics.QUEUES.watch(queue_gauges)  # depth and oldest age of this stage, at scrape time
     start_http_server(metrics_port, addr=settings.bind_host)
@@ -211,13 +188,12 @@ async def work(stage: str, metrics_port: int, table_path: Path) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, finish.set)
     redis = Redis.from_url(settings.redis_url)
-    receiver = Receiver(
-        broker, max_async_tasks=8, propagate_exceptions=False, wait_tasks_timeout=fn.timeout
-    )
+    reader = Consumer(redis, broker, fn, consumer, task)
     reclaimer = asyncio.create_task(reclaim_loop(redis, broker, fn, consumer, dispatcher))
     log.info("worker ready", extra={"stage": stage, "metrics_port": metrics_port})
     try:
-        await receiver.listen(finish)  # on SIGTERM: stop reading, finish in-flight work
+        async with flushing(runtime.db):  # the invocation ledger, written every second
+            await reader.run(finish)  # on SIGTERM: stop reading, finish in-flight work
     finally:
         reclaimer.cancel()
         await asyncio.gather(reclaimer, return_exceptions=True)

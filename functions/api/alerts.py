@@ -8,7 +8,7 @@ from fastapi import Depends, Header
 from mangum import Mangum
 from starlette.middleware import Middleware
 
-from shared.handlers.http import create_app, runtime
+from shared.handlers.http import TEXT_MIME_TYPES, create_app, runtime
 from shared.observability import alerts
 from shared.observability.alerts import AlertList, Notification, Received, TokenGate
 from shared.ports import Runtime
@@ -39,4 +39,4 @@ async def list_alerts(rt: Runtime = Depends(runtime)) -> AlertList:
     return await alerts.firing(rt)
 
 
-handler = Mangum(app, lifespan="off")
+handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)

@@ -9,7 +9,7 @@ from fastapi import Depends, Query
 from mangum import Mangum
 
 from shared.analytics_schemas import Overview, Rollups, Stages, Trends
-from shared.handlers.http import create_app, runtime
+from shared.handlers.http import TEXT_MIME_TYPES, create_app, runtime
 from shared.ports import Runtime
 from shared.repo import analytics
 
@@ -71,4 +71,4 @@ async def stages(
     return await analytics.stages(rt, source_id, since, until)
 
 
-handler = Mangum(app, lifespan="off")
+handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)

@@ -6,7 +6,7 @@ from fastapi import Depends, Response
 from mangum import Mangum
 
 from shared import deadletters
-from shared.handlers.http import create_app, runtime
+from shared.handlers.http import TEXT_MIME_TYPES, create_app, runtime
 from shared.pagination.params import CursorParam, Limit
 from shared.ports import Runtime
 from shared.schemas import DeadLetterOut, Page
@@ -35,4 +35,4 @@ async def discard_dead_letter(letter_id: str, rt: Runtime = Depends(runtime)) ->
     return Response(status_code=204)
 
 
-handler = Mangum(app, lifespan="off")
+handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Query
 from mangum import Mangum
 
-from shared.handlers.http import create_app, runtime
+from shared.handlers.http import TEXT_MIME_TYPES, create_app, runtime
 from shared.pagination.params import CursorParam, Limit
 from shared.ports import Runtime
 from shared.repo import documents
@@ -36,4 +36,4 @@ async def get_document(document_id: str, rt: Runtime = Depends(runtime)) -> Docu
     return await documents.get(rt, document_id)
 
 
-handler = Mangum(app, lifespan="off")
+handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)

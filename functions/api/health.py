@@ -7,7 +7,7 @@ from mangum import Mangum
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from shared.handlers.http import create_app, runtime
+from shared.handlers.http import TEXT_MIME_TYPES, create_app, runtime
 from shared.ports import Runtime
 
 app = create_app("health", title="health")
@@ -25,4 +25,4 @@ async def health(rt: Runtime = Depends(runtime)) -> Health:
     return Health(status="ok", database="ok")
 
 
-handler = Mangum(app, lifespan="off")
+handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.auth import keys
 from shared.auth.middleware import requires
-from shared.handlers.http import create_app, runtime
+from shared.handlers.http import TEXT_MIME_TYPES, create_app, runtime
 from shared.ports import Runtime
 
 app = create_app("keys", title="keys")
@@ -67,4 +67,4 @@ async def revoke_key(key_id: Id, rt: Runtime = Depends(runtime)) -> Response:
     return Response(status_code=204)
 
 
-handler = Mangum(app, lifespan="off")
+handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from mangum import Mangum
 
 from shared import idempotency, runs
-from shared.handlers.http import create_app, runtime
+from shared.handlers.http import TEXT_MIME_TYPES, create_app, runtime
 from shared.pagination.params import CursorParam, Limit
 from shared.ports import Runtime
 from shared.repo import runs as run_reads
@@ -69,4 +69,4 @@ async def cancel_run(run_id: str, rt: Runtime = Depends(runtime)) -> RunOut:
     return await run_reads.get(rt, run_id)
 
 
-handler = Mangum(app, lifespan="off")
+handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)

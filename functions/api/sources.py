@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, Response
 from mangum import Mangum
 
-from shared.handlers.http import create_app, runtime
+from shared.handlers.http import TEXT_MIME_TYPES, create_app, runtime
 from shared.pagination.params import CursorParam, Limit
 from shared.ports import Runtime
 from shared.repo import sources
@@ -44,4 +44,4 @@ async def delete_source(source_id: str, rt: Runtime = Depends(runtime)) -> Respo
     return Response(status_code=204)
 
 
-handler = Mangum(app, lifespan="off")
+handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from mangum import Mangum
 
 from shared.auth.middleware import requires
-from shared.handlers.http import create_app, runtime
+from shared.handlers.http import TEXT_MIME_TYPES, create_app, runtime
 from shared.pagination.params import CursorParam, Limit
 from shared.ports import Runtime
 from shared.schemas import Page
@@ -116,4 +116,4 @@ async def subscription_log(
     return await subscriptions.log_of(rt, subscription_id, limit, cursor)
 
 
-handler = Mangum(app, lifespan="off")
+handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)

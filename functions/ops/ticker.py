@@ -23,8 +23,6 @@ log = get_logger("quarry.ticker")
 # Due times up to this far back are (re)considered, so a tick that was late or failed is
 # made up by the next ones; claims keep each due time to one run.
 LOOKBACK = timedelta(minutes=10)
-# The pipeline's stages, whose queues have dead-letter queues (a test keeps it to the table).
-PIPELINE = ("discovery", "extraction", "intelligence", "analytics")
 EXHAUSTED = "failed every receive its queue allows; SQS moved it to the dead-letter queue"
 
 
@@ -35,7 +33,7 @@ async def keep_dead_letters(rt: Runtime) -> int:
     if not isinstance(dispatcher, SqsDispatcher):
         return 0  # Redis Streams and the in-process broker bury their own dead letters
     kept = 0
-    for stage in PIPELINE:
+    for stage in rt.flow.names:  # every stage's queue has a dead-letter queue
         try:
             records = await dispatcher.take_dead_letters(stage)
         except ConfigError as exc:  # a stage without a dead-letter queue

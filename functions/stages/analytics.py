@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from shared.db.models import Run
 from shared.handlers.stage import StageDeps, stage
 from shared.messages import RollupSource
+from shared.outcome import Outcome, Result, succeeded
 from shared.pipeline.rollups import rollup
 from shared.repo import rollups
 
@@ -20,19 +23,22 @@ def _scheduled(event: dict[str, Any]) -> RollupSource:
 
 
 @stage("analytics", on_schedule=_scheduled)
-async def handler(msg: RollupSource, deps: StageDeps) -> None:
-    session = deps.session
-    run = await session.get(Run, msg.run_id)
-    if run is not None:
-        touched = {
-            (f.source_id, f.day) for f in await rollups.facts(session, run.source_id, run_id=run.id)
-        }
-        if not touched:
-            return
-        on = {day for _, day in touched}
-        days = rollup(await rollups.facts(session, run.source_id, days=on))
+async def handler(msg: RollupSource, deps: StageDeps) -> Result:
+    async with deps.read() as session:
+        run = await session.get(Run, msg.run_id)
+        if run is None:  # the schedule: every source, every day
+            facts = await rollups.facts(session, msg.source_id)
+        else:
+            on = {f.day for f in await rollups.facts(session, run.source_id, run_id=run.id)}
+            facts = await rollups.facts(session, run.source_id, days=on) if on else []
+    days = rollup(facts)
+    every = run is None
+
+    async def write(session: AsyncSession) -> Outcome:
         await rollups.store(session, days)
-        return
-    days = rollup(await rollups.facts(session, msg.source_id))
-    await rollups.store(session, days)
-    await rollups.drop_others(session, msg.source_id, {(d.source_id, d.day) for d in days})
+        if every:
+            keep = {(d.source_id, d.day) for d in days}
+            await rollups.drop_others(session, msg.source_id, keep)
+        return succeeded()
+
+    return write

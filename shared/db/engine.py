@@ -6,8 +6,8 @@ import asyncio
 import logging
 import weakref
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, Protocol
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -48,14 +48,22 @@ def _statement_logger(role: str) -> Any:
 
 
 def make_engine(
-    url: str, role: str = "primary", *, pooled: bool = True, **connect_args: Any
+    url: str,
+    role: str = "primary",
+    *,
+    pooled: bool = True,
+    pool_size: int | None = None,
+    **connect_args: Any,
 ) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and foreign keys on every connection.
     `role` (primary or replica) names the server in statement logs; `pooled=False` opens a
-    connection per session (Lambda)."""
+    connection per session (Lambda); `pool_size` pools exactly that many, no overflow (a
+    process that knows how many callers it runs at once sizes its pool to them)."""
     # Unpooled in Lambda: each execution environment is one caller, and idle pooled
     # connections of thousands of environments would exhaust Postgres (RDS Proxy pools them).
     pooling: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
+    if pooled and pool_size is not None:
+        pooling.update(pool_size=pool_size, max_overflow=0)
     engine = create_async_engine(
         url, pool_pre_ping=not url.startswith("sqlite"), connect_args=connect_args, **pooling
     )
@@ -71,6 +79,13 @@ def sync_url(url: str) -> str:
     if parsed.drivername == "sqlite+aiosqlite":
         return parsed.set(drivername="sqlite").render_as_string(hide_password=False)
     return parsed.render_as_string(hide_password=False)
+
+
+class Transactions(Protocol):
+    """What writes need of the database: a transaction on the primary. A `Database`, or a
+    stage invocation's one connection (`shared.handlers.connection.OneConnection`)."""
+
+    def writer(self) -> AbstractAsyncContextManager[AsyncSession]: ...
 
 
 class Database:
@@ -89,8 +104,10 @@ class Database:
         *,
         replica_max_lag_s: float = 5.0,
         pooled: bool = True,
+        pool_size: int | None = None,
     ) -> None:
         self.pooled = pooled
+        self.pool_size = pool_size
         self.writer_url = writer_url
         self.reader_url = reader_url or writer_url
         routed = self.reader_url != writer_url and all(
@@ -106,18 +123,20 @@ class Database:
         loop = asyncio.get_running_loop()
         pair = self._engines.get(loop)
         if pair is None:
-            writer = make_engine(self.writer_url, pooled=self.pooled)
+            pooled, size = self.pooled, self.pool_size
+            writer = make_engine(self.writer_url, pooled=pooled, pool_size=size)
             if self.reader_url == self.writer_url:
                 reader = writer
             elif self.router is not None:
                 reader = make_engine(
                     self.reader_url,
                     "replica",
-                    pooled=self.pooled,
+                    pooled=pooled,
+                    pool_size=size,
                     connect_timeout=REPLICA_CONNECT_TIMEOUT_S,
                 )
             else:
-                reader = make_engine(self.reader_url, "replica", pooled=self.pooled)
+                reader = make_engine(self.reader_url, "replica", pooled=pooled, pool_size=size)
             pair = (writer, reader)
             self._engines[loop] = pair
         return pair
@@ -147,6 +166,12 @@ class Database:
             )
         async with session:
             yield session
+
+    def checked_out(self) -> int:
+        """Connections this process holds right now, over every loop's engines (any thread
+        may ask: it reads the pools' counters)."""
+        engines = {engine for pair in list(self._engines.values()) for engine in pair}
+        return sum(int(getattr(e.pool, "checkedout", lambda: 0)()) for e in engines)
 
     async def dispose(self) -> None:
         """Close the engines of every loop: this one's directly, idle ones (the gateway's

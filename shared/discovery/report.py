@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from shared.fetch import FetchError
 from shared.pipeline.urls import normalize_url
 
-MAX_URLS = 5_000
+MAX_URLS = 50_000  # one sitemap file's limit in the sitemaps protocol
 MAX_SKIPPED = 5_000
 
 

@@ -1,15 +1,20 @@
-"""Redis Streams dispatch (taskiq-redis): one stream per stage, acknowledged by workers
-only after the stage's commit."""
+"""Redis Streams dispatch (taskiq-redis): one stream per stage, an entry per message (a Taskiq
+message carrying the SQS-shaped record), all of one send added in one pipelined round trip;
+workers read up to a batch at a time and acknowledge only after the stage's commit."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from redis.asyncio import Redis
+from taskiq.message import TaskiqMessage
 from taskiq_redis import RedisStreamBroker
 
 from shared.dispatch.taskiq import TaskiqDispatcher
+from shared.errors import ConfigError
 
 STREAM_PREFIX = "quarry:stage:"
 
@@ -41,6 +46,23 @@ class RedisDispatcher(TaskiqDispatcher):
         super().__init__(RedisStreamBroker(url, queue_name=stream_of("unrouted")), loop)
         for stage in stages:
             self.register(stage, _sender_only(stage), queue_name=stream_of(stage))
+
+    def entry(self, stage: str, record: dict[str, Any]) -> bytes:
+        """A stream entry's data: the Taskiq message of the stage's task with the record."""
+        message = TaskiqMessage(
+            task_id=uuid.uuid4().hex, task_name=stage, labels={}, args=[record], kwargs={}
+        )
+        return self.broker.formatter.dumps(message).message
+
+    async def _kick(self, stage: str, records: Sequence[dict[str, Any]]) -> None:
+        if stage not in self.tasks:
+            raise ConfigError(f"no Redis stream is known for stage {stage!r}")
+        assert isinstance(self.broker, RedisStreamBroker)
+        async with Redis(connection_pool=self.broker.connection_pool) as redis:
+            pipe = redis.pipeline(transaction=False)
+            for record in records:
+                pipe.xadd(stream_of(stage), {b"data": self.entry(stage, record)})
+            await pipe.execute()
 
 
 def _sender_only(stage: str) -> Any:

@@ -1,5 +1,6 @@
-"""Delivery policy shared by every queue: attempts counted per message, retries with
-backoff, and a dead letter after the queue's `maxReceiveCount` (as SQS redrive does)."""
+"""Delivery policy shared by every queue: a batch attempted as one invocation, attempts
+counted per message, a failed message retried alone with backoff, and a dead letter after
+the queue's `maxReceiveCount` (as SQS redrive does)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ Resend = Callable[[str, dict[str, Any]], Awaitable[None]]
 class Attempting(Protocol):
     name: str
 
-    async def attempt(self, record: dict[str, Any], context: Any) -> str | None: ...
+    async def attempt_batch(
+        self, records: list[dict[str, Any]], context: Any
+    ) -> dict[str, str]: ...
 
 
 def receive_count(record: dict[str, Any]) -> int:
@@ -43,31 +46,37 @@ def backoff_s(attempt: int, base: float = 0.5, cap: float = 10.0) -> float:
 
 async def deliver(
     fn: Attempting,
-    record: dict[str, Any],
+    records: list[dict[str, Any]],
     *,
     runtime: Runtime,
     max_receive: int,
     timeout_s: float,
     resend: Resend,
     reserved: int | None = None,
-) -> str:
-    """Attempt one delivery; on failure schedule the next attempt or bury the message.
-    Returns "done", "retry" or "dead"."""
+) -> dict[str, str]:
+    """Attempt one batch as one invocation; each record that failed is delivered again on
+    its own (after a backoff) or, at its last attempt, buried. Returns each record's fate by
+    message id: "done", "retry" or "dead"."""
     token = None
-    if reserved:  # a stage at its reserved concurrency waits, as SQS holds the message
+    if reserved:  # a stage at its reserved concurrency waits, as SQS holds the messages
         token = await wait_for_slot(runtime.limiter, fn.name, reserved, timeout_s + 1)
     try:
         context = LambdaContext(fn.name, timeout_s=timeout_s)
-        error = await fn.attempt(record, context)
+        failures = await fn.attempt_batch(records, context)
     finally:
         if token is not None:
             await runtime.limiter.release(fn.name, token)
-    if error is None:
-        return "done"
-    attempts = receive_count(record)
-    if attempts >= max_receive:
-        await deadletters.bury(runtime, fn.name, record, error, attempts)
-        return "dead"
-    await asyncio.sleep(backoff_s(attempts, base=runtime.settings.retry_backoff_s))
-    await resend(fn.name, next_delivery(record))
-    return "retry"
+
+    async def after(record: dict[str, Any], error: str) -> str:
+        attempts = receive_count(record)
+        if attempts >= max_receive:
+            await deadletters.bury(runtime, fn.name, record, error, attempts)
+            return "dead"
+        await asyncio.sleep(backoff_s(attempts, base=runtime.settings.retry_backoff_s))
+        await resend(fn.name, next_delivery(record))
+        return "retry"
+
+    ids = [str(r.get("messageId", "")) for r in records]
+    failed = [(mid, r) for mid, r in zip(ids, records, strict=True) if mid in failures]
+    fates = await asyncio.gather(*(after(r, failures[mid]) for mid, r in failed))
+    return {mid: "done" for mid in ids} | dict(zip((m for m, _ in failed), fates, strict=True))

@@ -1,7 +1,7 @@
 """HTTP functions: a FastAPI app with problem+json errors and the invocation wrapper.
 
-Wrap it as `handler = Mangum(app)`; the same app also answers direct ASGI calls, and
-both paths give the same answers.
+Wrap it as `handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)`; the same
+app also answers direct ASGI calls, and both paths give the same answers.
 """
 
 from __future__ import annotations
@@ -28,13 +28,25 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.auth.middleware import AuthMiddleware
 from shared.db import routing
 from shared.errors import QuarryError, UnavailableError, problem
-from shared.handlers.invocation import invocation
+from shared.handlers.invocation import flush_in_lambda, invocation
 from shared.logs import get_logger, request_id_var
 from shared.observability.emf import HttpOutcome
 from shared.ports import Runtime, current
 
 log = get_logger("quarry.http")
 PROBLEM = "application/problem+json"
+# Every text type Quarry answers with comes back from Lambda as text (`isBase64Encoded: false`),
+# anything else as base64. Mangum looks for each entry inside the content-type, so `+json` and
+# `+xml` cover problem+json, SVG and feeds; `text/` covers HTML, CSV, Markdown and CSS.
+TEXT_MIME_TYPES = [
+    "text/",
+    "application/json",
+    "+json",
+    "application/xml",
+    "+xml",
+    "application/javascript",
+    "application/vnd.oai.openapi",
+]
 _RID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 LSN_HEADER = b"x-quarry-lsn"
 LSN_COOKIE = "quarry_lsn"
@@ -166,6 +178,7 @@ class InvocationMiddleware:
                         slug="internal",
                     )
                 await response(scope, receive, send_with_id)
+        await flush_in_lambda()
 
 
 def route_of(routes: list[BaseRoute], scope: Scope) -> str:

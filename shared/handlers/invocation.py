@@ -1,26 +1,48 @@
-"""The one invocation wrapper: metrics, cold starts, request id and Lambda's REPORT log line
-(and, in Lambda, the invocation's metrics as one CloudWatch EMF line on stdout)."""
+"""The one invocation wrapper: metrics, cold starts, request id, Lambda's REPORT log line (and,
+in Lambda, the invocation's metrics as one CloudWatch EMF line on stdout), and the invocation's
+record in the ledger: billed duration, memory, requests by kind, log bytes and the runs it
+worked for, which its estimated cost follows from."""
 
 from __future__ import annotations
 
-import math
+import itertools
 import os
+import platform
 import sys
 import threading
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 from shared import metrics
 from shared.handlers.memory import peak_rss_mb
-from shared.logs import function_var, get_logger, request_id_var
+from shared.logs import LogBytes, function_var, get_logger, log_bytes_var, request_id_var
+from shared.metering.ledger import LEDGER, Record
+from shared.metering.usage import billed_ms as billed_ms_of
+from shared.metering.usage import sqs_delete_requests, sqs_requests
 from shared.observability.emf import HttpOutcome, emf_line, is_lambda
+from shared.ports import current
 
 log = get_logger("quarry.invocation")
 _warm: set[str] = set()
 _warm_lock = threading.Lock()
 _memory_sizes: dict[str, int] = {}
+_architectures: dict[str, str] = {}
+# Invocation ids: random per process, then counted (unique without a syscall each); a forked
+# child draws its own prefix.
+_ID_PREFIX = uuid.uuid4().hex[:16]
+_ids = itertools.count()
+
+
+def _new_prefix() -> None:
+    global _ID_PREFIX
+    _ID_PREFIX = uuid.uuid4().hex[:16]
+
+
+os.register_at_fork(after_in_child=_new_prefix)
 
 
 @dataclass
@@ -33,6 +55,36 @@ class Invocation:
     cold: bool
     outcome: str = "success"
     http: HttpOutcome | None = None
+    runs: dict[str, float] = field(default_factory=dict)  # run id → records of it
+    received: list[int] = field(default_factory=list)  # body sizes of the SQS records
+    sent: int = 0  # SQS requests made sending messages
+
+    def for_run(self, run_id: str, records: float = 1.0) -> None:
+        """Count `records` of the invocation's work as the run's: its cost is split between
+        its runs by records (one record each, unless told otherwise)."""
+        self.runs[run_id] = self.runs.get(run_id, 0.0) + records
+
+    def received_sqs(self, body_bytes: int) -> None:
+        """One SQS record of the batch this invocation handles (received, then deleted)."""
+        self.received.append(body_bytes)
+
+    def sent_sqs(self, body_sizes: Sequence[int]) -> None:
+        """One send of messages with these body sizes to a queue."""
+        self.sent += sqs_requests(body_sizes)
+
+    @property
+    def sqs_requests(self) -> int:
+        if not self.received:
+            return self.sent
+        return self.sent + sqs_requests(self.received) + sqs_delete_requests(len(self.received))
+
+
+_current: ContextVar[Invocation | None] = ContextVar("invocation", default=None)
+
+
+def current_invocation() -> Invocation | None:
+    """The invocation this code runs in, if any (its run and request counts are added here)."""
+    return _current.get()
 
 
 def record_init(function: str, seconds: float) -> None:
@@ -40,9 +92,25 @@ def record_init(function: str, seconds: float) -> None:
     metrics.INIT.labels(function).observe(seconds)
 
 
-def declare_memory(function: str, memory_size_mb: int) -> None:
-    """Record a function's memorySize, for REPORT lines of call sites that do not pass it."""
+def declare_memory(function: str, memory_size_mb: int, architecture: str = "x86_64") -> None:
+    """Record a function's memorySize (and architecture), for the REPORT line and the cost of
+    invocations whose call sites do not pass them."""
     _memory_sizes[function] = memory_size_mb
+    _architectures[function] = architecture
+
+
+def _lambda_memory() -> int | None:
+    """In Lambda, the function's memorySize as the runtime states it."""
+    value = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "")
+    return int(value) if value.isdigit() else None
+
+
+def _architecture(function: str) -> str:
+    if function in _architectures:
+        return _architectures[function]
+    if is_lambda(os.environ) and platform.machine() in ("aarch64", "arm64"):
+        return "arm64"
+    return "x86_64"
 
 
 def report_message(
@@ -54,6 +122,13 @@ def report_message(
         f"REPORT RequestId: {request_id} Duration: {duration_ms:.2f} ms "
         f"Billed Duration: {billed_ms} ms{size} Max Memory Used: {used_mb} MB"
     )
+
+
+async def flush_in_lambda() -> None:
+    """In Lambda, write the ledger before the handler returns: the execution environment is
+    frozen afterwards, so no flusher task would run. Elsewhere the process's flusher does it."""
+    if is_lambda(os.environ):
+        await LEDGER.flush_quietly(current().db)
 
 
 def reset_warm(function: str | None = None) -> None:
@@ -78,7 +153,11 @@ def invocation(
     inv = Invocation(function, trigger, request_id, cold)
     rid_token = request_id_var.set(request_id)
     fn_token = function_var.set(function)
+    inv_token = _current.set(inv)
+    written = LogBytes()
+    log_token = log_bytes_var.set(written)
     metrics.CONCURRENT.labels(function).inc()
+    started = time.time()
     start = time.perf_counter()
     try:
         yield inv
@@ -95,10 +174,11 @@ def invocation(
             metrics.HTTP_REQUESTS.labels(function, http.method, http.route, http.status).inc()
             metrics.HTTP_DURATION.labels(function, http.method, http.route).observe(elapsed)
         if is_lambda(os.environ):
-            _write_emf(inv, elapsed)
+            written.count += _write_emf(inv, elapsed)
         size = _memory_sizes.get(function) if memory_size_mb is None else memory_size_mb
+        size = size if size is not None else _lambda_memory()
         duration_ms = round(elapsed * 1000, 2)
-        billed_ms = max(1, math.ceil(elapsed * 1000))  # Lambda bills each started millisecond
+        billed_ms = billed_ms_of(elapsed)
         used_mb = peak_rss_mb()
         log.info(
             report_message(request_id, duration_ms, billed_ms, size, used_mb),
@@ -112,11 +192,37 @@ def invocation(
                 "cold_start": cold,
             },
         )
+        LEDGER.record(_record(inv, started, elapsed, billed_ms, size or 0, written.count))
+        log_bytes_var.reset(log_token)
+        _current.reset(inv_token)
         request_id_var.reset(rid_token)
         function_var.reset(fn_token)
 
 
-def _write_emf(inv: Invocation, elapsed: float) -> None:
+def _record(
+    inv: Invocation, started: float, elapsed: float, billed_ms: int, memory_mb: int, logs: int
+) -> Record:
+    records = sum(inv.runs.values())
+    return Record(
+        id=f"{_ID_PREFIX}{next(_ids):016x}",
+        function=inv.function,
+        trigger=inv.trigger,
+        outcome=inv.outcome,
+        started=started,
+        duration_ms=elapsed * 1000,
+        billed_ms=billed_ms,
+        memory_mb=memory_mb,
+        architecture=_architecture(inv.function),
+        cold=inv.cold,
+        request_id=inv.request_id,
+        runs=tuple((run, n / records) for run, n in inv.runs.items() if records > 0),
+        http_requests=1 if inv.trigger == "http" else 0,  # one HTTP API request each
+        sqs_requests=inv.sqs_requests,
+        log_bytes=logs,
+    )
+
+
+def _write_emf(inv: Invocation, elapsed: float) -> int:
     line = emf_line(
         function=inv.function,
         trigger=inv.trigger,
@@ -129,3 +235,4 @@ def _write_emf(inv: Invocation, elapsed: float) -> None:
     )
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
+    return len(line.encode()) + 1

@@ -1,84 +1,40 @@
 """@stage: a plain async core becomes a Lambda SQS-batch handler and a Taskiq task body.
 
-The adapter parses each record into the core's message type, runs the core inside one
-database transaction with the invocation wrapper around it, writes the core's output to
-the outbox in that same transaction, and after commit dispatches it and settles the run.
+The core takes one message and returns its `Outcome` (or a `Write` that returns it, run in
+the batch's transaction); `shared.handlers.batch` does the rest for the whole batch, and the
+flow (`shared.flow`, read from the runtime) says where what it sends goes.
 """
 
 from __future__ import annotations
 
-import asyncio
 import inspect
-import json
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar, get_type_hints
 
-from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from shared import metrics, outbox, runs
-from shared.cache import Cache
-from shared.config import Settings
-from shared.db import routing
+from shared import metrics
 from shared.dispatch import request_id_of_record
-from shared.fetch import Fetcher
-from shared.handlers.context import LambdaContext
-from shared.handlers.invocation import invocation
+from shared.flow import Stage
+from shared.handlers.batch import Batch, Delivery, StageDeps, parse
+from shared.handlers.invocation import flush_in_lambda, invocation
 from shared.handlers.loop import run_sync
-from shared.logs import get_logger
 from shared.messages import Message
-from shared.ports import Runtime, current
+from shared.outcome import Result
+from shared.ports import current
 
-log = get_logger("quarry.stage")
+__all__ = ["StageDeps", "StageFunction", "stage"]
 
 M = TypeVar("M", bound=Message)
-Output = Message | Sequence[Message] | None
-Core = Callable[[M, "StageDeps"], Awaitable[Output]]
-
-
-@dataclass
-class StageDeps:
-    """What a stage core may use: its transaction and the runtime's ports."""
-
-    session: AsyncSession
-    runtime: Runtime
-    context: LambdaContext
-
-    @property
-    def settings(self) -> Settings:
-        return self.runtime.settings
-
-    @property
-    def fetcher(self) -> Fetcher:
-        return self.runtime.fetch
-
-    @property
-    def cache(self) -> Cache:
-        return self.runtime.cache
-
-
-def _as_list(out: Output) -> list[Message]:
-    if out is None:
-        return []
-    if isinstance(out, Message):
-        return [out]
-    return list(out)
+Core = Callable[[M, StageDeps], Awaitable[Result]]
 
 
 class StageFunction(Generic[M]):
-    """A stage function: call it as a Lambda handler, or register `task` with Taskiq."""
+    """A stage function: call it as a Lambda handler, or give Taskiq `attempt_batch`."""
 
     def __init__(
-        self,
-        name: str,
-        core: Core[M],
-        next_stage: str | None,
-        on_schedule: Callable[[dict[str, Any]], M] | None,
+        self, name: str, core: Core[M], on_schedule: Callable[[dict[str, Any]], M] | None
     ) -> None:
         self.name = name
         self.core = core
-        self.next_stage = next_stage
         self.on_schedule = on_schedule
         self.message_type: type[M] = get_type_hints(core)[
             next(iter(inspect.signature(core).parameters))
@@ -97,78 +53,58 @@ class StageFunction(Generic[M]):
             ]
         else:
             records = list(event.get("Records") or [])
-        failures = []
-        for record in records:
-            if await self._record(record, context) is not None:
-                failures.append({"itemIdentifier": str(record.get("messageId", ""))})
-        return {"batchItemFailures": failures}
+        failures = await self.attempt_batch(records, context)
+        await flush_in_lambda()  # metering: written before Lambda freezes the environment
+        return {"batchItemFailures": [{"itemIdentifier": mid} for mid in failures]}
 
     async def attempt(self, record: dict[str, Any], context: Any) -> str | None:
         """Process one record; None on success, else what went wrong (never raises)."""
-        return await self._record(record, context)
+        failures = await self.attempt_batch([record], context)
+        return next(iter(failures.values()), None)
 
-    async def _record(self, record: dict[str, Any], context: Any) -> str | None:
-        rid = request_id_of_record(record) or str(  # the request that caused the message
-            getattr(context, "aws_request_id", "") or record.get("messageId", "")
-        )
-        with invocation(self.name, "sqs", rid) as inv:
-            try:
-                message = record.get("message") or self.message_type.model_validate(
-                    json.loads(record["body"])
-                )
-            except (KeyError, TypeError, ValueError, ValidationError) as exc:
-                inv.outcome = "invalid"
-                error = f"not a valid {self.message_type.__name__} message: {exc}"
-                log.error(error, extra={"message_id": record.get("messageId")})
-                return error
-            try:
-                with routing.request_scope(None):  # each message reads its own writes only
-                    async with asyncio.timeout(_remaining_s(context)):
-                        await self._run(message, context)
-            except TimeoutError:
-                inv.outcome = "timeout"
+    async def attempt_batch(self, records: list[dict[str, Any]], context: Any) -> dict[str, str]:
+        """Process a batch as one invocation: the message id and error of each record that
+        failed, in batch order (never raises)."""
+        with invocation(self.name, "sqs", _request_id(records, context)) as inv:
+            deliveries = [parse(r, self.message_type, context) for r in records]
+            for d in deliveries:  # metering: SQS records received, each record's run billed
+                if isinstance(d.record.get("body"), str):
+                    inv.received_sqs(len(d.record["body"].encode()))
+                if d.message is not None:
+                    inv.for_run(d.message.run_id)
+            if any(d.message is not None for d in deliveries):  # else no runtime is needed
+                rt = current()
+                stage = rt.flow.find(self.name) or Stage(self.name, self.message_type, per="run")
+                await Batch(stage, self.core, rt, context).run(deliveries)
+            inv.outcome = _outcome(deliveries)
+            if inv.outcome == "timeout":
                 metrics.TIMEOUTS.labels(self.name).inc()
-                error = f"Task timed out after {_remaining_s(context, total=True):.2f} seconds"
-                log.error(error, extra={"run_id": message.run_id})
-                return error
-            except Exception as exc:  # the adapter is the boundary: log once, report it
-                inv.outcome = "error"
-                log.exception("stage failed", extra={"run_id": message.run_id})
-                return f"{type(exc).__name__}: {exc}"
-            return None
-
-    async def _run(self, message: M, context: Any) -> None:
-        rt = current()
-        ids: list[int] = []
-        async with rt.db.writer() as session:
-            if await runs.is_cancelled(session, message.run_id):
-                log.info("skipped: run cancelled", extra={"run_id": message.run_id})
-                return
-            out = _as_list(await self.core(message, StageDeps(session, rt, context)))
-            if out and self.next_stage:
-                bodies = [m.model_dump() for m in out]
-                ids = await outbox.add(session, message.run_id, self.next_stage, bodies)
-        await outbox.flush(rt.db, rt.dispatcher, ids)
-        await runs.settle(rt, message.run_id)
+        return {d.message_id: d.error for d in deliveries if d.error is not None}
 
 
-def _remaining_s(context: Any, *, total: bool = False) -> float | None:
-    """Seconds the invocation may still run (a Lambda context's remaining time)."""
-    if total and hasattr(context, "timeout_s"):
-        return float(context.timeout_s)
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
-    return remaining() / 1000 if callable(remaining) else None
+def _request_id(records: list[dict[str, Any]], context: Any) -> str:
+    """The invocation's request id: the one its records carry when they agree (a run's
+    messages carry the request that started it), else the context's."""
+    carried = {request_id_of_record(r) for r in records}
+    if len(carried) == 1 and None not in carried:
+        return str(carried.pop())
+    first = records[0] if records else {}
+    return str(getattr(context, "aws_request_id", "") or first.get("messageId", ""))
+
+
+def _outcome(deliveries: list[Delivery]) -> str:
+    """The invocation's outcome: success when every record succeeded, else the first failed
+    record's kind (invalid, timeout, error)."""
+    return next((d.kind for d in deliveries if d.error is not None), "success")
 
 
 def stage(
-    name: str,
-    *,
-    next: str | None = None,
-    on_schedule: Callable[[dict[str, Any]], Any] | None = None,
+    name: str, *, on_schedule: Callable[[dict[str, Any]], Any] | None = None
 ) -> Callable[[Core[M]], StageFunction[M]]:
-    """Turn `async def core(msg, deps) -> output` into a stage function named `name`."""
+    """Turn `async def core(msg, deps) -> Outcome` into the stage function `name`; where
+    what it sends goes, and whether it works per run or per document, the flow says."""
 
     def wrap(core: Core[M]) -> StageFunction[M]:
-        return StageFunction(name, core, next, on_schedule)
+        return StageFunction(name, core, on_schedule)
 
     return wrap

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Float, Integer, and_, func, literal, or_, select, update
 
 from shared import metrics
-from shared.db.engine import Database
+from shared.db.engine import Transactions
 from shared.db.models import LlmCall, Run
 from shared.llm.base import BudgetExceeded
 
@@ -25,7 +25,7 @@ class Budget:
     usd: float | None = None
 
 
-async def reserve(db: Database, run_id: str, tokens: int, usd: float, budget: Budget) -> None:
+async def reserve(db: Transactions, run_id: str, tokens: int, usd: float, budget: Budget) -> None:
     """Count `tokens` and `usd` as spent by the run, or raise BudgetExceeded and count
     nothing when that would pass its budget (the run's own budget columns, once set, win
     over the configured one; with neither, the reservation always succeeds)."""
@@ -77,7 +77,9 @@ def _limits(tokens: int | None, usd: float | None) -> str:
     return " and ".join(parts)
 
 
-async def settle(db: Database, run_id: str, tokens: int, usd: float, calls: list[LlmCall]) -> None:
+async def settle(
+    db: Transactions, run_id: str, tokens: int, usd: float, calls: list[LlmCall]
+) -> None:
     """Add the difference between what was reserved and what was spent (either sign) to the
     run, and record the calls, in one short transaction."""
     async with db.writer() as session:
@@ -91,7 +93,7 @@ async def settle(db: Database, run_id: str, tokens: int, usd: float, calls: list
         session.add_all(calls)
 
 
-async def spent(db: Database, run_id: str) -> tuple[int, float]:
+async def spent(db: Transactions, run_id: str) -> tuple[int, float]:
     """What the run has spent (and holds reserved) so far: tokens and USD."""
     async with db.writer() as session:
         row = (

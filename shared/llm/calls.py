@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 from shared import metrics
 from shared.cache import Cache
-from shared.db.engine import Database
+from shared.db.engine import Transactions
 from shared.db.models import LlmCall
 from shared.llm.base import Completion, CompletionRequest, ProviderError
 from shared.llm.budget import Budget, reserve, settle
@@ -54,7 +54,7 @@ class Caller:
         self,
         chain: Chain,
         cache: Cache,
-        db: Database | None,
+        db: Transactions | None,
         run_id: str,
         document_id: str | None,
         budget: Budget,

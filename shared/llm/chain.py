@@ -24,7 +24,7 @@ from shared.llm.base import (
     check_completion,
 )
 from shared.llm.prices import price
-from shared.logs import get_logger
+from shared.logs import function_var, get_logger
 
 log = get_logger("quarry.llm")
 
@@ -126,4 +126,5 @@ def account(c: Completion) -> float:
     metrics.LLM_TOKENS.labels(c.provider, c.model, "input").inc(c.input_tokens)
     metrics.LLM_TOKENS.labels(c.provider, c.model, "output").inc(c.output_tokens)
     metrics.LLM_COST.labels(c.provider, c.model).inc(cost)
+    metrics.COST.labels(function_var.get() or "intelligence", "llm").inc(cost)
     return cost

@@ -7,7 +7,7 @@ from typing import Any
 
 from shared.cache import Cache
 from shared.config import Settings
-from shared.db.engine import Database
+from shared.db.engine import Transactions
 from shared.llm.budget import Budget
 from shared.llm.calls import Caller
 from shared.llm.registry import chain_for, is_offline
@@ -28,7 +28,7 @@ def to_options(raw: Mapping[str, Any] | None) -> Options:
 
 async def analyse_document(
     settings: Settings,
-    db: Database,
+    db: Transactions,
     cache: Cache,
     *,
     run_id: str,

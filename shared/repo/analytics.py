@@ -29,7 +29,6 @@ from shared.pipeline.rollups import StageCount, ranked, stage_stats
 from shared.pipeline.trends import DayTerms, rising_terms
 from shared.ports import Runtime
 
-STAGES = ("discovery", "extraction", "intelligence", "analytics")
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
 TOP = 10
@@ -188,7 +187,7 @@ async def stages(
                 succeeded_per_day=round(s.per_day, 3),
                 days=[StageDay(day=d, succeeded=ok, failed=bad) for d, ok, bad in s.days],
             )
-            for s in stage_stats(counted, STAGES)
+            for s in stage_stats(counted, rt.flow.names)
         ],
     )
 

@@ -8,6 +8,7 @@ from shared.db.models import Run, StageResult
 from shared.errors import NotFoundError
 from shared.pagination.keyset import keyset, page_of
 from shared.ports import Runtime
+from shared.repo import costs
 from shared.repo.sources import secret
 from shared.schemas import Page, RunOut, StageCounts
 
@@ -27,6 +28,7 @@ async def get(rt: Runtime, run_id: str) -> RunOut:
         out = RunOut.model_validate(run)
         for stage, status, n in counts:
             setattr(out.stages.setdefault(stage, StageCounts()), status, n)
+        out.cost = await costs.for_run(session, run_id, run.spent_usd, run.spent_tokens)
         return out
 
 

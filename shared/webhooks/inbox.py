@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from shared import outbox
+from shared import outbox, runs
 from shared.db.models import WebhookDelivery
 from shared.errors import ConflictError, NotFoundError, PayloadError, QuarryError
 from shared.logs import get_logger
 from shared.pagination.keyset import keyset, page_of
 from shared.ports import Runtime
 from shared.schemas import Page
-from shared.webhooks import config, mapping, signature, trigger
+from shared.webhooks import config, mapping, signature
 from shared.webhooks.schemas import DeliveryOut, Receipt
 
 log = get_logger("quarry.webhooks")
@@ -156,7 +156,9 @@ async def _start(
             session.add(entry)
             await session.flush()  # the unique key: a copy stops here (or waits, then stops)
             cap = rt.settings.max_active_runs_per_source
-            run, ids = await trigger.start_in(session, source_id, urls, max_active=cap)
+            run, ids = await runs.start_run_in(
+                session, source_id, "webhook", max_active=cap, urls=urls, flow=rt.flow
+            )
             entry.run_id = run.id
     except IntegrityError:
         return await _duplicate(rt, source_id, headers, body, delivery_id)

@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -22,6 +23,10 @@ TOLERANCE_S = 5 * 60
 STANDARD_PREFIX = "whsec_"
 GENERIC_HEADER = "x-signature"
 MAX_ID = 200
+# base64 in either alphabet (standard, URL-safe), padding optional, as the reference libraries
+# decode it (Node's Buffer, which the JavaScript library uses, is this lenient).
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
+_URL_SAFE = str.maketrans("-_", "+/")
 
 
 class SignatureError(QuarryError):
@@ -57,12 +62,17 @@ def _mac(key: bytes, content: bytes) -> bytes:
 
 
 def standard_key(secret: str) -> bytes:
-    """The HMAC key of a Standard Webhooks secret (`whsec_` + base64)."""
-    text = secret.removeprefix(STANDARD_PREFIX)
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError("a Standard Webhooks secret is `whsec_` followed by base64") from exc
+    """The HMAC key of a Standard Webhooks secret, in every form the reference libraries
+    accept: `whsec_` + base64 or the base64 alone, with or without its `=` padding, in the
+    standard or the URL-safe alphabet."""
+    text = secret.strip().removeprefix(STANDARD_PREFIX)
+    bare = text.rstrip("=")
+    if not _BASE64.fullmatch(text) or len(bare) % 4 == 1:
+        raise ValueError(
+            "a Standard Webhooks secret is base64 (padding optional), optionally after "
+            "`whsec_`, e.g. whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+        )
+    return base64.b64decode(bare.translate(_URL_SAFE) + "=" * (-len(bare) % 4))
 
 
 def sign_standard(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:

@@ -26,8 +26,12 @@ def free_port() -> int:
 class DashboardServer:
     """`with DashboardServer(settings) as srv:` serves the platform at `srv.url`."""
 
-    def __init__(self, settings: Settings, table: Path = ROOT / "serverless.yml") -> None:
+    def __init__(
+        self, settings: Settings, table: Path = ROOT / "serverless.yml", *, seeded: bool = True
+    ) -> None:
+        """`seeded=False` serves an empty database, as a first `make dev` starts with."""
         self.settings = settings
+        self.seed = seeded
         self.table = table
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -47,7 +51,7 @@ class DashboardServer:
 
     async def _serve(self) -> None:
         async with embedded(self.settings, self.table, background=False) as platform:
-            self.seeded = await seed(platform.runtime)
+            self.seeded = await seed(platform.runtime) if self.seed else None
             config = uvicorn.Config(
                 platform.gateway,
                 host="127.0.0.1",

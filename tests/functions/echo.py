@@ -6,7 +6,7 @@ from fastapi import Request, Response
 from mangum import Mangum
 from pydantic import BaseModel, Field
 
-from shared.handlers.http import create_app
+from shared.handlers.http import TEXT_MIME_TYPES, create_app
 
 app = create_app("echo", title="echo")
 
@@ -49,4 +49,4 @@ async def greedy(rest: str) -> dict[str, str]:
     return {"proxy": rest}
 
 
-handler = Mangum(app, lifespan="off")
+handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)

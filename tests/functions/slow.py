@@ -7,9 +7,10 @@ import threading
 
 from mangum import Mangum
 
-from shared.handlers.http import create_app
+from shared.handlers.http import TEXT_MIME_TYPES, create_app
 from shared.handlers.stage import StageDeps, stage
 from shared.messages import Message
+from shared.outcome import Outcome, succeeded
 
 app = create_app("slow", title="slow")
 _lock = threading.Lock()
@@ -36,9 +37,10 @@ async def stats() -> dict[str, int]:
     return {"peak": peak, "running": running}
 
 
-handler = Mangum(app, lifespan="off")
+handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)
 
 
 @stage("sleeper")
-async def sleeper(msg: Message, deps: StageDeps) -> None:
+async def sleeper(msg: Message, deps: StageDeps) -> Outcome:
     await asyncio.sleep(5)
+    return succeeded()

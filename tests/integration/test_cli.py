@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from emulator.apigw import HttpRequest, to_event
+from shared.flow import FLOW
 from tests.conftest import ROOT
 
 QUARRY = [sys.executable, "-m", "cli.main"]
@@ -167,7 +169,12 @@ def test_cli_dev_serves_api_docs_dashboard_and_metrics(tmp_path: Path) -> None:
         out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, out
     assert "Demo run succeeded" in out
-    for name in ("discovery", "extraction", "intelligence", "analytics"):
+    assert re.search(
+        r"Estimated\s+AWS\s+cost\s+of\s+this\s+run:\s+\$0\.0\d+,\s+\$0\.\d+\s+per\s+1,000\s+"
+        r"documents\s+at\s+us-east-1\s+prices",
+        out,
+    ), out
+    for name in FLOW.names:  # a progress bar per stage
         assert name in out
     log = (tmp_path / ".quarry" / "dev.log").read_text()
     assert SECRET not in log

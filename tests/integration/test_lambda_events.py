@@ -39,7 +39,7 @@ async def invoke(platform: Embedded, function: str, event: dict[str, Any]) -> An
 
 
 def body_of(result: dict[str, Any]) -> Any:
-    """The JSON body of a handler's response (Mangum base64-encodes problem+json)."""
+    """The JSON body of a handler's response (base64 only if it were binary)."""
     raw = result["body"]
     return json.loads(base64.b64decode(raw) if result.get("isBase64Encoded") else raw)
 

@@ -78,10 +78,15 @@ async def test_limits_stage_timeout_fails_the_attempt_and_retries(
     record = sqs_record("sleeper", {"run_id": "r-timeout"})
     error = await slow.sleeper.attempt(record, LambdaContext("sleeper", timeout_s=0.2))
     assert error == "Task timed out after 0.20 seconds"
-    outcome = await delivery.deliver(
-        slow.sleeper, record, runtime=platform.runtime, max_receive=3, timeout_s=0.2, resend=resend
+    fates = await delivery.deliver(
+        slow.sleeper,
+        [record],
+        runtime=platform.runtime,
+        max_receive=3,
+        timeout_s=0.2,
+        resend=resend,
     )
-    assert outcome == "retry"
+    assert fates == {record["messageId"]: "retry"}
     assert resent[0]["attributes"]["ApproximateReceiveCount"] == "2"
 
 

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from emulator.platform import Embedded
-from shared import runs
 from shared.db.models import Run, utcnow
+from shared.repo import settlement
 from shared.webhooks import outbound
 from shared.webhooks.sender import Sender
 from shared.webhooks.signature import verify_standard
@@ -76,11 +76,15 @@ async def finished_run(platform: Embedded, source: str, fail: bool) -> str:
     async with platform.runtime.db.writer() as s:
         run = Run(source_id=source, state="running", trigger="api", discovered=0)
         s.add(run)
-    if fail:
-        async with platform.runtime.db.writer() as s:
-            assert await runs.fail(s, run.id, "source unreadable")
-    else:
-        assert await runs.settle(platform.runtime, run.id) == "succeeded"
+    flow = platform.runtime.flow
+    async with platform.runtime.db.writer() as s:
+        if fail:
+            ended = await settlement.finish(
+                s, flow, run.id, "failed", error="source unreadable", rollup=False
+            )
+        else:
+            ended = await settlement.finish(s, flow, run.id, "succeeded")
+    assert ended is not None  # the run became final in this transaction
     return run.id
 
 

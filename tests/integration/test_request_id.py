@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from emulator.platform import Embedded
 from shared.db.engine import Database
+from shared.flow import FLOW
 from shared.logs import JsonFormatter, request_id_var
 from tests.integration.conftest import poll
 
@@ -76,9 +77,10 @@ async def test_request_id_follows_a_run_through_every_stage_and_statement(
     assert run["request_id"] == RID
     traced = [entry for entry in logs if entry["request_id"] == RID]
     functions = {entry["function"] for entry in traced}
-    assert {"runs", "discovery", "extraction", "intelligence"} <= functions
+    chain = {s.name for s in FLOW.chain}
+    assert {"runs", *chain} <= functions
     reports = [e for e in traced if e["message"].startswith("REPORT RequestId: " + RID)]
-    assert {e["function"] for e in reports} >= {"runs", "discovery", "extraction", "intelligence"}
+    assert {e["function"] for e in reports} >= {"runs", *chain}
     statements = [e for e in traced if e["logger"] == "quarry.sql"]
     assert {e["function"] for e in statements} >= {"runs", "discovery", "extraction"}
     assert {e["role"] for e in statements} == {"primary"}  # SQLite: the writer serves reads
@@ -104,7 +106,7 @@ async def test_request_id_dev_queue_gauges_read_the_in_process_broker(
     started = await client.post("/api/v1/runs", json={"source_id": source.json()["id"]})
     assert started.status_code == 202
     await platform.idle()
-    for stage in ("discovery", "extraction", "intelligence"):
+    for stage in (s.name for s in FLOW.chain):
         depth = REGISTRY.get_sample_value("quarry_queue_depth_messages", {"stage": stage})
         age = REGISTRY.get_sample_value("quarry_queue_oldest_message_age_seconds", {"stage": stage})
         assert (depth, age) == (0.0, 0.0), stage

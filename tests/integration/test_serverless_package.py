@@ -19,6 +19,7 @@ import pytest
 
 from emulator.table import Table, load_table, read_document
 from shared.config import load_settings
+from shared.flow import FLOW
 from tests.conftest import ROOT
 
 CLI = ROOT / "infra/serverless/node_modules/serverless/bin/serverless.js"
@@ -27,7 +28,6 @@ UNZIPPED_LIMIT = 250 * 1024 * 1024  # Lambda: function and all its layers, unzip
 # The runtime the issue requires (the project's Python) is past AWS's deprecation date in
 # cfn-lint's calendar (E2533); W3005 is the framework's own redundant DependsOn.
 CFN_LINT_IGNORED = ["E2533", "W3005"]
-STAGES = ("discovery", "extraction", "intelligence", "analytics")
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +135,7 @@ def test_serverless_package_stage_queues_have_dead_letters_and_partial_failures(
         _getatt(m["Properties"]["FunctionName"]): m["Properties"]
         for m in _of_type(template, "AWS::Lambda::EventSourceMapping").values()
     }
-    assert {fn.name for fn in table.stages()} == set(STAGES)
+    assert {fn.name for fn in table.stages()} == set(FLOW.names)
     for fn in table.stages():
         mapping = mappings[f"{fn.name.capitalize()}LambdaFunction"]
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -183,7 +183,7 @@ def test_serverless_package_each_function_has_least_privilege(template: dict[str
     # framework's shared default role
     assert "IamRoleLambdaExecution" not in roles
     assert all(_getatt(props["Role"]) in roles for props in functions.values())
-    for stage in STAGES:
+    for stage in FLOW.names:
         role = roles[_getatt(functions[stage]["Role"])]
         queues = {
             action: {_getatt(r) for r in _as_list(s["Resource"]) if "Fn::GetAtt" in r}
@@ -194,8 +194,8 @@ def test_serverless_package_each_function_has_least_privilege(template: dict[str
         own = f"{stage.capitalize()}Queue"
         assert queues["sqs:ReceiveMessage"] == {own}
         assert queues["sqs:DeleteMessage"] == {own}
-        following = STAGES.index(stage) + 1
-        sends = {f"{STAGES[following].capitalize()}Queue"} if following < len(STAGES) else set()
+        # the flow's dispatch graph (tests/unit/test_flow_roles.py checks every role)
+        sends = {f"{target.capitalize()}Queue" for target in FLOW.sends(stage)}
         assert queues.get("sqs:SendMessage", set()) == sends, stage
     docs = roles[_getatt(functions["docs"]["Role"])]
     assert _statements(docs) == []

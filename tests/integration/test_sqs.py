@@ -35,6 +35,7 @@ from shared.db import migrate
 from shared.db.models import DeadLetter
 from shared.dispatch.sqs import SqsDispatcher
 from shared.errors import ConfigError
+from shared.flow import FLOW
 from tests.conftest import ROOT
 from tests.integration.conftest import poll
 from tests.integration.test_pipeline import run_demo
@@ -71,7 +72,7 @@ def test_sqs_queues_are_created_from_serverless_yml(sqs: Any) -> None:
     specs = queue_specs(read_document(TABLE))
     urls = create_queues(sqs, specs)
     names = sorted(url.rsplit("/", 1)[1] for url in urls.values())
-    stages = ["analytics", "discovery", "extraction", "intelligence"]
+    stages = FLOW.names  # a queue and a dead-letter queue per stage of the flow
     assert names == sorted(
         [f"quarry-dev-{s}" for s in stages] + [f"quarry-dev-{s}-dlq" for s in stages]
     )
@@ -336,7 +337,8 @@ def test_sqs_worker_exits_like_lambda_when_a_batch_goes_over_memory(tmp_path: Pa
 
 
 async def test_sqs_ticker_keeps_what_the_dead_letter_queues_hold(aws_platform: AwsEmbedded) -> None:
-    assert tuple(fn.name for fn in aws_platform.table.stages()) == ticker.PIPELINE
+    # the ticker reads the dead-letter queue of every stage of the flow: these
+    assert tuple(fn.name for fn in aws_platform.table.stages()) == aws_platform.runtime.flow.names
     await aws_platform.runtime.dispatcher.send("extraction", [{"poison": True}])
     dlq = aws_platform.queues["ExtractionDeadLetterQueue"]
 

@@ -10,8 +10,9 @@ import httpx
 from sqlalchemy import func, select
 
 from emulator.platform import Embedded
-from shared.db.models import Document, Run, WebhookDelivery
+from shared.db.models import Document, Outbox, Run, WebhookDelivery
 from shared.webhooks.signature import sign_github, sign_standard
+from tests.integration.conftest import poll
 
 SECRET = "whsec_" + "c2VjcmV0LXNpZ25pbmcta2V5LTAxMjM0NTY3ODk="
 GH_SECRET = "github-secret-0123456789"
@@ -153,12 +154,22 @@ async def test_webhooks_github_payload_names_the_urls_to_process(
     assert response.status_code == 202, response.text
     assert response.json()["urls"] == pages
     run_id = response.json()["run_id"]
+
+    async def discovered() -> Run | None:  # discovery seeds the pages the message carries
+        async with platform.runtime.db.reader() as s:
+            run = await s.get(Run, run_id, populate_existing=True)
+        return run if run is not None and run.discovered is not None else None
+
+    run = await poll("discovery to seed the webhook's pages", discovered)
     async with platform.runtime.db.reader() as s:
-        run = await s.get(Run, run_id)
         docs = (await s.scalars(select(Document.url).where(Document.source_id == source))).all()
-    assert run is not None
+        first = (
+            await s.scalars(select(Outbox).where(Outbox.run_id == run_id).order_by(Outbox.id))
+        ).first()
     assert run.discovered == 2  # exactly the named pages, not the source's own list
     assert sorted(docs) == sorted(pages)
+    assert first is not None  # the run entered through discovery, its message naming them
+    assert (first.stage, first.body["urls"]) == ("discovery", pages)
     unmapped = json.dumps({"event": "published", "entry": {}}).encode()
     headers = {"x-hub-signature-256": sign_github(GH_SECRET, unmapped), "x-github-delivery": "gh-2"}
     refused = await client.post(f"/api/v1/webhooks/{source}", content=unmapped, headers=headers)

@@ -18,9 +18,10 @@ import redis
 
 from emulator.stack.services.replica import to_libpq_url
 from shared.dispatch.redis import RedisDispatcher
+from shared.flow import FLOW
 from tests.stack.conftest import SlowSite, Stack, wait_for
 
-DOCUMENT_STAGES = ("discovery", "extraction", "intelligence")
+DOCUMENT_STAGES = tuple(s.name for s in FLOW.chain)  # a row per document in each
 
 
 def final_run(client: httpx.Client, run_id: str, deadline_s: float) -> dict[str, Any]:

@@ -101,6 +101,10 @@ def test_bench_all_quick_writes_a_valid_report(tmp_path: Path) -> None:
     assert pipeline["baseline"] == "pure-cores"
     docs = {v["name"]: v["requests"] for v in pipeline["variants"]}
     assert docs == {"pure-cores": 100, "embedded": 100}
+    cost = {v["name"]: v["cost_per_1000_usd"] for v in pipeline["variants"]}
+    assert cost["pure-cores"] is None  # no platform, nothing metered
+    assert 0 < cost["embedded"] < 10  # the embedded run's estimated AWS cost per 1,000 docs
+    assert f"| {cost['embedded']:.4f} |" in markdown
     assert "scaling" not in benchmarks
     extraction = benchmarks["extraction"]
     assert extraction["baseline"] == "trafilatura-full"

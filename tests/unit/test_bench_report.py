@@ -123,3 +123,26 @@ def test_validate_rejects_an_ideal_that_is_not_positive() -> None:
     data["benchmarks"][0]["variants"][0]["ideal_rps"] = 0.0
     with pytest.raises(ValueError, match=r"variant .fast.: ideal_rps is 0\.0; expected a finite"):
         validate(data)
+
+
+def test_report_shows_the_estimated_cost_per_1000_where_it_was_metered() -> None:
+    bench = to_benchmark(
+        "pipeline",
+        "documents through the stages",
+        "pure-cores",
+        [
+            Measurement("pure-cores", 100, 1, 200.0, 1.0, 2.0),
+            Measurement("embedded", 100, 1, 30.0, 5.0, 9.0, cost_per_1000_usd=0.0412),
+        ],
+        unit="docs/s",
+    )
+    report = Report(created="2024-01-01", machine="test", quick=True, benchmarks=[bench])
+    markdown = report.to_markdown()
+    assert "| ratio | $ per 1,000 (est.) |" in markdown
+    assert "| embedded | 100 | 1 | 30 | 5.00 | 9.00 | 0.15 | 0.0412 |" in markdown
+    assert "| pure-cores | 100 | 1 | 200 | 1.00 | 2.00 | 1.00 | – |" in markdown
+    assert validate(report).benchmarks[0].variants[1].cost_per_1000_usd == 0.0412
+    data = json.loads(report.to_json())
+    data["benchmarks"][0]["variants"][1]["cost_per_1000_usd"] = -1.0
+    with pytest.raises(ValueError, match=r"cost_per_1000_usd is -1\.0"):
+        validate(data)

@@ -11,10 +11,11 @@ from emulator.reload import Graph, imports_of, plan, roots_of, scan
 from emulator.stack.supervisor import interleave, pool_of
 from emulator.table import Table, load_table
 from emulator.watch import changed
+from shared.flow import FLOW
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = ROOT / "serverless.yml"
-STAGES = ("discovery", "extraction", "intelligence", "analytics")
+STAGES = FLOW.names
 WORKERS = [f"worker-{s}" for s in STAGES]
 APIS = ["api-1", "api-2", "api-3"]
 WEBS = ["web-1", "web-2"]

@@ -10,7 +10,14 @@ from rich.console import Console
 from rich.progress import Progress, TaskID
 from rich.table import Table as RichTable
 
-from tools.bench.report import COLDSTART_COLUMNS, Benchmark, Report, Variant, coldstart_rows
+from tools.bench.report import (
+    COLDSTART_COLUMNS,
+    Benchmark,
+    Report,
+    Variant,
+    coldstart_rows,
+    cost_cell,
+)
 
 
 class ProgressMeter:
@@ -48,6 +55,7 @@ def show(report: Report) -> None:
             out.print(show_coldstart(bench))
             continue
         ideal = any(v.ideal_rps is not None for v in bench.variants)
+        costed = any(v.cost_per_1000_usd is not None for v in bench.variants)
         premise = "; ".join(f"{k} {v:g}" for k, v in bench.parameters.items())
         table = RichTable(
             "variant",
@@ -58,6 +66,7 @@ def show(report: Report) -> None:
             "p99 ms",
             "ratio",
             *(["of ideal"] if ideal else []),
+            *(["$ per 1,000 (est.)"] if costed else []),
             title=f"{bench.name} (ratio = {bench.unit} ÷ {bench.baseline})"
             + (f"\n{premise}" if premise else ""),
         )
@@ -72,6 +81,7 @@ def show(report: Report) -> None:
                 f"{v.p99_ms:.2f}",
                 f"{v.ratio:.2f}",
                 *([("–" if share is None else f"{share:.2f}")] if ideal else []),
+                *([cost_cell(v)] if costed else []),
             )
         out.print(table)
 

@@ -78,6 +78,8 @@ class Measurement:
     # The most a variant could do under the benchmark's premise (e.g. N calls in flight to a
     # provider that takes L each: N / L), where there is such a bound.
     ideal_rps: float | None = None
+    # estimated AWS cost per 1,000 requests (documents, in the pipeline), where it is metered
+    cost_per_1000_usd: float | None = None
 
 
 class Variant(BaseModel):
@@ -91,6 +93,7 @@ class Variant(BaseModel):
     budget_ms: float | None = None
     start: Start | None = None
     ideal_rps: float | None = None
+    cost_per_1000_usd: float | None = None
 
     @property
     def of_ideal(self) -> float | None:
@@ -136,13 +139,17 @@ class Report(BaseModel):
                 lines += _coldstart_markdown(bench)
                 continue
             ideal = any(v.ideal_rps is not None for v in bench.variants)
+            costed = any(v.cost_per_1000_usd is not None for v in bench.variants)
             lines += [f"## {bench.name}", "", bench.description, ""]
             lines += [f"- {name}: {value:g}" for name, value in bench.parameters.items()]
             lines += [""] if bench.parameters else []
             lines += [
                 f"| variant | requests | concurrency | {bench.unit} | p50 ms | p99 ms | ratio |"
-                + (" of ideal |" if ideal else ""),
-                "| --- | ---: | ---: | ---: | ---: | ---: | ---: |" + (" ---: |" if ideal else ""),
+                + (" of ideal |" if ideal else "")
+                + (" $ per 1,000 (est.) |" if costed else ""),
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+                + (" ---: |" if ideal else "")
+                + (" ---: |" if costed else ""),
             ]
             for v in bench.variants:
                 share = v.of_ideal
@@ -150,6 +157,7 @@ class Report(BaseModel):
                     f"| {v.name} | {v.requests} | {v.concurrency} | {v.rps:.0f} "
                     f"| {v.p50_ms:.2f} | {v.p99_ms:.2f} | {v.ratio:.2f} |"
                     + ((" – |" if share is None else f" {share:.2f} |") if ideal else "")
+                    + (f" {cost_cell(v)} |" if costed else "")
                 )
             lines += [
                 "",
@@ -158,6 +166,11 @@ class Report(BaseModel):
                 "",
             ]
         return "\n".join(lines)
+
+
+def cost_cell(v: Variant) -> str:
+    """A variant's estimated AWS cost per 1,000, or a dash where it was not metered."""
+    return "–" if v.cost_per_1000_usd is None else f"{v.cost_per_1000_usd:.4f}"
 
 
 def verdict(v: Variant) -> str:
@@ -255,6 +268,7 @@ def to_benchmark(
             budget_ms=m.budget_ms,
             start=m.start,
             ideal_rps=m.ideal_rps,
+            cost_per_1000_usd=m.cost_per_1000_usd,
         )
         for m in measured
     ]
@@ -294,7 +308,7 @@ def validate(report: Report | Mapping[str, Any]) -> Report:
             where = f"benchmark {bench.name!r}, variant {v.name!r}"
             for key in ("rps", "p50_ms", "p99_ms", "ratio"):
                 _positive(where, key, getattr(v, key))
-            for key in ("budget_ms", "ideal_rps"):
+            for key in ("budget_ms", "ideal_rps", "cost_per_1000_usd"):
                 if getattr(v, key) is not None:
                     _positive(where, key, getattr(v, key))
             if v.requests <= 0 or v.concurrency <= 0:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mangum import Mangum
 
-from shared.handlers.http import create_app
+from shared.handlers.http import TEXT_MIME_TYPES, create_app
 
 app = create_app("trivial", title="trivial")
 
@@ -14,4 +14,4 @@ async def ping() -> dict[str, bool]:
     return {"ok": True}
 
 
-handler = Mangum(app, lifespan="off")
+handler = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)

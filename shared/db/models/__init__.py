@@ -10,6 +10,7 @@ from shared.db.models.base import (
     new_id,
     utcnow,
 )
+from shared.db.models.metering import Invocation, InvocationMinute, RunUsage
 from shared.db.models.operations import (
     Alert,
     ApiKey,
@@ -46,11 +47,14 @@ __all__ = [
     "Document",
     "IdempotencyKey",
     "Insight",
+    "Invocation",
+    "InvocationMinute",
     "LlmCall",
     "OutboundDelivery",
     "Outbox",
     "Rollup",
     "Run",
+    "RunUsage",
     "ScheduleClaim",
     "Source",
     "StageResult",

@@ -59,6 +59,10 @@ class Run(Base):
     budget_usd: Mapped[float | None] = mapped_column(Float)
     spent_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     spent_usd: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    # Documents final in this run, and those of them that failed: counted in the transaction
+    # that writes the result making them final, so the run settles without counting rows.
+    documents_final: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    documents_failed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Outbox(Base):
