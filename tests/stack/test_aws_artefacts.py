@@ -27,9 +27,11 @@ from dashboard.passwords import hash_password
 from emulator.artefacts.stack import PACKAGE
 from emulator.artefacts.template import read_template
 from emulator.aws.credentials import ADMIN, read_profile
-from emulator.aws.iam import apply_roles
+from emulator.aws.iam import apply_roles, queue_arn
+from emulator.aws.queues import queue_specs
 from emulator.demo import serve_site
 from emulator.stack.services.ports import is_free
+from emulator.table import read_document
 from shared.webhooks.signature import sign_standard
 from tests.conftest import ROOT
 from tests.stack.conftest import API_KEY, DASHBOARD_PASSWORD, Stack, alive, wait_for
@@ -163,6 +165,8 @@ def test_aws_artefacts_demo_pipeline_runs_from_packages_with_iam_enforced(
         assert not env["executable"].startswith(str(VENV)), env
     init = httpx.get(_lambda(aws_stack) + "/quarry/init").json()["functions"]
     assert all(r["ok"] for r in init.values()), init
+    said = " ".join((aws_stack.root / "up.out").read_text().split())
+    assert f"{len(init)} of {len(init)} initialised an execution environment" in said
     metrics = httpx.get(_lambda(aws_stack) + "/metrics").text
     assert 'quarry_function_cold_starts_total{function="extraction"}' in metrics
     assert (
@@ -222,16 +226,9 @@ def test_aws_artefacts_grant_removed_is_access_denied_and_the_message_kept(
     aws_stack: Stack,
 ) -> None:
     template = read_template(PACKAGE / "cloudformation-template-update-stack.json")
-    sqs = _admin(aws_stack, "sqs")
-    arns = {
-        "IntelligenceQueue": sqs.get_queue_attributes(
-            QueueUrl=sqs.get_queue_url(QueueName="quarry-dev-intelligence")["QueueUrl"],
-            AttributeNames=["QueueArn"],
-        )["Attributes"]["QueueArn"],
-        "ExtractionQueue": sqs.get_queue_attributes(
-            QueueUrl=sqs.get_queue_url(QueueName="quarry-dev-extraction")["QueueUrl"],
-            AttributeNames=["QueueArn"],
-        )["Attributes"]["QueueArn"],
+    arns = {  # every queue's ARN, for the roles' !GetAtt Queue.Arn
+        spec.logical: queue_arn(spec.name)
+        for spec in queue_specs(read_document(ROOT / "serverless.yml"), "dev")
     }
     iam = _admin(aws_stack, "iam")
     narrowed = _without_send(template, "ExtractionRole", "IntelligenceQueue")
