@@ -131,7 +131,7 @@ def discover(
 ) -> None:
     """Print the URLs discovery would queue for a source, and why others were skipped."""
     from shared import discovery
-    from shared.fetch import Fetcher
+    from shared.fetch import HttpFetcher
 
     if kind not in ("auto", *discovery.KINDS) or kind == "urls":
         console.print(
@@ -144,7 +144,7 @@ def discover(
         )
         cfg = settings()
         hosts = (*cfg.fetch_allow_hosts, *(allow_host or ()))
-        fetcher = Fetcher(cfg.model_copy(update={"fetch_allow_hosts": hosts}))
+        fetcher = HttpFetcher(cfg.model_copy(update={"fetch_allow_hosts": hosts}))
 
         async def run_discovery() -> tuple[str, discovery.Discovery]:
             found = kind if kind != "auto" else await discovery.guess_kind(fetcher, source_url)

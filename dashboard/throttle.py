@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from shared.cache import Cache
+from shared.ports import Cache
 
 MAX_FAILURES = 10
 WINDOW_S = 300.0

@@ -9,9 +9,9 @@ from typing import Any
 
 from emulator.table import load_handler, load_table
 from shared import ports
+from shared.composition import build_runtime
 from shared.config import Settings
 from shared.db import migrate
-from shared.db.engine import Database
 from shared.errors import ConfigError, UnavailableError
 from shared.handlers.context import LambdaContext
 
@@ -38,8 +38,7 @@ def invoke(settings: Settings, table_path: Path, function: str, event: Any) -> A
         )
     migrate.upgrade(settings.database_url)
     handler, _ = load_handler(fn)
-    db = Database(settings.database_url, settings.database_reader_url)
-    ports.install(ports.Runtime(settings=settings, db=db, dispatcher=HeldDispatcher()))
+    ports.install(build_runtime(settings, dispatcher=HeldDispatcher()))
     try:
         context = LambdaContext(fn.name, timeout_s=fn.timeout, memory_limit_in_mb=fn.memory)
         return handler(event, context)

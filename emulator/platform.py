@@ -18,9 +18,9 @@ from emulator.gateway import Gateway, Mode
 from emulator.table import Table, load_handler, load_table
 from emulator.tasks import stage_task
 from shared import ports
+from shared.composition import build_runtime
 from shared.config import Settings
 from shared.db import migrate
-from shared.db.engine import Database
 from shared.dispatch.taskiq import TaskiqDispatcher
 from shared.handlers.invocation import declare_memory, record_init
 from shared.handlers.loop import close_idle_loops
@@ -67,11 +67,7 @@ async def embedded(
     dispatcher = TaskiqDispatcher(broker, asyncio.get_running_loop())
     for fn in table.stages():
         dispatcher.register(fn.name, stage_task(handlers[fn.name], fn, dispatcher.resend))
-    runtime = ports.Runtime(
-        settings=settings,
-        db=Database(settings.database_url, settings.database_reader_url),
-        dispatcher=dispatcher,
-    )
+    runtime = build_runtime(settings, dispatcher=dispatcher)
     ports.install(runtime)
     await broker.startup()
     gateway = Gateway(table, mode=mode)
@@ -89,6 +85,6 @@ async def embedded(
         await platform.idle()
         await broker.shutdown()
         gateway.executor.shutdown(wait=True)
-        await runtime.db.dispose()
+        await runtime.close()
         close_idle_loops()
         ports.install(None)

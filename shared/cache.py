@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -13,14 +12,6 @@ from shared.metrics import CACHE_REQUESTS
 from shared.redis_clients import LoopRedis
 
 log = get_logger("quarry.cache")
-
-
-class Cache(Protocol):
-    """Byte values with a time to live; a miss is None, never an error."""
-
-    async def get(self, key: str) -> bytes | None: ...
-
-    async def set(self, key: str, value: bytes, ttl_s: float) -> None: ...
 
 
 class MemoryCache:

@@ -10,10 +10,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db.engine import Database
 from shared.db.models import Outbox, utcnow
-from shared.dispatch import Dispatcher
 from shared.logs import get_logger
+from shared.ports import Database, Dispatcher
 
 log = get_logger("quarry.outbox")
 

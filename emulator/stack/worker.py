@@ -26,20 +26,21 @@ from taskiq.acks import AckableMessage
 from taskiq.receiver import Receiver
 from taskiq_redis import RedisStreamBroker
 
-from emulator.stack.runtime import stack_runtime
 from emulator.table import Function, load_handler, load_table
 from emulator.tasks import stage_task
 from shared import deadletters, metrics, ports
+from shared.composition import build_runtime
 from shared.config import load_settings
-from shared.db.engine import Database
 from shared.dispatch.redis import RedisDispatcher, stream_of
 from shared.dispatch.taskiq import TaskFn
+from shared.errors import ConfigError
 from shared.handlers import memory
 from shared.handlers.delivery import next_delivery, receive_count
 from shared.handlers.http import as_unavailable
 from shared.handlers.invocation import declare_memory
 from shared.logs import configure_logging, get_logger
-from shared.observability.queues import RedisQueueSource
+from shared.metrics.queues import RedisQueueSource
+from shared.ports import Database
 
 log = get_logger("quarry.worker")
 RECLAIM_MARGIN_S = 5.0
@@ -195,14 +196,18 @@ async def work(stage: str, metrics_port: int, table_path: Path) -> None:
     # first dead letter (or retry) after a worker starts would never fire.
     metrics.RETRIES.labels(stage)
     metrics.DEAD_LETTERS.labels(stage)
-    runtime, dispatcher = stack_runtime(settings, table)
+    runtime = build_runtime(settings, stages=[f.name for f in table.stages()])
+    dispatcher = runtime.dispatcher
+    if not isinstance(dispatcher, RedisDispatcher) or settings.redis_url is None:
+        raise ConfigError(
+            "a stack worker reads Redis Streams: QUARRY_QUEUE=redis, QUARRY_REDIS_URL"
+        )
     ports.install(runtime)
-    assert settings.redis_url is not None
     consumer = f"{stage}-{socket.gethostname()}-{os.getpid()}"
     broker = steady_broker(settings.redis_url, stage, consumer)
     task = held(stage_task(handler, fn, dispatcher.resend), runtime.db)
     broker.register_task(memory.limited(task, fn.memory), task_name=stage)
-    await dispatcher.broker.startup()
+    await runtime.start()
     queue_gauges = RedisQueueSource(settings.redis_url, {stage: stream_of(stage)})
     metrics.QUEUES.watch(queue_gauges)  # depth and oldest age of this stage, at scrape time
     start_http_server(metrics_port, addr=settings.bind_host)
@@ -222,9 +227,8 @@ async def work(stage: str, metrics_port: int, table_path: Path) -> None:
         reclaimer.cancel()
         await asyncio.gather(reclaimer, return_exceptions=True)
         await broker.shutdown()
-        await dispatcher.broker.shutdown()
         await redis.aclose()
-        await runtime.db.dispose()
+        await runtime.close()
 
 
 def main(argv: list[str]) -> None:

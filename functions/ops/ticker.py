@@ -10,7 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared import deadletters, outbox
+from shared import (
+    composition,  # noqa: F401  (a Lambda environment builds its runtime there)
+    deadletters,
+    outbox,
+)
 from shared.dispatch.sqs import SqsDispatcher
 from shared.errors import ConfigError
 from shared.handlers.loop import run_sync

@@ -73,7 +73,7 @@ def sync_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-class Database:
+class SqlDatabase:
     """Writer and reader engines, one pair per event loop, since async connections are
     bound to the loop that opened them (each emulated execution environment has its own).
 

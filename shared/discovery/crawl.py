@@ -9,10 +9,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from shared.discovery.report import Discovery
-from shared.fetch import Fetcher, FetchError
+from shared.fetch import FetchError
 from shared.pipeline import robots
 from shared.pipeline.links import Scope, compile_patterns, extract_links
 from shared.pipeline.urls import normalize_url
+from shared.ports import Fetcher
 
 MAX_DEPTH = 10
 MAX_PAGES = 5_000

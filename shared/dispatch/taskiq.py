@@ -16,7 +16,7 @@ from shared import metrics
 from shared.dispatch import request_id_attribute
 from shared.errors import ConfigError
 from shared.logs import request_id_var
-from shared.observability.queues import MemoryQueueLedger
+from shared.metrics.queues import MemoryQueueLedger
 
 TaskFn = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from shared import deadletters
-from shared.handlers.concurrency import wait_for_slot
+from shared.concurrency import wait_for_slot
 from shared.handlers.context import LambdaContext
 from shared.ports import Runtime
 

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared import composition  # noqa: F401  (a Lambda environment builds its runtime there)
 from shared.auth.middleware import AuthMiddleware
 from shared.db import routing
 from shared.errors import QuarryError, UnavailableError, problem

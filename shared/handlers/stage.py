@@ -17,18 +17,21 @@ from typing import Any, Generic, TypeVar, get_type_hints
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import metrics, outbox, runs
-from shared.cache import Cache
+from shared import (
+    composition,  # noqa: F401  (a Lambda environment builds its runtime there)
+    metrics,
+    outbox,
+    runs,
+)
 from shared.config import Settings
 from shared.db import routing
 from shared.dispatch import request_id_of_record
-from shared.fetch import Fetcher
 from shared.handlers.context import LambdaContext
 from shared.handlers.invocation import invocation
 from shared.handlers.loop import run_sync
 from shared.logs import get_logger
 from shared.messages import Message
-from shared.ports import Runtime, current
+from shared.ports import Cache, Fetcher, Runtime, current
 
 log = get_logger("quarry.stage")
 
@@ -51,7 +54,7 @@ class StageDeps:
 
     @property
     def fetcher(self) -> Fetcher:
-        return self.runtime.fetch
+        return self.runtime.fetcher
 
     @property
     def cache(self) -> Cache:

@@ -20,16 +20,16 @@ from shared.errors import UnavailableError
 from shared.handlers.http import route_of
 from shared.handlers.invocation import invocation
 from shared.logs import request_id_var
-from shared.observability.alerts import AlertTokenError, check_token
-from shared.observability.catalog import exported_names
-from shared.observability.emf import HttpOutcome
-from shared.observability.queues import (
+from shared.metrics.queues import (
     MemoryQueueLedger,
     QueueCollector,
     QueueState,
     age_of_id,
     merge,
 )
+from shared.observability.alerts import AlertTokenError, check_token
+from shared.observability.catalog import exported_names
+from shared.observability.emf import HttpOutcome
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "infra" / "prometheus" / "rules" / "quarry.yml"

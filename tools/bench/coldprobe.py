@@ -34,12 +34,10 @@ def _invoke(handler: Any, probe: dict[str, Any]) -> dict[str, Any]:
         return {"failures": len(result["batchItemFailures"])}
     from emulator.apigw import HttpRequest, to_event
     from shared import ports
+    from shared.composition import build_runtime
     from shared.config import load_settings
-    from shared.db.engine import Database
 
-    settings = load_settings(os.environ)
-    db = Database(settings.database_url, settings.database_reader_url)
-    ports.install(ports.Runtime(settings=settings, db=db, dispatcher=NoDispatch()))
+    ports.install(build_runtime(load_settings(os.environ), dispatcher=NoDispatch()))
     request = HttpRequest("GET", probe["path"], "", [("host", "localhost")], b"")
     result = handler(to_event(request, probe["route"], {}, "coldstart-1"), context)
     return {"status": int(result["statusCode"])}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 
-from shared.observability.queues import QueueCollector
+from shared.metrics.queues import QueueCollector
 
 INVOCATIONS = Counter(
     "quarry_function_invocations",
