@@ -22,8 +22,9 @@ from dashboard import sessions
 from dashboard.forms import read_form
 from dashboard.render import render, secret
 from shared.errors import QuarryError, UnavailableError
-from shared.handlers.http import as_unavailable, problem_response, runtime
+from shared.handlers.http import problem_response, runtime
 from shared.logs import get_logger, request_id_var
+from shared.outages import as_unavailable
 from shared.ports import Runtime
 
 log = get_logger("quarry.dashboard")

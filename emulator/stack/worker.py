@@ -36,10 +36,10 @@ from shared.dispatch.taskiq import TaskFn
 from shared.errors import ConfigError
 from shared.handlers import memory
 from shared.handlers.delivery import next_delivery, receive_count
-from shared.handlers.http import as_unavailable
 from shared.handlers.invocation import declare_memory
 from shared.logs import configure_logging, get_logger
 from shared.metrics.queues import RedisQueueSource
+from shared.outages import as_unavailable
 from shared.ports import Database
 
 log = get_logger("quarry.worker")
