@@ -19,6 +19,7 @@ from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from emulator.demo import serve_site
+from emulator.openapi import stale_notice
 from emulator.parity import startup_summary
 from emulator.platform import ROOT, embedded
 from emulator.reload import plan, project_files, scan
@@ -142,6 +143,9 @@ async def dev(settings: Settings, port: int, demo: bool, table: Path, reload: bo
                     )
                 )
                 console.print(startup_summary(table, "dev"))
+                stale = stale_notice(platform.table)
+                if stale is not None:
+                    console.print(f"[yellow]{stale}[/]", soft_wrap=True)
             background = [asyncio.create_task(_demo(url, site))] if site else []
             if reload:
                 background.append(asyncio.create_task(_restart_on_change(server, table, wanted)))

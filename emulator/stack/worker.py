@@ -35,8 +35,9 @@ from shared.dispatch.redis import RedisDispatcher, stream_of
 from shared.dispatch.taskiq import TaskFn
 from shared.errors import ConfigError
 from shared.handlers import memory
-from shared.handlers.delivery import next_delivery, receive_count
+from shared.handlers.delivery import next_delivery
 from shared.handlers.invocation import declare_memory
+from shared.lambda_events.sqs import receive_count
 from shared.logs import configure_logging, get_logger
 from shared.metrics.queues import RedisQueueSource
 from shared.outages import as_unavailable

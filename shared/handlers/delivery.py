@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from shared import deadletters
 from shared.concurrency import wait_for_slot
 from shared.handlers.context import LambdaContext
+from shared.lambda_events.sqs import receive_count
 from shared.ports import Runtime
 
 Resend = Callable[[str, dict[str, Any]], Awaitable[None]]
@@ -20,13 +21,6 @@ class Attempting(Protocol):
     name: str
 
     async def attempt(self, record: dict[str, Any], context: Any) -> str | None: ...
-
-
-def receive_count(record: dict[str, Any]) -> int:
-    try:
-        return max(1, int(record.get("attributes", {}).get("ApproximateReceiveCount", 1)))
-    except (TypeError, ValueError):
-        return 1
 
 
 def next_delivery(record: dict[str, Any]) -> dict[str, Any]:

@@ -23,33 +23,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared import composition  # noqa: F401  (a Lambda environment builds its runtime there)
 from shared.auth.middleware import AuthMiddleware
 from shared.db import routing
-from shared.errors import QuarryError, UnavailableError, problem
+from shared.errors import QuarryError, UnavailableError
 from shared.handlers.invocation import invocation
 from shared.logs import get_logger, request_id_var
 from shared.observability.emf import HttpOutcome
 from shared.outages import QUEUE_OUTAGES, as_unavailable
 from shared.ports import Runtime, current
+from shared.problems import MEDIA_TYPE, problem
 
 log = get_logger("quarry.http")
-PROBLEM = "application/problem+json"
 _RID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 LSN_HEADER = b"x-quarry-lsn"
 LSN_COOKIE = "quarry_lsn"
 LSN_MAX_AGE_S = 60
-_TITLES = {
-    400: "Bad request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    413: "Content too large",
-    422: "Unprocessable content",
-    429: "Too many requests",
-    500: "Internal error",
-    503: "Service unavailable",
-    504: "Gateway timeout",
-}
 
 
 def runtime() -> Runtime:
@@ -95,15 +81,8 @@ def lsn_headers(lsn: int) -> list[tuple[bytes, bytes]]:
 def problem_response(
     status: int, detail: str, *, slug: str | None = None, title: str | None = None, **extra: Any
 ) -> JSONResponse:
-    body = problem(
-        status,
-        title or _TITLES.get(status, "Error"),
-        detail,
-        request_id_var.get() or "",
-        slug=slug or str(status),
-        **extra,
-    )
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+    body = problem(status, detail, request_id_var.get() or "", slug=slug, title=title, **extra)
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
 
 
 class InvocationMiddleware:

@@ -25,10 +25,11 @@ from shared import (
 )
 from shared.config import Settings
 from shared.db import routing
-from shared.dispatch import request_id_of_record
 from shared.handlers.context import LambdaContext
 from shared.handlers.invocation import invocation
 from shared.handlers.loop import run_sync
+from shared.lambda_events.schedule import is_scheduled_event
+from shared.lambda_events.sqs import batch_response, records_of, request_id_of_record
 from shared.logs import get_logger
 from shared.messages import Message
 from shared.ports import Cache, Fetcher, Runtime, current
@@ -94,17 +95,17 @@ class StageFunction(Generic[M]):
 
     async def process(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         """Handle an SQS batch (or an EventBridge scheduled event); never raises."""
-        if event.get("source") == "aws.events" and self.on_schedule is not None:
+        if is_scheduled_event(event) and self.on_schedule is not None:
             records = [
                 {"messageId": event.get("id", "schedule"), "message": self.on_schedule(event)}
             ]
         else:
-            records = list(event.get("Records") or [])
+            records = records_of(event)
         failures = []
         for record in records:
             if await self._record(record, context) is not None:
-                failures.append({"itemIdentifier": str(record.get("messageId", ""))})
-        return {"batchItemFailures": failures}
+                failures.append(str(record.get("messageId", "")))
+        return batch_response(failures)
 
     async def attempt(self, record: dict[str, Any], context: Any) -> str | None:
         """Process one record; None on success, else what went wrong (never raises)."""
