@@ -201,6 +201,28 @@ def openapi(
         typer.echo(text, nl=False)
 
 
+@app.command("table")
+def function_table(
+    write: Annotated[
+        bool, typer.Option(help="Write dashboard/functions.json instead of printing.")
+    ] = False,
+    table: TableOpt = TABLE,
+) -> None:
+    """Print (or write) the function table the dashboard packages, from serverless.yml."""
+    from dashboard.function_table import PATH, render, rows_of
+    from emulator.table import load_table
+
+    try:
+        text = render(rows_of(load_table(table).functions.values()))
+    except QuarryError as exc:
+        raise fail(exc) from None
+    if write:
+        PATH.write_text(text)
+        console.print(f"wrote {PATH}")
+    else:
+        typer.echo(text, nl=False)
+
+
 @app.command()
 def parity(
     table: TableOpt = TABLE,
