@@ -194,11 +194,7 @@ def openapi(
         text = render(merge(load_table(table)))
     except QuarryError as exc:
         raise fail(exc) from None
-    if write:
-        COMMITTED.write_text(text)
-        console.print(f"wrote {COMMITTED}")
-    else:
-        typer.echo(text, nl=False)
+    _write_or_print(text, COMMITTED if write else None)
 
 
 @app.command("table")
@@ -216,11 +212,7 @@ def function_table(
         text = render(rows_of(load_table(table).functions.values()))
     except QuarryError as exc:
         raise fail(exc) from None
-    if write:
-        PATH.write_text(text)
-        console.print(f"wrote {PATH}")
-    else:
-        typer.echo(text, nl=False)
+    _write_or_print(text, PATH if write else None)
 
 
 @app.command()
@@ -293,6 +285,15 @@ def hash_password(
     except QuarryError as exc:
         raise fail(exc) from None
     console.print("Set it as QUARRY_DASHBOARD_PASSWORD_HASH (quote it: it contains `$`).")
+
+
+def _write_or_print(text: str, path: Path | None) -> None:
+    """A derived document: written to `path` (the committed copy), or printed."""
+    if path is None:
+        typer.echo(text, nl=False)
+        return
+    path.write_text(text)
+    console.print(f"wrote {path}")
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from emulator.routing import Router
 from emulator.table import Table
 from shared.errors import ConfigError
 from shared.lambda_events import http, sqs
+from shared.lambda_events.arns import EXAMPLE_ACCOUNT, REGION
 from shared.lambda_events.schedule import rule_arn, scheduled_event
 
 HTTP_KINDS = ("apigw-v1", "apigw-v2", "alb", "function-url")
@@ -44,7 +45,7 @@ def with_client_headers(req: http.HttpRequest, kind: str) -> http.HttpRequest:
     """`req` with the headers a client and the AWS front door always add, unless given."""
     if kind not in HTTP_KINDS:
         return req
-    region = http.REGION
+    region = REGION
     host = {
         "apigw-v1": f"{http.API_ID}.execute-api.{region}.amazonaws.com",
         "apigw-v2": f"{http.API_ID}.execute-api.{region}.amazonaws.com",
@@ -98,7 +99,7 @@ def generate(
             raise ConfigError(f"no stage {stage!r} in the function table; stages: {stages}")
         if not bodies:
             raise ConfigError("an SQS event needs at least one --body")
-        arn = sqs.queue_arn(f"quarry-dev-{stage}", account=http.ACCOUNT)
+        arn = sqs.queue_arn(f"quarry-dev-{stage}", account=EXAMPLE_ACCOUNT)
         sender = "AROAQUARRYEVENTS:quarry"
         return sqs.event(sqs.record(b, arn=arn, sender=sender, now=now) for b in bodies)
     if kind == "schedule":

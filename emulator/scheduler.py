@@ -13,6 +13,7 @@ from typing import Any
 from emulator.table import Function
 from shared import outbox
 from shared.handlers.context import LambdaContext
+from shared.lambda_events.arns import LOCAL_ACCOUNT
 from shared.lambda_events.schedule import rule_arn, scheduled_event
 from shared.logs import get_logger
 from shared.ports import Runtime
@@ -21,7 +22,6 @@ from shared.scheduled_runs import claim, due_times, start_due_runs
 from shared.webhooks import outbound
 
 log = get_logger("quarry.scheduler")
-LOCAL_ACCOUNT = "000000000000"  # the account id local events carry
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
 

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
+from shared.lambda_events.arns import EXAMPLE_ACCOUNT, REGION, arn
+
 API_ID = "quarrylocal"
 URL_ID = "quarry4lambda4url4id4example"
 TEXT_TYPES = (
@@ -163,7 +163,7 @@ def apigw_v1(
         "pathParameters": params or None,
         "stageVariables": None,
         "requestContext": {
-            "accountId": ACCOUNT,
+            "accountId": EXAMPLE_ACCOUNT,
             "apiId": API_ID,
             "domainName": host,
             "domainPrefix": host.split(".")[0],
@@ -205,7 +205,9 @@ def function_url(req: HttpRequest, request_id: str) -> dict[str, Any]:
 
 def alb(req: HttpRequest) -> dict[str, Any]:
     """An Application Load Balancer target event (multi-value headers off)."""
-    target = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/quarry/73e2d6bc24d8a067"
+    target = arn(
+        "elasticloadbalancing", "targetgroup/quarry/73e2d6bc24d8a067", account=EXAMPLE_ACCOUNT
+    )
     return {
         "requestContext": {"elb": {"targetGroupArn": target}},
         "httpMethod": req.method,

@@ -6,20 +6,19 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
+from shared.lambda_events.arns import EXAMPLE_ACCOUNT, REGION, arn
 
 
-def rule_arn(rule: str, *, account: str = ACCOUNT, region: str = REGION) -> str:
+def rule_arn(rule: str, *, account: str = EXAMPLE_ACCOUNT) -> str:
     """The ARN of the EventBridge rule named `rule`."""
-    return f"arn:aws:events:{region}:{account}:rule/{rule}"
+    return arn("events", f"rule/{rule}", account=account)
 
 
 def scheduled_event(
     rule_arn: str,
     time: datetime,
     *,
-    account: str = ACCOUNT,
+    account: str = EXAMPLE_ACCOUNT,
     region: str = REGION,
     event_id: str | None = None,
 ) -> dict[str, Any]:

@@ -11,13 +11,13 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-ACCOUNT = "000000000000"
-REGION = "us-east-1"
+from shared.lambda_events.arns import LOCAL_ACCOUNT, REGION, arn
+
 REQUEST_ID_ATTRIBUTE = "request_id"
 
 
-def queue_arn(queue: str, *, account: str = ACCOUNT, region: str = REGION) -> str:
-    return f"arn:aws:sqs:{region}:{account}:{queue}"
+def queue_arn(queue: str, *, account: str = LOCAL_ACCOUNT) -> str:
+    return arn("sqs", queue, account=account)
 
 
 def record(

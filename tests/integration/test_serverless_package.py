@@ -287,6 +287,7 @@ def test_serverless_package_artifacts_hold_only_what_each_function_needs(
         "openapi.json",
         "shared/__init__.py",
         "shared/lambda_events/__init__.py",
+        "shared/lambda_events/arns.py",
         "shared/lambda_events/http.py",
         "shared/page_headers.py",
         "shared/problems.py",
