@@ -26,6 +26,7 @@ CACHED = "public, max-age=300"
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Quarry API</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/api/docs/swagger-ui.css">
 </head><body><div id="ui"></div>
 <script src="/api/docs/swagger-ui-bundle.js"></script>

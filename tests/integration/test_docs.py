@@ -35,6 +35,7 @@ async def test_docs_page_loads_only_its_own_assets_under_the_csp(
     assert re.findall(r"<script>", page.text) == []  # no inline script
     sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
     assert sources == [
+        "data:,",  # no favicon request
         "/api/docs/swagger-ui.css",
         "/api/docs/swagger-ui-bundle.js",
         "/api/docs/init.js",
