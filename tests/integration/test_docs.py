@@ -5,9 +5,12 @@ nothing from elsewhere and runs no inline script, under the dashboard's CSP."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 
+from emulator.openapi import stale_notice
+from emulator.table import load_table
 from shared.page_headers import CSP
 from tests.conftest import ROOT
 
@@ -71,3 +74,14 @@ async def test_docs_function_refuses_other_paths_and_methods_with_problems(
     unrouted = await client.get("/api/nowhere")  # the gateway's own 404: the same type URI
     assert unrouted.status_code == 404
     assert unrouted.json()["type"] == body["type"]
+
+
+def test_docs_stale_document_is_named_at_start_up(tmp_path: Path) -> None:
+    table = load_table(ROOT / "serverless.yml")
+    assert stale_notice(table, ROOT / "openapi.json") is None
+    old = tmp_path / "openapi.json"
+    old.write_text("{}\n")
+    notice = stale_notice(table, old)
+    assert notice is not None
+    assert "/api/docs serves it" in notice
+    assert "run `quarry openapi --write`" in notice
