@@ -16,9 +16,9 @@ from typing import Any
 from prometheus_client import start_http_server
 
 from emulator.aws.poller import Handler, SqsPoller
-from emulator.aws.stack import aws_stack_runtime
 from emulator.table import load_handler, load_table
 from shared import ports
+from shared.composition import build_runtime
 from shared.config import load_settings
 from shared.dispatch.sqs import SqsDispatcher
 from shared.handlers.invocation import declare_memory
@@ -53,7 +53,7 @@ async def work(stage: str, metrics_port: int, table_path: Path) -> None:
     fn = table.functions[stage]
     handler, _ = load_handler(fn)
     declare_memory(fn.name, fn.memory, fn.architecture)
-    runtime = aws_stack_runtime(settings)
+    runtime = build_runtime(settings)
     ports.install(runtime)
     assert isinstance(runtime.dispatcher, SqsDispatcher)
     url = await asyncio.to_thread(runtime.dispatcher.queue_url, stage)
@@ -75,7 +75,7 @@ async def work(stage: str, metrics_port: int, table_path: Path) -> None:
         async with flushing(runtime.db):  # the invocation ledger, written every second
             await poller.run(finish)  # on SIGTERM: the batch in hand finishes, then it stops
     finally:
-        await runtime.db.dispose()
+        await runtime.close()
 
 
 def main(argv: list[str]) -> None:

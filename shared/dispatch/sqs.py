@@ -10,8 +10,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from shared.dispatch import REQUEST_ID_ATTRIBUTE
 from shared.errors import ConfigError, UnavailableError
+from shared.lambda_events.sqs import REQUEST_ID_ATTRIBUTE
 from shared.logs import request_id_var
 
 BATCH_MAX = 10  # SendMessageBatch entries per call

@@ -270,7 +270,8 @@ def test_serverless_package_artifacts_hold_only_what_each_function_needs(
         assert size + layer_size < UNZIPPED_LIMIT, name
         assert f"{fn.module.replace('.', '/')}.py" in files, name
         tops = {f.split("/")[0] for f in files}
-        assert tops <= {"shared", "functions", "dashboard", "openapi.json"}, (name, tops)
+        assert tops <= {"shared", "functions", "dashboard", "openapi.json", "infra"}, (name, tops)
+        assert not any(f.startswith("infra/") for f in files) or name == "docs", name
         assert not any("__pycache__" in f or "/migrations/" in f for f in files), name
         modules = {f for f in files if f.startswith("functions/") and f.count("/") == 2}
         assert modules <= {
@@ -282,11 +283,19 @@ def test_serverless_package_artifacts_hold_only_what_each_function_needs(
     dashboard, _ = _unzipped(packaged / "dashboard.zip")
     assert not any(f.startswith("dashboard/static/") for f in dashboard)
     docs, _ = _unzipped(packaged / "docs.zip")
+    ui = "infra/swagger-ui/node_modules/swagger-ui-dist/"
     assert sorted(docs) == [
         "functions/__init__.py",
         "functions/api/__init__.py",
         "functions/api/docs.py",
+        *(ui + f for f in ("LICENSE", "NOTICE", "swagger-ui-bundle.js", "swagger-ui.css")),
         "openapi.json",
+        "shared/__init__.py",
+        "shared/lambda_events/__init__.py",
+        "shared/lambda_events/arns.py",
+        "shared/lambda_events/http.py",
+        "shared/page_headers.py",
+        "shared/problems.py",
     ]
 
 
