@@ -5,7 +5,7 @@ STAMP := $(VENV)/.synced
 UV    := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PORT  ?= 8000
 
-.PHONY: dev test lint typecheck unit integration stack system-deps up bench clean serverless-cli bench-peers
+.PHONY: dev test lint typecheck unit integration stack system-deps up bench clean serverless-cli bench-peers swagger-ui
 
 $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --quiet
 	@touch $(STAMP)
 
-dev: $(STAMP)
+dev: $(STAMP) swagger-ui
 	$(BIN)/quarry dev --port $(PORT)
 
 lint: $(STAMP)
@@ -42,16 +42,28 @@ $(SLS_STAMP): $(SLS_DIR)/package.json $(SLS_DIR)/package-lock.json
 	@touch $(SLS_STAMP)
 
 serverless-cli: $(SLS_STAMP)
-integration: serverless-cli system-deps
+integration: serverless-cli swagger-ui system-deps
+
+# Swagger UI's assets (npm's swagger-ui-dist, pinned by infra/swagger-ui/package-lock.json),
+# which the docs function serves at /api/docs/ and packages; install scripts are not run.
+UI_DIR   := infra/swagger-ui
+UI_STAMP := $(UI_DIR)/node_modules/.installed
+
+$(UI_STAMP): $(UI_DIR)/package.json $(UI_DIR)/package-lock.json
+	@command -v node >/dev/null && command -v npm >/dev/null || bash infra/install-system-deps.sh
+	cd $(UI_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $(UI_STAMP)
+
+swagger-ui: $(UI_STAMP)
 
 # serverless-offline, the peer `quarry bench serverless-offline` measures the gateway against,
 # installed by `npm ci` into .quarry/cache/ (a no-op while infra/bench-offline's lock is unchanged)
 bench-peers: $(STAMP) serverless-cli
 	$(BIN)/python -c "from tools.bench.offline import install; install()"
 
-stack: bench-peers system-deps
+stack: bench-peers swagger-ui system-deps
 
-test: lint typecheck system-deps serverless-cli bench-peers
+test: lint typecheck system-deps serverless-cli bench-peers swagger-ui
 	$(BIN)/python -m tests.tiers
 
 up: $(STAMP) system-deps

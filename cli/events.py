@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from emulator.events import KINDS, Request, generate, parse_header
+from emulator.events import KINDS, client_request, generate, parse_header
 from emulator.table import load_table
 from shared.errors import QuarryError
 
@@ -48,7 +48,7 @@ def generate_event(
         if kind != "sqs" and len(bodies) > 1:
             raise typer.BadParameter("--body is given once for an HTTP event")
         raw = bodies[0].encode() if bodies and kind != "sqs" else b""
-        req = Request(method.upper(), path, query.lstrip("?"), headers, raw)
+        req = client_request(method.upper(), path, query.lstrip("?"), headers, raw)
         event = generate(kind, req, table=load_table(table), stage=stage, bodies=bodies, rule=rule)
     except QuarryError as exc:
         console.print(f"[bold red]error:[/] {exc.detail}")

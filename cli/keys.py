@@ -32,7 +32,7 @@ def create(
 ) -> None:
     """Create a key and print it once on stdout (run `quarry migrate` first)."""
     from shared.auth import keys
-    from shared.db.engine import Database
+    from shared.db.engine import SqlDatabase
     from shared.errors import QuarryError
 
     if scope not in keys.SCOPES:
@@ -40,7 +40,7 @@ def create(
         raise typer.Exit(2)
 
     async def make() -> tuple[str, str]:
-        db = Database(_database_url())
+        db = SqlDatabase(_database_url())
         try:
             row, key = await keys.create(db, name[:200], scope)
             return row.id, key
@@ -60,10 +60,10 @@ def create(
 def list_() -> None:
     """List keys (id, name, scope, prefix, revoked); never the keys themselves."""
     from shared.auth import keys
-    from shared.db.engine import Database
+    from shared.db.engine import SqlDatabase
 
     async def rows() -> list[tuple[str, str, str, str, str]]:
-        db = Database(_database_url())
+        db = SqlDatabase(_database_url())
         try:
             found = await keys.list_keys(db)
         finally:
@@ -81,11 +81,11 @@ def list_() -> None:
 def revoke(key_id: Annotated[str, typer.Argument(help="The key's id.")]) -> None:
     """Revoke a key at once."""
     from shared.auth import keys
-    from shared.db.engine import Database
+    from shared.db.engine import SqlDatabase
     from shared.errors import QuarryError
 
     async def run() -> None:
-        db = Database(_database_url())
+        db = SqlDatabase(_database_url())
         try:
             await keys.revoke(db, key_id)
         finally:

@@ -132,7 +132,7 @@ def discover(
 ) -> None:
     """Print the URLs discovery would queue for a source, and why others were skipped."""
     from shared import discovery
-    from shared.fetch import Fetcher
+    from shared.fetch import HttpFetcher
 
     if kind not in ("auto", *discovery.KINDS) or kind == "urls":
         console.print(
@@ -145,7 +145,7 @@ def discover(
         )
         cfg = settings()
         hosts = (*cfg.fetch_allow_hosts, *(allow_host or ()))
-        fetcher = Fetcher(cfg.model_copy(update={"fetch_allow_hosts": hosts}))
+        fetcher = HttpFetcher(cfg.model_copy(update={"fetch_allow_hosts": hosts}))
 
         async def run_discovery() -> tuple[str, discovery.Discovery]:
             found = kind if kind != "auto" else await discovery.guess_kind(fetcher, source_url)
@@ -195,11 +195,25 @@ def openapi(
         text = render(merge(load_table(table)))
     except QuarryError as exc:
         raise fail(exc) from None
-    if write:
-        COMMITTED.write_text(text)
-        console.print(f"wrote {COMMITTED}")
-    else:
-        typer.echo(text, nl=False)
+    _write_or_print(text, COMMITTED if write else None)
+
+
+@app.command("table")
+def function_table(
+    write: Annotated[
+        bool, typer.Option(help="Write dashboard/functions.json instead of printing.")
+    ] = False,
+    table: TableOpt = TABLE,
+) -> None:
+    """Print (or write) the function table the dashboard packages, from serverless.yml."""
+    from dashboard.function_table import PATH, render, rows_of
+    from emulator.table import load_table
+
+    try:
+        text = render(rows_of(load_table(table).functions.values()))
+    except QuarryError as exc:
+        raise fail(exc) from None
+    _write_or_print(text, PATH if write else None)
 
 
 @app.command("package")
@@ -303,6 +317,15 @@ def hash_password(
     except QuarryError as exc:
         raise fail(exc) from None
     console.print("Set it as QUARRY_DASHBOARD_PASSWORD_HASH (quote it: it contains `$`).")
+
+
+def _write_or_print(text: str, path: Path | None) -> None:
+    """A derived document: written to `path` (the committed copy), or printed."""
+    if path is None:
+        typer.echo(text, nl=False)
+        return
+    path.write_text(text)
+    console.print(f"wrote {path}")
 
 
 def main() -> None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from shared.cache import Cache
 from shared.config import Settings
 from shared.net import forwarded_client, networks
+from shared.ports import Cache
 
 MAX_FAILURES = 10
 WINDOW_S = 300.0

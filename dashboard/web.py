@@ -23,22 +23,15 @@ from dashboard.forms import read_form
 from dashboard.render import render, secret
 from shared.auth import sessions as stored_sessions
 from shared.errors import QuarryError, UnavailableError
-from shared.handlers.http import as_unavailable, problem_response, runtime
+from shared.handlers.http import problem_response, runtime
 from shared.logs import get_logger, request_id_var
+from shared.outages import as_unavailable
+from shared.page_headers import PAGE_HEADERS
 from shared.ports import Runtime
 
 log = get_logger("quarry.dashboard")
 
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-)
-SECURITY_HEADERS = (
-    (b"content-security-policy", CSP.encode()),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"same-origin"),
-    (b"x-frame-options", b"DENY"),
-)
+SECURITY_HEADERS = tuple((name.encode(), value.encode()) for name, value in PAGE_HEADERS)
 TITLES = {
     400: "Bad request",
     401: "Login required",

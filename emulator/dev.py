@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from emulator.demo import serve_site
 from emulator.hosts import LoopbackHosts
+from emulator.openapi import stale_notice
 from emulator.parity import startup_summary
 from emulator.platform import ROOT, Embedded, embedded
 from emulator.reload import plan, project_files, scan
@@ -156,6 +157,9 @@ async def dev(settings: Settings, port: int, demo: bool, table: Path, reload: bo
                     )
                 )
                 console.print(startup_summary(table, "dev"))
+                stale = stale_notice(platform.table)
+                if stale is not None:
+                    console.print(f"[yellow]{stale}[/]", soft_wrap=True)
             background = [asyncio.create_task(_demo(url, site, platform))] if site else []
             if reload:
                 background.append(asyncio.create_task(_restart_on_change(server, table, wanted)))

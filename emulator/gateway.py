@@ -4,7 +4,6 @@ the API Gateway event (or, for speed, the app's ASGI interface directly)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -13,33 +12,24 @@ from typing import Any, Literal
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import Message, Receive, Scope, Send
 
-from emulator.apigw import HttpRequest, from_result, to_event
 from emulator.execution.client import FunctionError, ThrottledError
-from emulator.openapi import DOCS_HTML, merge, render
 from emulator.routing import Match, Router
 from emulator.table import Table, load_handler
 from shared import metrics
 from shared.handlers.context import LambdaContext
 from shared.handlers.loop import thread_loop
+from shared.lambda_events.http import HttpRequest, apigw_v2, from_result
 from shared.logs import get_logger
 from shared.ports import current
+from shared.problems import MEDIA_TYPE, problem_bytes
 
 log = get_logger("quarry.gateway")
 Mode = Literal["event", "asgi"]
 INTEGRATION_TIMEOUT_S = 30.0  # API Gateway HTTP API's longest wait for a Lambda integration
 
 
-def _problem(
-    status: int, title: str, detail: str, rid: str
-) -> tuple[int, list[tuple[str, str]], bytes]:
-    body = {
-        "type": f"https://quarry.dev/problems/{status}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "request_id": rid,
-    }
-    return status, [("content-type", "application/problem+json")], json.dumps(body).encode()
+def _problem(status: int, detail: str, rid: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    return status, [("content-type", MEDIA_TYPE)], problem_bytes(status, detail, rid)
 
 
 class Gateway:
@@ -66,12 +56,6 @@ class Gateway:
             if fn.name not in self.handlers:
                 self.handlers[fn.name] = load_handler(fn)[0]
         self.executor = ThreadPoolExecutor(threads, "lambda", initializer=thread_loop)
-        self._openapi: bytes | None = None
-
-    def openapi(self) -> bytes:
-        if self._openapi is None:
-            self._openapi = render(merge(self.table)).encode()
-        return self._openapi
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -92,11 +76,11 @@ class Gateway:
             allowed = self.router.allowed(path)
             if allowed:
                 status, headers, body = _problem(
-                    405, "Method not allowed", f"{scope['method']} is not routed for {path}", rid
+                    405, f"{scope['method']} is not routed for {path}", rid
                 )
                 headers.append(("allow", ", ".join(allowed)))
             else:
-                status, headers, body = _problem(404, "Not found", f"no route for {path}", rid)
+                status, headers, body = _problem(404, f"no route for {path}", rid)
             await _respond(send, status, headers, body)
             return
         fn = match.function
@@ -108,7 +92,6 @@ class Gateway:
                 metrics.THROTTLES.labels(fn.name).inc()
                 status, headers, body = _problem(
                     429,
-                    "Too many requests",
                     f"function {fn.name} is at its reserved concurrency "
                     f"({fn.reserved_concurrency}); retry shortly",
                     str(uuid.uuid4()),
@@ -129,7 +112,7 @@ class Gateway:
         payload = await _read_body(scope, receive, limit)
         if payload is None:
             detail = f"request bodies are limited to {limit} bytes (QUARRY_MAX_BODY_BYTES)"
-            await _respond(send, *_problem(413, "Content too large", detail, str(uuid.uuid4())))
+            await _respond(send, *_problem(413, detail, str(uuid.uuid4())))
             return
         if self.mode == "asgi" and hasattr(handler, "app"):
             started = False
@@ -157,7 +140,7 @@ class Gateway:
             source_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
         )
         context = LambdaContext(fn.name, timeout_s=fn.timeout, memory_limit_in_mb=fn.memory)
-        event = to_event(req, match.route.key, match.params, context.aws_request_id)
+        event = apigw_v2(req, match.route.key, match.params, context.aws_request_id)
         loop = asyncio.get_running_loop()
         call = loop.run_in_executor(self.executor, handler, event, context)
         try:
@@ -178,14 +161,12 @@ class Gateway:
             else:
                 response = _problem(
                     502,
-                    "Bad gateway",
                     f"function {fn.name} failed ({exc.error_type}); see its logs",
                     context.aws_request_id,
                 )
         except ThrottledError:
             response = _problem(
                 429,
-                "Too many requests",
                 f"function {fn.name} is at its reserved concurrency "
                 f"({fn.reserved_concurrency}); retry shortly",
                 context.aws_request_id,
@@ -195,7 +176,6 @@ class Gateway:
             log.exception("function %s failed", fn.name)
             response = _problem(
                 502,
-                "Bad gateway",
                 f"function {fn.name} failed; see its logs",
                 context.aws_request_id,
             )
@@ -204,17 +184,11 @@ class Gateway:
     def _builtin(self, path: str) -> tuple[int, list[tuple[str, str]], bytes] | None:
         if path == "/metrics":
             return 200, [("content-type", CONTENT_TYPE_LATEST)], generate_latest()
-        if path == "/api/openapi.json":
-            return 200, [("content-type", "application/json")], self.openapi()
-        if path == "/api/docs":
-            return 200, [("content-type", "text/html; charset=utf-8")], DOCS_HTML.encode()
         return None
 
 
 def _timed_out(function: str, timeout: float, rid: str) -> tuple[int, list[tuple[str, str]], bytes]:
-    return _problem(
-        504, "Gateway timeout", f"function {function} timed out after {timeout:.2f} seconds", rid
-    )
+    return _problem(504, f"function {function} timed out after {timeout:.2f} seconds", rid)
 
 
 async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes | None:

@@ -9,9 +9,9 @@ from typing import Any
 
 from emulator.table import load_handler, load_table
 from shared import ports
+from shared.composition import build_runtime
 from shared.config import Settings
 from shared.db import migrate
-from shared.db.engine import Database
 from shared.errors import ConfigError, UnavailableError
 from shared.handlers.context import LambdaContext
 from shared.handlers.invocation import declare_memory
@@ -41,17 +41,17 @@ def invoke(settings: Settings, table_path: Path, function: str, event: Any) -> A
     migrate.upgrade(settings.database_url)
     handler, _ = load_handler(fn)
     declare_memory(fn.name, fn.memory, fn.architecture)
-    db = Database(settings.database_url, settings.database_reader_url)
-    ports.install(ports.Runtime(settings=settings, db=db, dispatcher=HeldDispatcher()))
+    runtime = build_runtime(settings, dispatcher=HeldDispatcher())
+    ports.install(runtime)
     try:
         context = LambdaContext(fn.name, timeout_s=fn.timeout, memory_limit_in_mb=fn.memory)
         return handler(event, context)
     finally:
         ports.install(None)
-        asyncio.run(_record(db))
+        asyncio.run(_record(runtime))
 
 
-async def _record(db: Database) -> None:
+async def _record(runtime: ports.Runtime) -> None:
     """Write the invocation to the ledger, as a Lambda handler does before it returns."""
-    await LEDGER.flush_quietly(db)
-    await db.dispose()
+    await LEDGER.flush_quietly(runtime.db)
+    await runtime.close()

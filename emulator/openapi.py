@@ -52,13 +52,16 @@ def render(doc: dict[str, Any]) -> str:
     return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-DOCS_HTML = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Quarry API</title>
-<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css">
-</head><body><div id="ui"></div>
-<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/api/openapi.json", dom_id: "#ui"});</script>
-<noscript><p>The interactive docs need JavaScript; the document itself is at
-<a href="/api/openapi.json">/api/openapi.json</a>.</p></noscript>
-</body></html>
-"""
+def stale_notice(table: Table, committed: Path = COMMITTED) -> str | None:
+    """What to say when the committed document, which the docs function serves (as it is
+    packaged for AWS), differs from the one the functions now describe; None when current."""
+    try:
+        current = committed.read_text(encoding="utf-8") == render(merge(table))
+    except OSError:
+        current = False
+    if current:
+        return None
+    return (
+        f"{committed} differs from what the HTTP functions describe, and /api/docs serves it "
+        "as AWS would: run `quarry openapi --write`"
+    )

@@ -18,9 +18,9 @@ from emulator.gateway import Gateway, Mode
 from emulator.table import Table, load_handler, load_table
 from emulator.tasks import stage_task
 from shared import ports
+from shared.composition import build_runtime
 from shared.config import Settings
 from shared.db import migrate
-from shared.db.engine import Database
 from shared.dispatch.taskiq import TaskiqDispatcher
 from shared.flow import FLOW, Flow
 from shared.handlers.invocation import declare_memory, record_init
@@ -80,14 +80,10 @@ async def embedded(
         body = stage_task(handlers[fn.name], fn, dispatcher.resend)
         rank = flow.names.index(fn.name) if fn.name in flow.names else 0
         dispatcher.register(fn.name, body, batch_size=fn.batch_size, rank=rank)
-    runtime = ports.Runtime(
-        settings=settings,
-        db=Database(
-            settings.database_url,
-            settings.database_reader_url,
-            pool_size=invocations + PLATFORM_CONNECTIONS,
-        ),
+    runtime = build_runtime(
+        settings,
         dispatcher=dispatcher,
+        pool_size=invocations + PLATFORM_CONNECTIONS,
         flow=flow,
     )
     ports.install(runtime)
@@ -110,6 +106,6 @@ async def embedded(
                 await broker.shutdown()
                 gateway.executor.shutdown(wait=True)
     finally:
-        await runtime.db.dispose()
+        await runtime.close()
         close_idle_loops()
         ports.install(None)

@@ -13,9 +13,11 @@ from typing import Any
 from emulator.table import Function
 from shared import outbox
 from shared.handlers.context import LambdaContext
+from shared.lambda_events.arns import LOCAL_ACCOUNT
+from shared.lambda_events.schedule import rule_arn, scheduled_event
 from shared.logs import get_logger
 from shared.ports import Runtime
-from shared.schedule_expressions import EPOCH, scheduled_event
+from shared.schedule_expressions import EPOCH
 from shared.scheduled_runs import claim, due_times, start_due_runs
 from shared.webhooks import outbound
 
@@ -39,7 +41,7 @@ class Target:
 
     @property
     def rule(self) -> str:
-        return f"arn:aws:events:us-east-1:000000000000:rule/quarry-{self.function.name}"
+        return rule_arn(f"quarry-{self.function.name}", account=LOCAL_ACCOUNT)
 
 
 def targets_of(functions: Sequence[Function], handlers: dict[str, Any]) -> list[Target]:
@@ -75,7 +77,7 @@ async def tick(
                 won = await claim(session, rule, due, me)
             if not won:
                 continue
-            event = scheduled_event(target.rule, due, account="000000000000")
+            event = scheduled_event(target.rule, due, account=LOCAL_ACCOUNT)
             context = LambdaContext(target.function.name, timeout_s=target.function.timeout)
             log.info("schedule fired", extra={"target": target.function.name, "due": str(due)})
             try:

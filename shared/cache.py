@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -14,19 +13,6 @@ from shared.metrics import CACHE_REQUESTS
 from shared.redis_clients import LoopRedis
 
 log = get_logger("quarry.cache")
-
-
-class Cache(Protocol):
-    """Byte values with a time to live; a miss is None, never an error."""
-
-    async def get(self, key: str) -> bytes | None: ...
-
-    async def set(self, key: str, value: bytes, ttl_s: float) -> None: ...
-
-    async def incr(self, key: str, ttl_s: float) -> int:
-        """Add one to a counter that lives `ttl_s` from its first count, atomically (two
-        callers never both see the same value); 0 when the count could not be made."""
-        ...
 
 
 class MemoryCache:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from shared.problems import type_uri
+
 
 class QuarryError(Exception):
     """Base of every error Quarry raises on purpose."""
@@ -30,7 +32,7 @@ class QuarryError(Exception):
 
     @property
     def type_uri(self) -> str:
-        return f"https://quarry.dev/problems/{self.slug}"
+        return type_uri(self.slug)
 
 
 class ConfigError(QuarryError):
@@ -80,18 +82,3 @@ class UnavailableError(QuarryError):
     status = 503
     title = "Service unavailable"
     slug = "unavailable"
-
-
-def problem(
-    status: int, title: str, detail: str, request_id: str, *, slug: str, **extra: Any
-) -> dict[str, Any]:
-    """An RFC 9457 problem document."""
-    body: dict[str, Any] = {
-        "type": f"https://quarry.dev/problems/{slug}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "request_id": request_id,
-    }
-    body.update(extra)
-    return body

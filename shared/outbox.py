@@ -14,13 +14,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db.engine import Transactions
 from shared.db.models import Outbox, utcnow
 from shared.db.upsert import CHUNK
-from shared.dispatch import Dispatcher
-from shared.handlers.invocation import current_invocation
 from shared.logs import get_logger, request_id_var
 from shared.messages import Message
+from shared.metering.invocation import current_invocation
+from shared.ports import Dispatcher, Transactions
 
 log = get_logger("quarry.outbox")
 

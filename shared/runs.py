@@ -10,11 +10,9 @@ from shared import outbox
 from shared.db.models import ACTIVE_STATES, Outbox, Run, Source, utcnow
 from shared.errors import ConflictError, NotFoundError
 from shared.flow import FLOW, Flow
-from shared.handlers.invocation import current_invocation
 from shared.logs import get_logger, request_id_var
-from shared.metering.usage import usd
+from shared.metering.invocation import current_invocation
 from shared.ports import Runtime
-from shared.repo import costs, settlement
 
 log = get_logger("quarry.runs")
 
@@ -78,26 +76,6 @@ async def start_run_in(
         inv.for_run(run.id)
     log.info("run started", extra={"run_id": run.id, "source_id": source_id, "trigger": trigger})
     return run, ids
-
-
-async def stop_over_budget(
-    session: AsyncSession, run_id: str, budget_usd: float | None, flow: Flow = FLOW
-) -> bool:
-    """Whether the run's estimated AWS cost has reached `budget_usd` (then the run fails, once,
-    saying so, and its messages are skipped); always False without a budget."""
-    if budget_usd is None:
-        return False
-    spent = await costs.aws_spent(session, run_id)
-    if spent < budget_usd:
-        return False
-    error = (
-        f"compute_budget_exceeded: the run's estimated AWS cost {usd(spent)} reached its "
-        f"budget of {usd(budget_usd)} (QUARRY_RUN_COMPUTE_BUDGET_USD)"
-    )
-    finished = await settlement.finish(session, flow, run_id, "failed", error=error, rollup=False)
-    if finished is not None:
-        log.warning("run over its compute budget", extra={"run_id": run_id, "spent_usd": spent})
-    return True
 
 
 async def cancel(rt: Runtime, run_id: str) -> Run:

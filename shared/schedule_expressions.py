@@ -2,7 +2,6 @@
 
 import calendar
 import re
-import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -273,25 +272,3 @@ def _utc(t: datetime) -> datetime:
     if t.tzinfo is None or t.utcoffset() is None:
         raise ValueError(f"schedule times must be timezone-aware, got naive {t.isoformat()}")
     return t.astimezone(UTC)
-
-
-def scheduled_event(
-    rule_arn: str,
-    time: datetime,
-    *,
-    account: str = "123456789012",
-    region: str = "us-east-1",
-    event_id: str | None = None,
-) -> dict[str, object]:
-    """The "Scheduled Event" EventBridge sends a Lambda target, so handlers need no local mode."""
-    return {
-        "version": "0",
-        "id": event_id if event_id is not None else str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": account,
-        "time": _utc(time).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": region,
-        "resources": [rule_arn],
-        "detail": {},
-    }

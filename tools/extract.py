@@ -9,7 +9,7 @@ from typing import Literal
 
 from shared.config import Settings
 from shared.errors import ConfigError
-from shared.fetch import Fetcher, FetchError
+from shared.fetch import FetchError, HttpFetcher
 from shared.pipeline.extract import Extracted, extract
 from tools.bench.extraction import read_html
 
@@ -70,7 +70,7 @@ async def from_url(settings: Settings, url: str, fmt: Format) -> Result:
     """Fetch with the same guarded fetcher the pipeline uses; a refused or failed fetch is a
     JSON object with its `outcome`, and exit status 3."""
     try:
-        page = await Fetcher(settings).get(url)
+        page = await HttpFetcher(settings).get(url)
     except FetchError as exc:
         return _failed(url, exc.outcome, exc.detail)
     if page.status >= 400:

@@ -6,15 +6,13 @@ invocation ledger every process writes, so every dashboard instance shows the sa
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import lru_cache
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
 from dashboard.charts import bar_chart, line_chart, spark_bars, spark_line
+from dashboard.function_table import FunctionRow, load
 from dashboard.queries.activity import Activity, activity, hour_of, recent
 from dashboard.queries.functions import stage_records
 from dashboard.web import page, page_router
@@ -24,27 +22,11 @@ from shared.handlers.http import runtime
 from shared.metering.prices import prices
 from shared.ports import Runtime
 
-if TYPE_CHECKING:
-    from emulator.table import Function
-
 router = page_router()
-TABLE = Path(__file__).resolve().parents[2] / "serverless.yml"
 
 
-@lru_cache(maxsize=4)
-def _table(path: Path, mtime_ns: int) -> list[Function]:
-    from emulator.table import load_table  # the emulator's reader; not in a Lambda package
-
-    return list(load_table(path).functions.values())
-
-
-def functions_of(path: Path = TABLE) -> list[Function]:
-    """The table's functions, read again only when serverless.yml changes."""
-    return _table(path, path.stat().st_mtime_ns)
-
-
-def trigger_of(fn: Function) -> str:
-    parts = [f"{r.method} {r.path}" for r in fn.routes[:2]]
+def trigger_of(fn: FunctionRow) -> str:
+    parts = list(fn.routes[:2])
     if len(fn.routes) > 2:
         parts.append(f"+{len(fn.routes) - 2} more routes")
     if fn.queue:
@@ -53,13 +35,11 @@ def trigger_of(fn: Function) -> str:
     return " · ".join(parts) or "none"
 
 
-def _table_or_problem() -> tuple[list[Function], str | None]:
+def _table_or_problem() -> tuple[list[FunctionRow], str | None]:
     try:
-        return functions_of(), None
+        return load(), None
     except ConfigError as exc:
         return [], exc.detail
-    except (OSError, ImportError):  # a Lambda package holds neither the table nor its reader
-        return [], "serverless.yml is not deployed with this dashboard"
 
 
 def charts(name: str, act: Activity | None, now: datetime) -> dict[str, Markup]:

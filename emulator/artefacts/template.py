@@ -12,9 +12,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from shared.errors import ConfigError
+from shared.lambda_events.arns import EXAMPLE_ACCOUNT, REGION
 
-ACCOUNT = "123456789012"  # moto's default account, as the local AWS knows it
-PARTITION, REGION = "aws", "us-east-1"
+# moto's default account (AWS's documentation account), as the local AWS knows it
+ACCOUNT = EXAMPLE_ACCOUNT
+PARTITION = "aws"
 _SUB = re.compile(r"\$\{([^}]+)\}")
 
 

@@ -16,9 +16,9 @@ from emulator.gateway import Gateway
 from emulator.table import Table, load_handler, load_table, read_document
 from shared import ports
 from shared.aws import client
+from shared.composition import build_runtime
 from shared.config import Settings
 from shared.db import migrate
-from shared.db.engine import Database
 from shared.dispatch.sqs import SqsDispatcher
 from shared.errors import ConfigError
 from shared.handlers.loop import close_idle_loops
@@ -47,11 +47,7 @@ async def aws_embedded(
     queues = await asyncio.to_thread(create_queues, sqs, queue_specs(read_document(table_path)))
     await asyncio.to_thread(migrate.upgrade, settings.database_url)
     dispatcher = SqsDispatcher(sqs, settings.sqs_queue_prefix)
-    runtime = ports.Runtime(
-        settings=settings,
-        db=Database(settings.database_url, settings.database_reader_url),
-        dispatcher=dispatcher,
-    )
+    runtime = build_runtime(settings, dispatcher=dispatcher)
     ports.install(runtime)
     gateway = Gateway(table)
     platform = AwsEmbedded(settings, table, runtime, gateway, sqs, queues)
@@ -69,6 +65,6 @@ async def aws_embedded(
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
         gateway.executor.shutdown(wait=True)
-        await runtime.db.dispose()
+        await runtime.close()
         close_idle_loops()
         ports.install(None)

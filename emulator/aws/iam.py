@@ -19,7 +19,6 @@ import httpx
 
 from emulator.artefacts.template import (
     ACCOUNT,
-    REGION,
     Artefact,
     resolve,
     role_policies,
@@ -27,6 +26,7 @@ from emulator.artefacts.template import (
 )
 from emulator.aws.credentials import ADMIN, Keys, role_profile
 from shared.errors import ConfigError
+from shared.lambda_events.arns import arn
 
 SESSION_S = 43200  # the longest role session STS grants: a day's work without renewal
 # AWS authorises each batch call by its single action's permission; moto checks the batch
@@ -153,4 +153,4 @@ def enforce(endpoint: str) -> None:
 
 
 def queue_arn(name: str) -> str:
-    return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
+    return arn("sqs", name, account=ACCOUNT)

@@ -13,49 +13,13 @@ from typing import Any
 
 from emulator.table import Function
 from shared.handlers.context import LambdaContext
+from shared.lambda_events import sqs
 from shared.logs import get_logger
 
 log = get_logger("quarry.sqs")
 RECEIVE_MAX = 10  # messages per ReceiveMessage call
 REGION = "us-east-1"
 Handler = Callable[[dict[str, Any], Any], Any]
-
-
-def to_record(message: dict[str, Any], arn: str, region: str = REGION) -> dict[str, Any]:
-    """An SQS ReceiveMessage message as a record of Lambda's SQS event."""
-    attributes = {
-        name: {
-            "stringValue": value.get("StringValue"),
-            "stringListValues": [],
-            "binaryListValues": [],
-            "dataType": value.get("DataType", "String"),
-        }
-        for name, value in (message.get("MessageAttributes") or {}).items()
-    }
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": dict(message.get("Attributes") or {}),
-        "messageAttributes": attributes,
-        "md5OfBody": message.get("MD5OfBody", ""),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": arn,
-        "awsRegion": region,
-    }
-
-
-def failed_ids(result: Any, records: list[dict[str, Any]]) -> set[str]:
-    """The message ids a handler's partial batch response names; the whole batch when the
-    response is malformed or names an id not in the batch (Lambda treats both as failure)."""
-    every = {r["messageId"] for r in records}
-    if not isinstance(result, dict) or "batchItemFailures" not in result:
-        return set() if result is None or isinstance(result, dict) else every
-    items = result["batchItemFailures"]
-    if not isinstance(items, list):
-        return every
-    ids = {str(i.get("itemIdentifier", "")) if isinstance(i, dict) else "" for i in items}
-    return every if not ids <= every else ids
 
 
 @dataclass(frozen=True)
@@ -126,7 +90,7 @@ class SqsPoller:
     def _delay(self, record: dict[str, Any]) -> int:
         """Seconds before a failed message is received again: locally a doubling backoff
         instead of the queue's full visibility timeout, so retries come within the run."""
-        count = int(record["attributes"].get("ApproximateReceiveCount", "1"))
+        count = sqs.receive_count(record)
         return int(min(math.ceil(self.retry_delay_s * 2 ** (count - 1)), 900))
 
     async def poll_once(self) -> Polled:
@@ -134,16 +98,16 @@ class SqsPoller:
         messages = await asyncio.to_thread(self._receive)
         if not messages:
             return Polled(0, 0)
-        records = [to_record(m, self.arn) for m in messages]
+        records = [sqs.from_received(m, self.arn, REGION) for m in messages]
         context = LambdaContext(
             self.fn.name, timeout_s=self.fn.timeout, memory_limit_in_mb=self.fn.memory
         )
         try:
-            result = await asyncio.to_thread(self.handler, {"Records": records}, context)
+            result = await asyncio.to_thread(self.handler, sqs.event(records), context)
         except Exception:  # the invocation failed: Lambda retries the whole batch
             log.exception("stage invocation failed", extra={"stage": self.fn.name})
-            result = {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in records]}
-        failed = failed_ids(result, records)
+            result = sqs.batch_response(r["messageId"] for r in records)
+        failed = sqs.failed_ids(result, records)
         await asyncio.to_thread(self._settle, records, failed)
         return Polled(len(records), len(failed))
 

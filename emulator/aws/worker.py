@@ -17,12 +17,12 @@ from prometheus_client import start_http_server
 
 from emulator.artefacts.template import ACCOUNT
 from emulator.aws.poller import Handler, SqsPoller
-from emulator.aws.stack import aws_stack_runtime
 from emulator.execution.client import RemoteHandler
 from emulator.execution.client import endpoint as lambda_endpoint
 from emulator.table import load_handler, load_table
 from shared import ports
 from shared.aws import client
+from shared.composition import build_runtime
 from shared.config import load_settings
 from shared.dispatch.sqs import SqsDispatcher
 from shared.handlers.invocation import declare_memory
@@ -91,7 +91,7 @@ async def work(stage: str, metrics_port: int, table_path: Path) -> None:
         return
     handler, _ = load_handler(fn)
     declare_memory(fn.name, fn.memory, fn.architecture)
-    runtime = aws_stack_runtime(settings)
+    runtime = build_runtime(settings)
     ports.install(runtime)
     assert isinstance(runtime.dispatcher, SqsDispatcher)
     poller = SqsPoller(
@@ -106,7 +106,7 @@ async def work(stage: str, metrics_port: int, table_path: Path) -> None:
         async with flushing(runtime.db):  # the invocation ledger, written every second
             await _poll(poller, metrics_port, settings.bind_host, stage)
     finally:
-        await runtime.db.dispose()
+        await runtime.close()
 
 
 def main(argv: list[str]) -> None:

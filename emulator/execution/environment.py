@@ -20,10 +20,10 @@ from typing import Any
 from emulator.execution.function import FunctionSpec, Result, failure
 from emulator.execution.logsink import FunctionLog
 from emulator.execution.runtime_api import Event, RuntimeApiServer
+from shared.lambda_events.arns import REGION
 from shared.logs import get_logger
 
 log = get_logger("quarry.lambda")
-REGION = "us-east-1"
 MARK = "QUARRY_ENVIRONMENT "  # the bootstrap's one line about itself, kept out of the log
 # What Lambda's bootstrap (/var/runtime/bootstrap.py) does, plus one line reporting the
 # interpreter's import path, so what the environment runs from can be checked.

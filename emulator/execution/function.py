@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from emulator.artefacts.template import ACCOUNT, REGION
+from emulator.artefacts.template import ACCOUNT
+from shared.lambda_events.arns import REGION, arn
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class FunctionSpec:
 
     @property
     def arn(self) -> str:
-        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.qualified}"
+        return arn("lambda", f"function:{self.qualified}", account=ACCOUNT, region=REGION)
 
     def import_path(self) -> list[Path]:
         """As Lambda orders it: the task, each layer's python/ folder, then the runtime's."""

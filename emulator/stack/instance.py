@@ -13,9 +13,9 @@ import uvicorn
 from emulator.execution.client import endpoint as lambda_endpoint
 from emulator.execution.client import remote_handlers
 from emulator.gateway import Gateway
-from emulator.stack.runtime import process_runtime
 from emulator.table import functions_for, load_table
 from shared import ports
+from shared.composition import build_runtime
 from shared.config import load_settings
 from shared.handlers.invocation import declare_memory
 from shared.handlers.loop import close_idle_loops
@@ -29,9 +29,9 @@ async def serve(role: str, port: int, table_path: Path) -> None:
     settings = load_settings(os.environ, Path("quarry.toml"))
     configure_logging(settings.log_level)
     table = load_table(table_path)
-    runtime, queue = process_runtime(settings, table)
+    runtime = build_runtime(settings, stages=[f.name for f in table.stages()])
     ports.install(runtime)
-    await queue.startup()
+    await runtime.start()
     hosted = functions_for(table, role)
     for fn in hosted.functions.values():
         declare_memory(fn.name, fn.memory, fn.architecture)
@@ -56,8 +56,7 @@ async def serve(role: str, port: int, table_path: Path) -> None:
             gateway.executor.shutdown(wait=True)
     finally:
         gateway.executor.shutdown(wait=True)
-        await queue.shutdown()
-        await runtime.db.dispose()
+        await runtime.close()
         close_idle_loops()
 
 

@@ -16,9 +16,9 @@ from prometheus_client import start_http_server
 from emulator import scheduler
 from emulator.execution.client import endpoint as lambda_endpoint
 from emulator.execution.client import remote_handlers
-from emulator.stack.runtime import process_runtime
 from emulator.table import load_handler, load_table
 from shared import ports
+from shared.composition import build_runtime
 from shared.config import load_settings
 from shared.handlers.invocation import declare_memory
 from shared.logs import configure_logging, get_logger
@@ -38,9 +38,9 @@ async def run(port: int, table_path: Path) -> None:
         handlers = dict(remote_handlers(url, {fn.name: fn.timeout for fn in scheduled}, "schedule"))
     else:
         handlers = {fn.name: load_handler(fn)[0] for fn in scheduled}
-    runtime, queue = process_runtime(settings, table)
+    runtime = build_runtime(settings, stages=[f.name for f in table.stages()])
     ports.install(runtime)
-    await queue.startup()
+    await runtime.start()
     start_http_server(port, addr=settings.bind_host)
     targets = scheduler.targets_of([table.functions[n] for n in handlers], handlers)
     me = f"scheduler-{socket.gethostname()}-{os.getpid()}"
@@ -58,8 +58,7 @@ async def run(port: int, table_path: Path) -> None:
         await stop.wait()
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
-    await queue.shutdown()
-    await runtime.db.dispose()
+    await runtime.close()
 
 
 def main(argv: list[str]) -> None:

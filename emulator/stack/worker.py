@@ -22,21 +22,23 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from taskiq_redis import RedisStreamBroker
 
 from emulator.stack.consumer import INVOCATIONS, Consumer
-from emulator.stack.runtime import stack_runtime
 from emulator.table import Function, load_handler, load_table
 from emulator.tasks import stage_task
 from shared import deadletters, metrics, ports
+from shared.composition import build_runtime
 from shared.config import load_settings
-from shared.db.engine import Database
 from shared.dispatch.redis import RedisDispatcher, stream_of
 from shared.dispatch.taskiq import TaskFn
+from shared.errors import ConfigError
 from shared.handlers import memory
-from shared.handlers.delivery import next_delivery, receive_count
-from shared.handlers.http import as_unavailable
+from shared.handlers.delivery import next_delivery
 from shared.handlers.invocation import declare_memory
+from shared.lambda_events.sqs import receive_count
 from shared.logs import configure_logging, get_logger
 from shared.metering.ledger import flushing
-from shared.observability.queues import RedisQueueSource
+from shared.metrics.queues import RedisQueueSource
+from shared.outages import as_unavailable
+from shared.ports import Database
 
 log = get_logger("quarry.worker")
 RECLAIM_MARGIN_S = 5.0
@@ -172,13 +174,18 @@ async def work(stage: str, metrics_port: int, table_path: Path) -> None:
     metrics.RETRIES.labels(stage)
     metrics.DEAD_LETTERS.labels(stage)
     # one connection per invocation at a time, and one for the reclaimer and the outage checks
-    runtime, dispatcher = stack_runtime(settings, table, pool_size=INVOCATIONS + 1)
+    stages = [f.name for f in table.stages()]
+    runtime = build_runtime(settings, stages=stages, pool_size=INVOCATIONS + 1)
+    dispatcher = runtime.dispatcher
+    if not isinstance(dispatcher, RedisDispatcher) or settings.redis_url is None:
+        raise ConfigError(
+            "a stack worker reads Redis Streams: QUARRY_QUEUE=redis, QUARRY_REDIS_URL"
+        )
     ports.install(runtime)
-    assert settings.redis_url is not None
     consumer = f"{stage}-{socket.gethostname()}-{os.getpid()}"
     broker = stream_broker(settings.redis_url, stage, consumer)
     task = memory.limited(held(stage_task(handler, fn, dispatcher.resend), runtime.db), fn.memory)
-    await dispatcher.broker.startup()
+    await runtime.start()
     await broker.startup()
     queue_gauges = RedisQueueSource(settings.redis_url, {stage: stream_of(stage)})
     metrics.QUEUES.watch(queue_gauges)  # depth and oldest age of this stage, at scrape time
@@ -198,9 +205,8 @@ async def work(stage: str, metrics_port: int, table_path: Path) -> None:
         reclaimer.cancel()
         await asyncio.gather(reclaimer, return_exceptions=True)
         await broker.shutdown()
-        await dispatcher.broker.shutdown()
         await redis.aclose()
-        await runtime.db.dispose()
+        await runtime.close()
 
 
 def main(argv: list[str]) -> None:

@@ -10,10 +10,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared import deadletters, outbox
+from shared import (
+    composition,  # noqa: F401  (a Lambda environment builds its runtime there)
+    deadletters,
+    outbox,
+)
 from shared.dispatch.sqs import SqsDispatcher
 from shared.errors import ConfigError
 from shared.handlers.loop import run_sync
+from shared.lambda_events.sqs import receive_count
 from shared.logs import get_logger
 from shared.ports import Runtime, current
 from shared.scheduled_runs import start_due_runs
@@ -41,7 +46,7 @@ async def keep_dead_letters(rt: Runtime) -> int:
             continue
         for record in records:
             # the count carried over from the stage's queue, plus this receive
-            received = int(record["attributes"].get("ApproximateReceiveCount", "1"))
+            received = receive_count(record)
             await deadletters.bury(rt, stage, record, EXHAUSTED, max(received - 1, 0))
         await dispatcher.forget_dead_letters(stage, records)
         kept += len(records)

@@ -17,9 +17,9 @@ from typing import Literal
 from sqlalchemy import select, update
 
 from shared.config import Settings
-from shared.db.engine import Database
 from shared.db.models import ApiKey, utcnow
 from shared.errors import NotFoundError, QuarryError
+from shared.ports import Database
 
 Scope = Literal["read", "write", "admin"]
 SCOPES: tuple[Scope, ...] = ("read", "write", "admin")

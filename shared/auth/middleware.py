@@ -18,17 +18,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from shared.auth.keys import Principal, authenticate, is_enabled, known, presented
 from shared.auth.keys import Scope as KeyScope
 from shared.config import Settings
-from shared.errors import problem
 from shared.logs import request_id_var
 from shared.net import forwarded_client, networks
 from shared.ports import current
+from shared.problems import MEDIA_TYPE, problem
 from shared.ratelimit import limiter_for
 
 Needed = KeyScope | Literal["public"]
 F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC_PATHS = frozenset({"/api/v1/health"})
 ATTRIBUTE = "quarry_scope"
-PROBLEM = "application/problem+json"
 
 
 def requires(scope: Needed) -> Callable[[F], F]:
@@ -60,9 +59,8 @@ def client_address(scope: Scope, settings: Settings) -> str:
 
 
 def _refusal(status: int, title: str, detail: str, **headers: str) -> JSONResponse:
-    slug = {401: "unauthorized", 403: "forbidden", 429: "throttled"}[status]
-    body = problem(status, title, detail, request_id_var.get() or "", slug=slug)
-    response = JSONResponse(body, status_code=status, media_type=PROBLEM)
+    body = problem(status, detail, request_id_var.get() or "", title=title)
+    response = JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
     response.headers.update(headers)
     return response
 

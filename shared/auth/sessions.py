@@ -21,8 +21,8 @@ from sqlalchemy import select, update
 
 from shared.auth.keys import BOOTSTRAP_ID, CACHE_S, hash_key
 from shared.config import Settings
-from shared.db.engine import Database
 from shared.db.models import ApiKey, DashboardSession, utcnow
+from shared.ports import Database
 
 MAX_AGE_S = 8 * 3600
 PASSWORD_USER = "admin"

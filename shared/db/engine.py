@@ -6,8 +6,8 @@ import asyncio
 import logging
 import weakref
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, Protocol
+from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -81,14 +81,7 @@ def sync_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-class Transactions(Protocol):
-    """What writes need of the database: a transaction on the primary. A `Database`, or a
-    stage invocation's one connection (`shared.handlers.connection.OneConnection`)."""
-
-    def writer(self) -> AbstractAsyncContextManager[AsyncSession]: ...
-
-
-class Database:
+class SqlDatabase:
     """Writer and reader engines, one pair per event loop, since async connections are
     bound to the loop that opened them (each emulated execution environment has its own).
 

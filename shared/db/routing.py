@@ -106,7 +106,7 @@ def request_scope(token: int | None) -> Iterator[Written]:
 
 
 class ReadRouter:
-    """Decides per read between replica and primary; one per Database, shared by its loops."""
+    """Decides per read between replica and primary; one per SqlDatabase, shared by its loops."""
 
     def __init__(self, max_lag_s: float) -> None:
         self.max_lag_s = max_lag_s

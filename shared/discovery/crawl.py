@@ -9,11 +9,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from shared.discovery.report import Discovery
-from shared.fetch import Fetcher, FetchError
+from shared.fetch import FetchError
 from shared.pipeline import robots
 from shared.pipeline.links import Scope, extract_links
 from shared.pipeline.urlpatterns import compile_patterns
 from shared.pipeline.urls import normalize_url
+from shared.ports import Fetcher
 
 MAX_DEPTH = 10
 MAX_PAGES = 5_000

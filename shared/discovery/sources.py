@@ -10,10 +10,11 @@ from urllib.parse import urljoin
 
 from shared.discovery.crawl import CrawlOptions, crawl
 from shared.discovery.report import Discovery, DiscoveryError
-from shared.fetch import PAGE_TYPES, Fetcher, FetchError
+from shared.fetch import PAGE_TYPES, FetchError
 from shared.pipeline.feeds import FeedError, parse_feed
 from shared.pipeline.robots import sitemaps as robots_sitemaps
 from shared.pipeline.sitemap import SitemapError, parse_sitemap
+from shared.ports import Fetcher
 
 MAX_SITEMAPS = 50
 SITEMAP_MAX_BYTES = 50 * 2**20  # the sitemaps.org limit, above the fetcher's page default

@@ -12,8 +12,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from shared.dispatch import REQUEST_ID_ATTRIBUTE
 from shared.errors import AccessDeniedError, ConfigError, UnavailableError
+from shared.lambda_events.sqs import REQUEST_ID_ATTRIBUTE
 from shared.logs import function_var, get_logger, request_id_var
 
 log = get_logger("quarry.sqs")

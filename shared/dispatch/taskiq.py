@@ -5,49 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
-import uuid
 from collections.abc import Callable, Coroutine, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from taskiq import AsyncBroker, AsyncTaskiqDecoratedTask, InMemoryBroker
 
 from shared import metrics
-from shared.dispatch import request_id_attribute
 from shared.dispatch.turns import Turns
 from shared.errors import ConfigError
+from shared.lambda_events.sqs import message_record, receive_count
 from shared.logs import request_id_var
-from shared.observability.queues import MemoryQueueLedger
+from shared.metrics.queues import MemoryQueueLedger
 
 TaskFn = Callable[[list[dict[str, Any]]], Coroutine[Any, Any, None]]
 DEFAULT_BATCH = 10  # the sqs event's batchSize when serverless.yml gives none
-
-
-def sqs_record(
-    stage: str, body: dict[str, Any], receive_count: int = 1, request_id: str | None = None
-) -> dict[str, Any]:
-    """An SQS record as Lambda receives it, carrying a stage message as its JSON body and
-    the request id that caused it as a message attribute."""
-    now_ms = str(int(datetime.now(UTC).timestamp() * 1000))
-    text = json.dumps(body, separators=(",", ":"))
-    return {
-        "messageId": str(uuid.uuid4()),
-        "receiptHandle": uuid.uuid4().hex,
-        "body": text,
-        "attributes": {
-            "ApproximateReceiveCount": str(receive_count),
-            "SentTimestamp": now_ms,
-            "SenderId": "AROAQUARRYLOCAL",
-            "ApproximateFirstReceiveTimestamp": now_ms,
-        },
-        "messageAttributes": request_id_attribute(request_id),
-        "md5OfBody": hashlib.md5(text.encode(), usedforsecurity=False).hexdigest(),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": f"arn:aws:sqs:us-east-1:000000000000:quarry-{stage}",
-        "awsRegion": "us-east-1",
-    }
 
 
 class TaskiqDispatcher:
@@ -119,7 +90,9 @@ class TaskiqDispatcher:
 
     async def send(self, stage: str, bodies: Sequence[dict[str, Any]]) -> None:
         rid = request_id_var.get()
-        await self.send_records(stage, [sqs_record(stage, body, request_id=rid) for body in bodies])
+        await self.send_records(
+            stage, [message_record(stage, body, request_id=rid) for body in bodies]
+        )
 
     async def resend(self, stage: str, record: dict[str, Any]) -> None:
         """Send a message again (a retry, or one reclaimed from a dead worker)."""
@@ -154,5 +127,4 @@ def _tracked(
 
 def _ledger_key(record: dict[str, Any]) -> str:
     """One delivery of a message: a retry is the same message id received once more."""
-    attempt = (record.get("attributes") or {}).get("ApproximateReceiveCount", "1")
-    return f"{record.get('messageId', '')}#{attempt}"
+    return f"{record.get('messageId', '')}#{receive_count(record)}"

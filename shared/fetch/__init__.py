@@ -24,7 +24,7 @@ from shared.fetch.errors import (
     UnreachableError,
     UnsupportedTypeError,
 )
-from shared.fetch.fetcher import MAX_REDIRECTS, PAGE_TYPES, Fetcher, Page
+from shared.fetch.fetcher import MAX_REDIRECTS, PAGE_TYPES, HttpFetcher
 from shared.fetch.resolve import Resolver, StaticResolver, SystemResolver
 
 __all__ = [
@@ -32,9 +32,8 @@ __all__ = [
     "PAGE_TYPES",
     "FetchError",
     "FetchTimeoutError",
-    "Fetcher",
+    "HttpFetcher",
     "Outcome",
-    "Page",
     "RefusedError",
     "Resolver",
     "RobotsDisallowedError",

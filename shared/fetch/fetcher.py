@@ -1,4 +1,4 @@
-"""The Fetcher: GET a URL safely, following checked redirects, under size and time limits."""
+"""The HttpFetcher: GET a URL safely, following checked redirects, under size and time limits."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
-from shared.cache import Cache
 from shared.config import Settings
 from shared.fetch.body import ACCEPT_ENCODING, CappedBody
 from shared.fetch.errors import (
@@ -24,10 +23,11 @@ from shared.fetch.errors import (
     UnsupportedTypeError,
 )
 from shared.fetch.guard import Guard, GuardedBackend, GuardedTransport
-from shared.fetch.polite import Politeness, host_delay, pause_after
+from shared.fetch.polite import host_delay, pause_after
 from shared.fetch.resolve import Resolver, SystemResolver
 from shared.fetch.robots import RobotsGate
 from shared.net import parse_host
+from shared.ports import Cache, Page, Politeness
 
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -46,23 +46,6 @@ PAGE_TYPES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Page:
-    """A response the fetcher read in full: final URL, status, content type, decoded body.
-    Any HTTP status comes back as a Page (a 404 robots.txt means something); callers decide."""
-
-    url: str
-    status: int
-    content_type: str
-    body: bytes
-    etag: str | None = None
-    last_modified: str | None = None
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
-
-
 def target(url: str) -> tuple[str, int]:
     """Host and port of an http(s) URL; RefusedError for any other scheme or a bad host."""
     try:
@@ -77,7 +60,7 @@ def target(url: str) -> tuple[str, int]:
     return host, port
 
 
-class Fetcher:
+class HttpFetcher:
     """Fetches pages for every stage. Each connection is made only to an address the Guard
     checked, each redirect hop is a new request checked the same way, the decoded body is
     capped while it streams, and connect, read and total time are bounded.

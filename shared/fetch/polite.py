@@ -15,7 +15,6 @@ import threading
 import time
 import uuid
 from email.utils import parsedate_to_datetime
-from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -31,16 +30,6 @@ RETRY_STATUSES = frozenset({429, 503})
 POLL_S = 0.01
 REDIS_RETRY_S = 5.0  # while Redis is down, how long the in-process fallback is used untried
 _LOCAL = "local:"  # marks the tokens the in-process fallback handed out
-
-
-class Politeness(Protocol):
-    async def acquire(self, key: str, lease_s: float) -> str:
-        """Wait until this process may send the next request to `key` (host:port); a token."""
-        ...
-
-    async def release(self, key: str, token: str, wait_s: float) -> None:
-        """Free the slot; no request to `key` starts for `wait_s` seconds from now."""
-        ...
 
 
 def retry_after(value: str | None, now: float | None = None) -> float | None:

@@ -13,7 +13,6 @@ import json
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
-from shared.cache import Cache
 from shared.fetch.errors import FetchError, RefusedError, RobotsDisallowedError
 from shared.pipeline.robots import (
     MAX_BYTES,
@@ -24,9 +23,10 @@ from shared.pipeline.robots import (
     policy_for_status,
     product_token,
 )
+from shared.ports import Cache
 
 if TYPE_CHECKING:
-    from shared.fetch.fetcher import Fetcher
+    from shared.fetch.fetcher import HttpFetcher
 
 MAX_TTL_S = 24 * 3600.0
 DENY_TTL_S = 300.0
@@ -50,7 +50,7 @@ class RobotsGate:
     """Admits page URLs by their origin's robots.txt, fetched through the fetcher's own
     polite path (never through itself) and cached in the cache port."""
 
-    def __init__(self, fetcher: Fetcher, cache: Cache) -> None:
+    def __init__(self, fetcher: HttpFetcher, cache: Cache) -> None:
         self.fetcher = fetcher
         self.cache = cache
         self.ttl_s = min(fetcher.settings.robots_cache_s, MAX_TTL_S)

@@ -22,18 +22,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from shared import metrics, outbox, runs
-from shared.cache import Cache
+from shared import metrics, outbox
 from shared.config import Settings
-from shared.dispatch import request_id_of_record
-from shared.fetch import Fetcher
 from shared.flow import Stage
 from shared.handlers.connection import OneConnection
+from shared.lambda_events.sqs import request_id_of_record
 from shared.logs import get_logger, request_id_var
 from shared.messages import Message
 from shared.outcome import Result
-from shared.ports import Runtime
-from shared.repo import progress
+from shared.ports import Cache, Fetcher, Runtime
+from shared.repo import progress, settlement
 
 log = get_logger("quarry.stage")
 # Of the function's time, a quarter (at most this) is kept for the batch's transaction: a
@@ -61,7 +59,7 @@ class StageDeps:
 
     @property
     def fetcher(self) -> Fetcher:
-        return self.runtime.fetch
+        return self.runtime.fetcher
 
     @property
     def cache(self) -> Cache:
@@ -178,7 +176,7 @@ class Batch:
             over = {
                 run_id
                 for run_id in run_ids
-                if await runs.stop_over_budget(session, run_id, budget, self.rt.flow)
+                if await settlement.stop_over_budget(session, run_id, budget, self.rt.flow)
             }
         for run_id in over:
             log.info("skipped: run over its compute budget", extra={"run_id": run_id})

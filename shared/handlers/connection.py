@@ -10,7 +10,7 @@ from contextvars import ContextVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db.engine import Database
+from shared.ports import Database
 
 _inside: ContextVar[bool] = ContextVar("quarry_one_connection_inside", default=False)
 

@@ -10,8 +10,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from shared import deadletters
-from shared.handlers.concurrency import wait_for_slot
+from shared.concurrency import wait_for_slot
 from shared.handlers.context import LambdaContext
+from shared.lambda_events.sqs import receive_count
 from shared.ports import Runtime
 
 Resend = Callable[[str, dict[str, Any]], Awaitable[None]]
@@ -23,13 +24,6 @@ class Attempting(Protocol):
     async def attempt_batch(
         self, records: list[dict[str, Any]], context: Any
     ) -> dict[str, str]: ...
-
-
-def receive_count(record: dict[str, Any]) -> int:
-    try:
-        return max(1, int(record.get("attributes", {}).get("ApproximateReceiveCount", 1)))
-    except (TypeError, ValueError):
-        return 1
 
 
 def next_delivery(record: dict[str, Any]) -> dict[str, Any]:

@@ -15,26 +15,25 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from redis.exceptions import BusyLoadingError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared import composition  # noqa: F401  (a Lambda environment builds its runtime there)
 from shared.auth.middleware import AuthMiddleware
 from shared.db import routing
-from shared.errors import QuarryError, UnavailableError, problem
+from shared.errors import QuarryError, UnavailableError
 from shared.handlers.invocation import flush_in_lambda, invocation
 from shared.logs import get_logger, request_id_var
 from shared.observability.emf import HttpOutcome
+from shared.outages import QUEUE_OUTAGES, as_unavailable
 from shared.ports import Runtime, current
+from shared.problems import MEDIA_TYPE, problem
 
 log = get_logger("quarry.http")
-PROBLEM = "application/problem+json"
 # Every text type Quarry answers with comes back from Lambda as text (`isBase64Encoded: false`),
 # anything else as base64. Mangum looks for each entry inside the content-type, so `+json` and
 # `+xml` cover problem+json, SVG and feeds; `text/` covers HTML, CSV, Markdown and CSS.
@@ -51,24 +50,6 @@ _RID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 LSN_HEADER = b"x-quarry-lsn"
 LSN_COOKIE = "quarry_lsn"
 LSN_MAX_AGE_S = 60
-# A dependency that is down (the primary restarting, Redis gone): the client is told to come
-# back, never answered with a 500.
-OUTAGE_RETRY_AFTER_S = 5
-QUEUE_OUTAGES = (RedisConnectionError, RedisTimeoutError, BusyLoadingError)  # loading: restarting
-_TITLES = {
-    400: "Bad request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    413: "Content too large",
-    422: "Unprocessable content",
-    429: "Too many requests",
-    500: "Internal error",
-    503: "Service unavailable",
-    504: "Gateway timeout",
-}
 
 
 def runtime() -> Runtime:
@@ -114,15 +95,8 @@ def lsn_headers(lsn: int) -> list[tuple[bytes, bytes]]:
 def problem_response(
     status: int, detail: str, *, slug: str | None = None, title: str | None = None, **extra: Any
 ) -> JSONResponse:
-    body = problem(
-        status,
-        title or _TITLES.get(status, "Error"),
-        detail,
-        request_id_var.get() or "",
-        slug=slug or str(status),
-        **extra,
-    )
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+    body = problem(status, detail, request_id_var.get() or "", slug=slug, title=title, **extra)
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
 
 
 class InvocationMiddleware:
@@ -189,41 +163,6 @@ def route_of(routes: list[BaseRoute], scope: Scope) -> str:
         if match == Match.FULL:
             return str(getattr(route, "path", "unmatched"))
     return "unmatched"
-
-
-def as_unavailable(exc: BaseException) -> UnavailableError | None:
-    """The 503 an error means when it says a dependency is unreachable (the database refusing
-    or dropping connections, shutting down or starting up, its pool exhausted; Redis gone or
-    loading), directly or as the cause of a client's own error (taskiq's SendTaskError); None
-    for any other error, a missing table or a constraint among them."""
-    link: BaseException | None = exc
-    for _ in range(4):
-        if link is None:
-            return None
-        queue = isinstance(link, QUEUE_OUTAGES)
-        if queue or isinstance(link, PoolTimeoutError) or _database_down(link):
-            return UnavailableError(
-                f"{'the queue' if queue else 'the database'} is unreachable for the moment "
-                f"(it may be restarting); try again in {OUTAGE_RETRY_AFTER_S} s",
-                headers={"Retry-After": str(OUTAGE_RETRY_AFTER_S)},
-            )
-        link = link.__cause__
-    return None
-
-
-def _database_down(exc: BaseException) -> bool:
-    """A connection lost, or a Postgres error of the connection (08), resources (53) or
-    shutdown and start-up (57P) classes; psycopg's client-side failures (refused, closed)
-    carry no SQLSTATE. SQLite's OperationalError (a missing table, a locked file) is no
-    outage of a server."""
-    if not isinstance(exc, DBAPIError):
-        return False
-    if exc.connection_invalidated:
-        return True
-    if not isinstance(exc, OperationalError) or not hasattr(exc.orig, "sqlstate"):
-        return False
-    state = getattr(exc.orig, "sqlstate", None)
-    return state is None or str(state).startswith(("08", "53", "57P"))
 
 
 def _outage_response(exc: UnavailableError) -> JSONResponse:

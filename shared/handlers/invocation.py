@@ -12,18 +12,16 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, field
 
 from shared import metrics
 from shared.handlers.memory import peak_rss_mb
 from shared.logs import LogBytes, function_var, get_logger, log_bytes_var, request_id_var
+from shared.metering.invocation import Invocation, invocation_var
 from shared.metering.ledger import LEDGER, Record
 from shared.metering.usage import billed_ms as billed_ms_of
-from shared.metering.usage import sqs_delete_requests, sqs_requests
-from shared.observability.emf import HttpOutcome, emf_line, is_lambda
+from shared.observability.emf import emf_line, is_lambda
 from shared.ports import current
 
 log = get_logger("quarry.invocation")
@@ -43,48 +41,6 @@ def _new_prefix() -> None:
 
 
 os.register_at_fork(after_in_child=_new_prefix)
-
-
-@dataclass
-class Invocation:
-    """Mutable outcome of one invocation; the wrapper reads it when the block ends."""
-
-    function: str
-    trigger: str
-    request_id: str
-    cold: bool
-    outcome: str = "success"
-    http: HttpOutcome | None = None
-    runs: dict[str, float] = field(default_factory=dict)  # run id → records of it
-    received: list[int] = field(default_factory=list)  # body sizes of the SQS records
-    sent: int = 0  # SQS requests made sending messages
-
-    def for_run(self, run_id: str, records: float = 1.0) -> None:
-        """Count `records` of the invocation's work as the run's: its cost is split between
-        its runs by records (one record each, unless told otherwise)."""
-        self.runs[run_id] = self.runs.get(run_id, 0.0) + records
-
-    def received_sqs(self, body_bytes: int) -> None:
-        """One SQS record of the batch this invocation handles (received, then deleted)."""
-        self.received.append(body_bytes)
-
-    def sent_sqs(self, body_sizes: Sequence[int]) -> None:
-        """One send of messages with these body sizes to a queue."""
-        self.sent += sqs_requests(body_sizes)
-
-    @property
-    def sqs_requests(self) -> int:
-        if not self.received:
-            return self.sent
-        return self.sent + sqs_requests(self.received) + sqs_delete_requests(len(self.received))
-
-
-_current: ContextVar[Invocation | None] = ContextVar("invocation", default=None)
-
-
-def current_invocation() -> Invocation | None:
-    """The invocation this code runs in, if any (its run and request counts are added here)."""
-    return _current.get()
 
 
 def record_init(function: str, seconds: float) -> None:
@@ -153,7 +109,7 @@ def invocation(
     inv = Invocation(function, trigger, request_id, cold)
     rid_token = request_id_var.set(request_id)
     fn_token = function_var.set(function)
-    inv_token = _current.set(inv)
+    inv_token = invocation_var.set(inv)
     written = LogBytes()
     log_token = log_bytes_var.set(written)
     metrics.CONCURRENT.labels(function).inc()
@@ -194,7 +150,7 @@ def invocation(
         )
         LEDGER.record(_record(inv, started, elapsed, billed_ms, size or 0, written.count))
         log_bytes_var.reset(log_token)
-        _current.reset(inv_token)
+        invocation_var.reset(inv_token)
         request_id_var.reset(rid_token)
         function_var.reset(fn_token)
 

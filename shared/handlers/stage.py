@@ -11,12 +11,16 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar, get_type_hints
 
-from shared import metrics
-from shared.dispatch import request_id_of_record
+from shared import (
+    composition,  # noqa: F401  (a Lambda environment builds its runtime there)
+    metrics,
+)
 from shared.flow import Stage
 from shared.handlers.batch import Batch, Delivery, StageDeps, parse
 from shared.handlers.invocation import flush_in_lambda, invocation
 from shared.handlers.loop import run_sync
+from shared.lambda_events.schedule import is_scheduled_event
+from shared.lambda_events.sqs import batch_response, records_of, request_id_of_record
 from shared.messages import Message
 from shared.outcome import Result
 from shared.ports import current
@@ -47,15 +51,15 @@ class StageFunction(Generic[M]):
 
     async def process(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         """Handle an SQS batch (or an EventBridge scheduled event); never raises."""
-        if event.get("source") == "aws.events" and self.on_schedule is not None:
+        if is_scheduled_event(event) and self.on_schedule is not None:
             records = [
                 {"messageId": event.get("id", "schedule"), "message": self.on_schedule(event)}
             ]
         else:
-            records = list(event.get("Records") or [])
+            records = records_of(event)
         failures = await self.attempt_batch(records, context)
         await flush_in_lambda()  # metering: written before Lambda freezes the environment
-        return {"batchItemFailures": [{"itemIdentifier": mid} for mid in failures]}
+        return batch_response(list(failures))
 
     async def attempt(self, record: dict[str, Any], context: Any) -> str | None:
         """Process one record; None on success, else what went wrong (never raises)."""

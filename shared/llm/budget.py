@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy import Float, Integer, and_, func, literal, or_, select, update
 
 from shared import metrics
-from shared.db.engine import Transactions
 from shared.db.models import LlmCall, Run
 from shared.llm.base import BudgetExceeded
+from shared.ports import Transactions
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,6 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from shared import metrics
-from shared.cache import Cache
-from shared.db.engine import Transactions
 from shared.db.models import LlmCall
 from shared.llm.base import Completion, CompletionRequest, ProviderError
 from shared.llm.budget import Budget, reserve, settle
@@ -22,6 +20,7 @@ from shared.llm.chain import Chain
 from shared.llm.prices import price
 from shared.llm.prompts import estimate_tokens
 from shared.logs import get_logger
+from shared.ports import Cache, Transactions
 
 CACHE_TTL_S = 30 * 24 * 3600.0
 log = get_logger("quarry.llm")

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shared.cache import Cache
 from shared.config import Settings
-from shared.db.engine import Transactions
 from shared.llm.budget import Budget
 from shared.llm.calls import Caller
 from shared.llm.registry import chain_for, is_offline
 from shared.llm.tasks import InsightResult, Options, analyse
+from shared.ports import Cache, Transactions
 
 
 def to_options(raw: Mapping[str, Any] | None) -> Options:

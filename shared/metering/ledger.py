@@ -24,12 +24,12 @@ from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import metrics
-from shared.db.engine import Database
 from shared.db.models import Invocation, InvocationMinute, RunUsage, utcnow
 from shared.db.upsert import accumulate
 from shared.logs import get_logger
 from shared.metering.prices import prices
 from shared.metering.usage import Usage, estimate
+from shared.ports import Database
 
 log = get_logger("quarry.ledger")
 FLUSH_EVERY_S = 1.0

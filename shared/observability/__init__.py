@@ -1,1 +1,1 @@
-"""Observability: queue gauges computed at scrape time, CloudWatch EMF lines, statement logs."""
+"""Observability beyond the metric families: EMF lines, alerts received, the metric catalogue."""

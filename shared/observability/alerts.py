@@ -9,15 +9,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shared import metrics
 from shared.db.models import Alert, utcnow
 from shared.db.upsert import upsert
 from shared.errors import QuarryError, UnavailableError
-from shared.handlers.http import problem_response
 from shared.logs import get_logger
-from shared.ports import Runtime, current
+from shared.ports import Runtime
 
 log = get_logger("quarry.alerts")
 MAX_ALERTS = 1000
@@ -92,28 +90,6 @@ def check_token(expected: str, authorization: str | None) -> None:
         raise AlertTokenError("send the alerts token as `Authorization: Bearer <token>`")
     if not hmac.compare_digest(given.strip().encode(), expected.encode()):
         raise AlertTokenError("the bearer token is not the configured alerts token")
-
-
-class TokenGate:
-    """POST /api/v1/alerts without the alerts token is refused before its body is read, so
-    a stranger's request costs a header comparison, never a parse of up to 1,000 alerts."""
-
-    def __init__(self, app: ASGIApp, path: str) -> None:
-        self.app = app
-        self.path = path
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == self.path:
-            given = dict(scope.get("headers", [])).get(b"authorization", b"")
-            try:
-                check_token(
-                    current().settings.alerts_token.get_secret_value(), given.decode("latin-1")
-                )
-            except QuarryError as exc:
-                refusal = problem_response(exc.status, exc.detail, slug=exc.slug, title=exc.title)
-                await refusal(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
 
 
 def _ends(alert: ReceivedAlert) -> datetime | None:

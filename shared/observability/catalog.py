@@ -1,4 +1,4 @@
-"""The metric names Quarry exports, read from shared/metrics.py's registry objects, so
+"""The metric names Quarry exports, read from shared/metrics/'s registry objects, so
 dashboards and alert rules can be checked against the code."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import TypeAlias
 from prometheus_client.metrics import MetricWrapperBase
 
 from shared import metrics
-from shared.observability.queues import QueueCollector
+from shared.metrics.queues import QueueCollector
 
 Exporter: TypeAlias = MetricWrapperBase | QueueCollector
 # Sample names Prometheus derives from a family, by its type.
@@ -24,7 +24,7 @@ SUFFIXES = {
 
 
 def collectors() -> list[Exporter]:
-    """Every metric and collector object defined in shared/metrics.py."""
+    """Every metric and collector object defined in shared/metrics/."""
     return [
         obj for obj in vars(metrics).values() if isinstance(obj, MetricWrapperBase | QueueCollector)
     ]

@@ -13,8 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import outbox
 from shared.db.models import ACTIVE_STATES, Run, utcnow
-from shared.flow import Flow
+from shared.flow import FLOW, Flow
+from shared.logs import get_logger
+from shared.metering.usage import usd
+from shared.repo import costs
 from shared.webhooks import outbound
+
+log = get_logger("quarry.runs")
 
 
 @dataclass(frozen=True)
@@ -89,3 +94,23 @@ async def finish(
         sends = await outbox.add_pending(session, run_id, flow.on_final.name, [message])
     await outbound.enqueue(session, run_id, state)  # run events to subscribers
     return sends
+
+
+async def stop_over_budget(
+    session: AsyncSession, run_id: str, budget_usd: float | None, flow: Flow = FLOW
+) -> bool:
+    """Whether the run's estimated AWS cost has reached `budget_usd` (then the run fails, once,
+    saying so, and its messages are skipped); always False without a budget."""
+    if budget_usd is None:
+        return False
+    spent = await costs.aws_spent(session, run_id)
+    if spent < budget_usd:
+        return False
+    error = (
+        f"compute_budget_exceeded: the run's estimated AWS cost {usd(spent)} reached its "
+        f"budget of {usd(budget_usd)} (QUARRY_RUN_COMPUTE_BUDGET_USD)"
+    )
+    finished = await finish(session, flow, run_id, "failed", error=error, rollup=False)
+    if finished is not None:
+        log.warning("run over its compute budget", extra={"run_id": run_id, "spent_usd": spent})
+    return True

@@ -13,10 +13,10 @@ from emulator.platform import Embedded, embedded
 from functions.stages import analytics
 from shared.config import Settings
 from shared.db.models import Document, Insight, Rollup, Run, Source, StageResult
-from shared.dispatch.taskiq import sqs_record
 from shared.handlers.context import LambdaContext
+from shared.lambda_events.schedule import scheduled_event
+from shared.lambda_events.sqs import message_record
 from shared.repo import analytics as repo
-from shared.schedule_expressions import scheduled_event
 from tests.conftest import ROOT
 
 pytest_plugins = ("tests.integration.pg",)
@@ -81,7 +81,7 @@ async def rollup_days(platform: Embedded) -> dict[date, Rollup]:
 
 
 async def after_run(source_id: str, run_id: str) -> dict[str, Any]:
-    record = sqs_record("analytics", {"run_id": run_id, "source_id": source_id})
+    record = message_record("analytics", {"run_id": run_id, "source_id": source_id})
     return await analytics.handler.process({"Records": [record]}, LambdaContext("analytics"))
 
 

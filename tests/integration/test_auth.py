@@ -3,7 +3,6 @@ lifecycle, keys kept out of logs, rate limits and body limits."""
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from typing import Any
@@ -13,6 +12,7 @@ import pytest
 from fastapi.routing import APIRoute
 from pydantic import SecretStr
 
+from emulator.openapi import merge
 from emulator.platform import Embedded
 from shared.auth.middleware import PUBLIC_PATHS, needed_scope
 from shared.config import Settings
@@ -42,7 +42,7 @@ async def make_key(client: httpx.AsyncClient, scope: str) -> str:
 
 def operations(platform: Embedded) -> list[tuple[str, str, str]]:
     """(method, path template, needed scope) for every operation the OpenAPI document has."""
-    document = json.loads(platform.gateway.openapi())
+    document = merge(platform.table)
     declared: dict[tuple[str, str], Any] = {}
     for handler in platform.gateway.handlers.values():
         app = getattr(handler, "app", None)

@@ -7,7 +7,7 @@ from pathlib import Path
 from shared.auth import keys
 from shared.config import Settings
 from shared.db import migrate
-from shared.db.engine import Database
+from shared.db.engine import SqlDatabase
 from tests.integration.test_cli import run
 
 
@@ -18,7 +18,7 @@ async def test_auth_cli_creates_lists_and_revokes_keys(tmp_path: Path) -> None:
     key = created.stdout.strip()
     assert key.startswith("qk_")
     assert "shown once" in created.stderr
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/cli.db")
+    db = SqlDatabase(f"sqlite+aiosqlite:///{tmp_path}/cli.db")
     try:
         principal = await keys.authenticate(db, Settings(), key)
         assert principal is not None

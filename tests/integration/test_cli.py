@@ -14,8 +14,8 @@ from pathlib import Path
 
 import httpx
 
-from emulator.apigw import HttpRequest, to_event
 from shared.flow import FLOW
+from shared.lambda_events.http import HttpRequest, apigw_v2
 from tests.conftest import ROOT
 
 QUARRY = [sys.executable, "-m", "cli.main"]
@@ -51,7 +51,7 @@ def test_cli_help_lists_every_command(tmp_path: Path) -> None:
 
 
 def test_cli_invoke_runs_one_function_with_an_event(tmp_path: Path) -> None:
-    event = to_event(
+    event = apigw_v2(
         HttpRequest("GET", "/api/v1/health", "", [("host", "x")], b""),
         "GET /api/v1/health",
         {},

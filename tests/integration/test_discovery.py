@@ -19,7 +19,7 @@ import pytest
 
 from shared.config import Settings
 from shared.discovery import CrawlOptions, Discovery, discover, guess_kind
-from shared.fetch import Fetcher
+from shared.fetch import HttpFetcher
 from tests.conftest import ROOT
 
 
@@ -151,13 +151,13 @@ def site(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def fetcher(settings: Settings, site: str) -> Fetcher:
+def fetcher(settings: Settings, site: str) -> HttpFetcher:
     host = site.split("//", 1)[1]
-    return Fetcher(settings.model_copy(update={"fetch_allow_hosts": (host,)}))
+    return HttpFetcher(settings.model_copy(update={"fetch_allow_hosts": (host,)}))
 
 
 async def test_discovery_site_reads_sitemap_index_gzip_and_feeds(
-    fetcher: Fetcher, site: str
+    fetcher: HttpFetcher, site: str
 ) -> None:
     report = await discover(fetcher, "site", site + "/", [])
     blog = f"{site}/blog/2026"
@@ -180,7 +180,7 @@ async def test_discovery_site_reads_sitemap_index_gzip_and_feeds(
 
 
 async def test_discovery_lastmod_filter_skips_unchanged_entries(
-    fetcher: Fetcher, site: str
+    fetcher: HttpFetcher, site: str
 ) -> None:
     since = datetime(2026, 11, 1, tzinfo=UTC)
     report = await discover(fetcher, "site", site + "/", [], since=since)
@@ -202,7 +202,9 @@ async def test_discovery_lastmod_filter_skips_unchanged_entries(
     ]
 
 
-async def test_discovery_crawl_scope_robots_depth_canonical(fetcher: Fetcher, site: str) -> None:
+async def test_discovery_crawl_scope_robots_depth_canonical(
+    fetcher: HttpFetcher, site: str
+) -> None:
     options = CrawlOptions(exclude=("/tag/",))
     report = await discover(fetcher, "crawl", site + "/blog/", [], options=options)
     blog = f"{site}/blog"
@@ -223,7 +225,7 @@ async def test_discovery_crawl_scope_robots_depth_canonical(fetcher: Fetcher, si
     ]
 
 
-async def test_discovery_crawl_stops_at_max_pages(fetcher: Fetcher, site: str) -> None:
+async def test_discovery_crawl_stops_at_max_pages(fetcher: HttpFetcher, site: str) -> None:
     options = CrawlOptions(max_pages=2, exclude=("/tag/",))
     report = await discover(fetcher, "crawl", site + "/blog/", [], options=options)
     assert report.urls == [f"{site}/blog/", f"{site}/blog/2026/"]
@@ -231,13 +233,13 @@ async def test_discovery_crawl_stops_at_max_pages(fetcher: Fetcher, site: str) -
 
 
 async def test_discovery_crawl_unreadable_start_is_skipped_not_fatal(
-    fetcher: Fetcher, site: str
+    fetcher: HttpFetcher, site: str
 ) -> None:
     report = await discover(fetcher, "crawl", site + "/gone/", [])
     assert report == Discovery(skipped=[(f"{site}/gone/", "answered HTTP 404")])
 
 
-async def test_discovery_guess_kind_by_content(fetcher: Fetcher, site: str) -> None:
+async def test_discovery_guess_kind_by_content(fetcher: HttpFetcher, site: str) -> None:
     assert await guess_kind(fetcher, f"{site}/atom.xml") == "feed"
     assert await guess_kind(fetcher, f"{site}/rss10.xml") == "feed"
     assert await guess_kind(fetcher, f"{site}/sitemap_index.xml") == "sitemap"

@@ -17,7 +17,7 @@ import asyncio, json, sys
 asyncio.set_event_loop(asyncio.new_event_loop())
 from taskiq import InMemoryBroker
 from shared.config import load_settings
-from shared.db.engine import Database
+from shared.composition import build_runtime
 from shared.dispatch.taskiq import TaskiqDispatcher
 from shared import ports
 from shared.handlers.context import LambdaContext
@@ -29,7 +29,7 @@ settings = load_settings({
     "QUARRY_SECRET_KEY": "emf-test-secret-key-0123456789abcdefghij",
     "QUARRY_DASHBOARD_PASSWORD_HASH": "scrypt$16384$8$1$MDEyMzQ1Njc4OWFiY2RlZg$" + "A" * 43,
 })
-ports.install(ports.Runtime(settings, Database(url), TaskiqDispatcher(InMemoryBroker())))
+ports.install(build_runtime(settings, dispatcher=TaskiqDispatcher(InMemoryBroker())))
 from functions.api.health import handler
 event = json.load(open("tests/events/apigw-http-v2-get.json"))
 event |= {"rawPath": "/api/v1/health", "routeKey": "GET /api/v1/health", "pathParameters": {}}

@@ -23,9 +23,9 @@ import pytest
 
 from shared.config import Settings
 from shared.fetch import (
-    Fetcher,
     FetchError,
     FetchTimeoutError,
+    HttpFetcher,
     RefusedError,
     StaticResolver,
     TooLargeError,
@@ -169,13 +169,13 @@ class RecordingBackend(httpcore.AsyncNetworkBackend):
         raise httpcore.ConnectError(f"recording backend: no network to {host}:{port}")
 
 
-def fetcher_for(site: str, resolver: StaticResolver | None = None, **changes: Any) -> Fetcher:
+def fetcher_for(site: str, resolver: StaticResolver | None = None, **changes: Any) -> HttpFetcher:
     """A fetcher that may reach the test site's port on loopback, and nothing else local."""
     settings = Settings(**({"fetch_allow_hosts": (site,), "fetch_timeout_s": 3.0} | changes))
-    return Fetcher(settings, resolver=resolver)
+    return HttpFetcher(settings, resolver=resolver)
 
 
-async def refusal(fetcher: Fetcher, url: str) -> tuple[str, str]:
+async def refusal(fetcher: HttpFetcher, url: str) -> tuple[str, str]:
     with pytest.raises(FetchError) as info:
         await fetcher.get(url)
     return info.value.outcome, info.value.detail
@@ -194,7 +194,7 @@ async def test_fetch_returns_error_statuses_as_pages_for_callers_to_judge(site: 
 
 async def test_fetch_connects_by_checked_address_but_sends_the_name(site: str) -> None:
     port = site.rsplit(":", 1)[1]
-    fetcher = Fetcher(
+    fetcher = HttpFetcher(
         Settings(fetch_allow_hosts=(f"demo.test:{port}",)),
         resolver=StaticResolver({"demo.test": ["127.0.0.1"]}),
     )
@@ -274,7 +274,7 @@ NON_PUBLIC = {
 @pytest.mark.parametrize("name", sorted(NON_PUBLIC))
 async def test_fetch_refuses_non_public_names_before_any_connection(name: str) -> None:
     network = RecordingBackend()
-    fetcher = Fetcher(Settings(), resolver=StaticResolver(NON_PUBLIC), network=network)
+    fetcher = HttpFetcher(Settings(), resolver=StaticResolver(NON_PUBLIC), network=network)
     outcome, detail = await refusal(fetcher, f"https://{name}/latest/meta-data/")
     assert (outcome, network.attempts) == ("blocked", [])
     assert f"{name} resolves to" in detail
@@ -293,7 +293,7 @@ async def test_fetch_dials_the_address_it_checked_not_a_second_lookup() -> None:
             return (await StaticResolver({host: [answer]}).resolve(host, port))[:1]
 
     network, resolver = RecordingBackend(), RebindingResolver()
-    fetcher = Fetcher(Settings(), resolver=resolver, network=network)
+    fetcher = HttpFetcher(Settings(), resolver=resolver, network=network)
     outcome, _ = await refusal(fetcher, "http://rebind.test/")
     assert (outcome, network.attempts, resolver.calls) == (
         "unreachable",
@@ -303,10 +303,10 @@ async def test_fetch_dials_the_address_it_checked_not_a_second_lookup() -> None:
 
 
 async def test_fetch_allows_private_networks_only_when_listed(site: str) -> None:
-    fetcher = Fetcher(Settings(fetch_allow_hosts=("127.0.0.0/8",)))
+    fetcher = HttpFetcher(Settings(fetch_allow_hosts=("127.0.0.0/8",)))
     page = await fetcher.get(f"http://{site}/ok")
     assert page.status == 200
-    outcome, _ = await refusal(Fetcher(Settings(fetch_allow_hosts=("10.0.0.0/8",))), site)
+    outcome, _ = await refusal(HttpFetcher(Settings(fetch_allow_hosts=("10.0.0.0/8",))), site)
     assert outcome == "blocked"
 
 
@@ -377,10 +377,10 @@ async def test_fetch_refuses_types_and_encodings_the_caller_does_not_accept(site
 async def test_fetch_reports_unreachable_hosts(site: str, canary: Canary) -> None:
     port = canary.port
     canary.close()  # nothing listens there now
-    fetcher = Fetcher(Settings(fetch_allow_hosts=(f"127.0.0.1:{port}",)))
+    fetcher = HttpFetcher(Settings(fetch_allow_hosts=(f"127.0.0.1:{port}",)))
     outcome, _ = await refusal(fetcher, f"http://127.0.0.1:{port}/")
     assert outcome == "unreachable"
-    twin = Fetcher(Settings(), resolver=StaticResolver({}))
+    twin = HttpFetcher(Settings(), resolver=StaticResolver({}))
     outcome, detail = await refusal(twin, "http://nowhere.test/")
     assert (outcome, detail) == (
         "unreachable",
@@ -389,7 +389,7 @@ async def test_fetch_reports_unreachable_hosts(site: str, canary: Canary) -> Non
 
 
 async def test_fetch_failures_are_never_other_exceptions() -> None:
-    fetcher = Fetcher(Settings(), resolver=StaticResolver({}))
+    fetcher = HttpFetcher(Settings(), resolver=StaticResolver({}))
     for url in ("", "not a url", "http://", "http://[::1", "http://a:99999/", "ftp://x/"):
         with pytest.raises(FetchError):
             await fetcher.get(url)
@@ -397,13 +397,13 @@ async def test_fetch_failures_are_never_other_exceptions() -> None:
 
 async def test_canary_counts_a_connection_the_fetcher_is_allowed_to_make(canary: Canary) -> None:
     allowed = Settings(fetch_allow_hosts=(f"127.0.0.1:{canary.port}",), fetch_timeout_s=0.3)
-    fetcher = Fetcher(allowed)
+    fetcher = HttpFetcher(allowed)
     outcome, _ = await refusal(fetcher, f"http://127.0.0.1:{canary.port}/")
     assert (outcome, canary.connections()) == ("timeout", 1)
 
 
 async def test_check_admits_public_names_and_refuses_the_rest() -> None:
-    fetcher = Fetcher(
+    fetcher = HttpFetcher(
         Settings(), resolver=StaticResolver({"public.test": ["93.184.216.34"], **NON_PUBLIC})
     )
     await fetcher.check("https://public.test/page")

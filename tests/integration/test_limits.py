@@ -13,9 +13,9 @@ from prometheus_client import REGISTRY
 
 from emulator.platform import Embedded, embedded
 from shared.config import Settings
-from shared.dispatch.taskiq import sqs_record
 from shared.handlers import delivery
 from shared.handlers.context import LambdaContext
+from shared.lambda_events.sqs import message_record
 from tests.conftest import ROOT
 from tests.functions import slow
 
@@ -75,7 +75,7 @@ async def test_limits_stage_timeout_fails_the_attempt_and_retries(
     async def resend(stage: str, record: dict[str, Any]) -> None:
         resent.append(record)
 
-    record = sqs_record("sleeper", {"run_id": "r-timeout"})
+    record = message_record("sleeper", {"run_id": "r-timeout"})
     error = await slow.sleeper.attempt(record, LambdaContext("sleeper", timeout_s=0.2))
     assert error == "Task timed out after 0.20 seconds"
     fates = await delivery.deliver(

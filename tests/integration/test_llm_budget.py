@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from shared.cache import MemoryCache
-from shared.db.engine import Database
+from shared.db.engine import SqlDatabase
 from shared.db.migrate import upgrade
 from shared.db.models import Run, Source
 from shared.llm.base import BudgetExceeded, Completion, CompletionRequest
@@ -26,10 +26,10 @@ ENGINES = ["sqlite", "postgres"]
 
 
 @pytest.fixture(params=ENGINES)
-async def ledger(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Database, str]]:
+async def ledger(request: pytest.FixtureRequest) -> AsyncIterator[tuple[SqlDatabase, str]]:
     url: str = request.getfixturevalue(f"{request.param}_url")
     upgrade(url)
-    db = Database(url)
+    db = SqlDatabase(url)
     async with db.writer() as s:
         source = Source(name="budget", kind="urls", urls=["https://example.test/"])
         s.add(source)
@@ -41,7 +41,7 @@ async def ledger(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Database
 
 
 async def test_llm_budget_eight_concurrent_reservations_never_pass_it(
-    ledger: tuple[Database, str],
+    ledger: tuple[SqlDatabase, str],
 ) -> None:
     db, run_id = ledger
     budget = Budget(tokens=5000, usd=1.0)
@@ -63,7 +63,7 @@ async def test_llm_budget_eight_concurrent_reservations_never_pass_it(
 
 
 async def test_llm_budget_eight_concurrent_calls_stop_before_the_one_that_would_pass(
-    ledger: tuple[Database, str],
+    ledger: tuple[SqlDatabase, str],
 ) -> None:
     db, run_id = ledger
     req = CompletionRequest("system", "user " * 40, None, 100, "insight", "insight-1")
@@ -98,7 +98,7 @@ async def test_llm_budget_eight_concurrent_calls_stop_before_the_one_that_would_
 
 
 async def test_llm_budget_exceeded_document_makes_no_call(
-    ledger: tuple[Database, str],
+    ledger: tuple[SqlDatabase, str],
 ) -> None:
     db, run_id = ledger
     with serve() as server:

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from shared.cache import MemoryCache
-from shared.db.engine import Database
+from shared.db.engine import SqlDatabase
 from shared.db.migrate import upgrade
 from shared.db.models import LlmCall, Run, Source
 from shared.llm.base import Provider
@@ -64,10 +64,10 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-async def ledger(migrated: Path, tmp_path: Path) -> AsyncIterator[tuple[Database, str]]:
+async def ledger(migrated: Path, tmp_path: Path) -> AsyncIterator[tuple[SqlDatabase, str]]:
     """A migrated database with one running run to account calls against."""
     shutil.copy(migrated, tmp_path / "llm.db")
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/llm.db")
+    db = SqlDatabase(f"sqlite+aiosqlite:///{tmp_path}/llm.db")
     async with db.writer() as s:
         source = Source(name="llm", kind="urls", urls=["https://example.test/"])
         s.add(source)
@@ -91,7 +91,7 @@ def provider(kind: str, base: str) -> Provider:
 
 
 async def run_once(
-    chain: Chain, ledger: tuple[Database, str], cache: MemoryCache | None = None, **options: Any
+    chain: Chain, ledger: tuple[SqlDatabase, str], cache: MemoryCache | None = None, **options: Any
 ) -> InsightResult:
     db, run_id = ledger
     caller = Caller(chain, cache or MemoryCache(), db, run_id, None, Budget())
@@ -109,7 +109,7 @@ async def run_once(
     ],
 )
 async def test_llm_provider_answers_every_task_over_its_wire_protocol(
-    kind: str, path: str, server: LLMServer, ledger: tuple[Database, str]
+    kind: str, path: str, server: LLMServer, ledger: tuple[SqlDatabase, str]
 ) -> None:
     chain = Chain([provider(kind, server.base)], max_retries=0)
     try:
@@ -153,7 +153,7 @@ async def test_llm_provider_answers_every_task_over_its_wire_protocol(
 
 @pytest.mark.parametrize("kind", ["openai", "groq", "ollama"])
 async def test_llm_provider_429_retry_after_and_500s_are_retried(
-    kind: str, server: LLMServer, ledger: tuple[Database, str]
+    kind: str, server: LLMServer, ledger: tuple[SqlDatabase, str]
 ) -> None:
     server.script += [
         Reply(429, {"Retry-After": "1.5"}),
@@ -172,7 +172,7 @@ async def test_llm_provider_429_retry_after_and_500s_are_retried(
 
 
 async def test_llm_provider_retries_exhausted_fall_back_to_the_next(
-    server: LLMServer, ledger: tuple[Database, str]
+    server: LLMServer, ledger: tuple[SqlDatabase, str]
 ) -> None:
     server.script += [Reply(500), Reply(502)]
     chain = Chain([provider("ollama", server.base), LocalProvider()], max_retries=1, sleep=Sleeps())
@@ -189,7 +189,7 @@ async def test_llm_provider_retries_exhausted_fall_back_to_the_next(
     ids=["truncated", "refused"],
 )
 async def test_llm_provider_truncated_or_refused_answer_is_a_failure(
-    reply: Reply, server: LLMServer, ledger: tuple[Database, str]
+    reply: Reply, server: LLMServer, ledger: tuple[SqlDatabase, str]
 ) -> None:
     server.script.append(reply)
     with serve() as second:
@@ -207,7 +207,7 @@ async def test_llm_provider_truncated_or_refused_answer_is_a_failure(
 
 
 async def test_llm_provider_ollama_truncation_is_a_failure(
-    server: LLMServer, ledger: tuple[Database, str]
+    server: LLMServer, ledger: tuple[SqlDatabase, str]
 ) -> None:
     server.script.append(Reply(finish="length"))
     chain = Chain([provider("ollama", server.base), LocalProvider()])
@@ -219,7 +219,7 @@ async def test_llm_provider_ollama_truncation_is_a_failure(
 
 
 async def test_llm_provider_invalid_json_is_repaired(
-    server: LLMServer, ledger: tuple[Database, str]
+    server: LLMServer, ledger: tuple[SqlDatabase, str]
 ) -> None:
     server.script += [Reply(text="Sure! Here is the JSON you asked for"), Reply(text='{"a": 1}')]
     chain = Chain([provider("openai", server.base)])
@@ -235,7 +235,7 @@ async def test_llm_provider_invalid_json_is_repaired(
 
 
 async def test_llm_provider_repairs_exhausted_is_invalid_output_and_keeps_nothing(
-    server: LLMServer, ledger: tuple[Database, str]
+    server: LLMServer, ledger: tuple[SqlDatabase, str]
 ) -> None:
     server.script += [Reply(text="[]")] * 3
     chain = Chain([provider("huggingface", server.base)])
@@ -253,7 +253,7 @@ async def test_llm_provider_repairs_exhausted_is_invalid_output_and_keeps_nothin
 
 
 async def test_llm_provider_invalid_structured_output_keeps_the_valid_insight(
-    server: LLMServer, ledger: tuple[Database, str]
+    server: LLMServer, ledger: tuple[SqlDatabase, str]
 ) -> None:
     server.script += [Reply()] + [Reply(text='{"venue": 3}')] * 3
     chain = Chain([provider("openai", server.base)])
@@ -271,7 +271,7 @@ async def test_llm_provider_invalid_structured_output_keeps_the_valid_insight(
 
 
 async def test_llm_provider_slow_answer_times_out_and_falls_back(
-    server: LLMServer, ledger: tuple[Database, str]
+    server: LLMServer, ledger: tuple[SqlDatabase, str]
 ) -> None:
     server.script.append(Reply(delay_s=1.0))
     with serve() as second:
@@ -291,7 +291,7 @@ async def test_llm_provider_slow_answer_times_out_and_falls_back(
 
 
 async def test_llm_provider_second_run_is_answered_from_the_cache(
-    server: LLMServer, ledger: tuple[Database, str]
+    server: LLMServer, ledger: tuple[SqlDatabase, str]
 ) -> None:
     cache = MemoryCache()
     chain = Chain([provider("openai", server.base)])
@@ -328,7 +328,7 @@ async def test_llm_provider_second_run_is_answered_from_the_cache(
 
 
 async def test_llm_provider_unpriced_model_costs_nothing_and_says_so(
-    server: LLMServer, ledger: tuple[Database, str], caplog: pytest.LogCaptureFixture
+    server: LLMServer, ledger: tuple[SqlDatabase, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="quarry.llm")
     chain = Chain(
@@ -347,7 +347,7 @@ async def test_llm_provider_unpriced_model_costs_nothing_and_says_so(
 
 
 async def test_llm_provider_long_document_is_chunked_then_merged(
-    server: LLMServer, ledger: tuple[Database, str]
+    server: LLMServer, ledger: tuple[SqlDatabase, str]
 ) -> None:
     paragraphs = [f"Paragraph {i} tells of the library. " * 4 for i in range(3)]
     db, run_id = ledger
@@ -367,7 +367,7 @@ async def test_llm_provider_long_document_is_chunked_then_merged(
 
 
 async def test_llm_provider_sees_an_injected_page_as_data_only(
-    server: LLMServer, ledger: tuple[Database, str]
+    server: LLMServer, ledger: tuple[SqlDatabase, str]
 ) -> None:
     page = (
         "The museum opened a new wing.\n\n"

@@ -15,8 +15,8 @@ from emulator.platform import Embedded
 from functions.stages import intelligence
 from shared.config import Settings, load_settings
 from shared.db.models import Document, Insight, LlmCall, Run, StageResult
-from shared.dispatch.taskiq import sqs_record
 from shared.handlers.context import LambdaContext
+from shared.lambda_events.sqs import message_record
 from tests.integration.llm_servers import LLMServer, serve
 
 SCHEMA = {
@@ -67,7 +67,7 @@ async def seed(platform: Embedded, client: httpx.AsyncClient, text: str) -> tupl
 
 async def analyse(source_id: str, run_id: str, doc_id: str) -> None:
     body = {"run_id": run_id, "source_id": source_id, "document_id": doc_id}
-    record = sqs_record("intelligence", body)
+    record = message_record("intelligence", body)
     ctx = LambdaContext("intelligence", timeout_s=30)
     result = await asyncio.to_thread(intelligence.handler, {"Records": [record]}, ctx)
     assert result == {"batchItemFailures": []}

@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 from emulator.stack.services.ports import free_port
 from emulator.stack.services.redis import RedisServer
 from shared.dispatch.redis import stream_of
-from shared.observability.queues import QueueState, RedisQueueSource
+from shared.metrics.queues import QueueState, RedisQueueSource
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, pool, select, text
 
-from shared.db.engine import Database, sync_url
+from shared.db.engine import SqlDatabase, sync_url
 from shared.db.migrate import current, head, upgrade
 from shared.db.models import Base, Source
 
@@ -87,7 +87,7 @@ def test_migrations_are_idempotent(engine: str, request: pytest.FixtureRequest) 
 
 async def test_database_round_trip_on_postgres(postgres_url: str) -> None:
     upgrade(postgres_url)
-    db = Database(postgres_url)
+    db = SqlDatabase(postgres_url)
     try:
         async with db.writer() as session:
             session.add(Source(id="s1", name="Example", kind="sitemap", url="https://example.com"))

@@ -18,9 +18,10 @@ import pytest
 from emulator.stack.services.ports import free_port
 from shared.cache import MemoryCache, RedisCache
 from shared.config import Settings
-from shared.fetch import Fetcher, Page, RobotsDisallowedError
+from shared.fetch import HttpFetcher, RobotsDisallowedError
 from shared.fetch.polite import MemoryPoliteness, RedisPoliteness
 from shared.pipeline.robots import MAX_BYTES
+from shared.ports import Page
 
 SLACK_S = 0.005  # clocks read in two threads: allow a few milliseconds
 
@@ -97,7 +98,7 @@ def serve() -> Iterator[Any]:
         server.server_close()
 
 
-OPEN: list[Fetcher] = []
+OPEN: list[HttpFetcher] = []
 
 
 @pytest.fixture(autouse=True)
@@ -107,18 +108,18 @@ async def close_fetchers() -> AsyncIterator[None]:
         await OPEN.pop().aclose()
 
 
-def polite_fetcher(*sites: Site, delay: float, robots: bool = True) -> Fetcher:
+def polite_fetcher(*sites: Site, delay: float, robots: bool = True) -> HttpFetcher:
     settings = Settings(
         fetch_allow_hosts=tuple(s.host for s in sites),
         fetch_listed_host_delay_s=delay,
         fetch_timeout_s=3.0,
     )
     cache = MemoryCache() if robots else None
-    OPEN.append(Fetcher(settings, politeness=MemoryPoliteness(), cache=cache))
+    OPEN.append(HttpFetcher(settings, politeness=MemoryPoliteness(), cache=cache))
     return OPEN[-1]
 
 
-async def fetch_all(fetcher: Fetcher, urls: list[str]) -> list[Page]:
+async def fetch_all(fetcher: HttpFetcher, urls: list[str]) -> list[Page]:
     return await asyncio.gather(*(fetcher.get(url) for url in urls))
 
 
@@ -175,7 +176,7 @@ async def test_politeness_falls_back_to_the_process_while_redis_is_down(
     down = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     polite = RedisPoliteness(down)
     settings = Settings(fetch_allow_hosts=(site.host,), fetch_listed_host_delay_s=0.1)
-    OPEN.append(Fetcher(settings, politeness=polite, cache=RedisCache(down)))
+    OPEN.append(HttpFetcher(settings, politeness=polite, cache=RedisCache(down)))
     with caplog.at_level(logging.WARNING, logger="quarry.fetch"):
         pages = await fetch_all(OPEN[-1], [f"http://{site.host}/page/{i}" for i in range(2)])
     await polite.close()
@@ -268,7 +269,7 @@ async def test_retry_after_on_429_delays_the_next_request(serve: Any) -> None:
 
 async def test_raw_fetcher_is_neither_polite_nor_robots_bound(serve: Any) -> None:
     site = serve(Site(robots=(503, "down"), serve_s=0.1))
-    fetcher = Fetcher(Settings(fetch_allow_hosts=(site.host,), fetch_host_delay_s=5.0))
+    fetcher = HttpFetcher(Settings(fetch_allow_hosts=(site.host,), fetch_host_delay_s=5.0))
     OPEN.append(fetcher)
     pages = await fetch_all(fetcher, [f"http://{site.host}/page/{i}" for i in range(3)])
     assert [p.status for p in pages] == [200] * 3

@@ -17,7 +17,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from emulator.platform import Embedded
-from shared.db.engine import Database
+from shared.db.engine import SqlDatabase
 from shared.flow import FLOW
 from shared.logs import JsonFormatter, request_id_var
 from tests.integration.conftest import poll
@@ -116,7 +116,7 @@ async def test_request_id_statement_logs_name_the_role_that_ran_them(tmp_path: P
     writer, reader = tmp_path / "primary.db", tmp_path / "replica.db"
     for path in (writer, reader):
         sqlite3.connect(path).close()
-    db = Database(f"sqlite+aiosqlite:///{writer}", f"sqlite+aiosqlite:///{reader}")
+    db = SqlDatabase(f"sqlite+aiosqlite:///{writer}", f"sqlite+aiosqlite:///{reader}")
     token = request_id_var.set("role-check-1")
     try:
         with json_logs() as logs:

@@ -19,10 +19,9 @@ from sqlalchemy import func, select
 
 from emulator.platform import Embedded, embedded
 from emulator.table import load_handler
-from shared import runs
 from shared.config import Settings
 from shared.db import migrate
-from shared.db.engine import Database
+from shared.db.engine import SqlDatabase
 from shared.db.models import (
     Document,
     Invocation,
@@ -32,12 +31,12 @@ from shared.db.models import (
     Source,
     StageResult,
 )
-from shared.dispatch.taskiq import sqs_record
 from shared.handlers.context import LambdaContext
 from shared.handlers.invocation import declare_memory, invocation
+from shared.lambda_events.sqs import message_record
 from shared.messages import ExtractDocument
 from shared.metering.ledger import LEDGER, Ledger
-from shared.repo import costs
+from shared.repo import costs, settlement
 from tests.conftest import ROOT
 from tests.integration.test_pipeline import run_demo
 from tests.unit.test_invocation_metering import logged
@@ -139,12 +138,12 @@ async def test_metering_keeps_records_while_the_database_is_unreachable(tmp_path
     with invocation("held-fn", "sqs", "req-held"):
         pass
     ledger.record(next(r for r in LEDGER.take() if r.function == "held-fn"))
-    gone = Database(f"sqlite+aiosqlite:///{tmp_path}/no/such/dir/q.db")
+    gone = SqlDatabase(f"sqlite+aiosqlite:///{tmp_path}/no/such/dir/q.db")
     assert await ledger.flush_quietly(gone) == 0
     assert ledger.pending() == 1  # kept for the next try
     url = f"sqlite+aiosqlite:///{tmp_path}/q.db"
     migrate.upgrade(url)
-    db = Database(url)
+    db = SqlDatabase(url)
     try:
         assert await ledger.flush_quietly(db) == 1
         async with db.reader() as session:
@@ -161,7 +160,7 @@ import asyncio, json, sys
 asyncio.set_event_loop(asyncio.new_event_loop())
 from taskiq import InMemoryBroker
 from shared.config import load_settings
-from shared.db.engine import Database
+from shared.composition import build_runtime
 from shared.dispatch.taskiq import TaskiqDispatcher
 from shared import ports
 from shared.handlers.context import LambdaContext
@@ -173,7 +172,7 @@ settings = load_settings({
     "QUARRY_SECRET_KEY": "metering-test-secret-key-0123456789abcdef",
     "QUARRY_DASHBOARD_PASSWORD_HASH": "scrypt$16384$8$1$MDEyMzQ1Njc4OWFiY2RlZg$" + "A" * 43,
 })
-ports.install(ports.Runtime(settings, Database(url), TaskiqDispatcher(InMemoryBroker())))
+ports.install(build_runtime(settings, dispatcher=TaskiqDispatcher(InMemoryBroker())))
 from functions.api.health import handler
 event = json.load(open("tests/events/apigw-http-v2-get.json"))
 event |= {"rawPath": "/api/v1/health", "routeKey": "GET /api/v1/health", "pathParameters": {}}
@@ -207,7 +206,7 @@ async def test_metering_in_lambda_is_written_before_the_handler_returns(tmp_path
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stderr.count("STATUS 200") == 2, proc.stderr[-3000:]
-    db = Database(url)
+    db = SqlDatabase(url)
     try:
         async with db.reader() as session:
             rows = (await session.scalars(select(Invocation).order_by(Invocation.request_id))).all()
@@ -250,12 +249,12 @@ async def test_metering_a_run_past_its_compute_budget_fails_and_its_messages_are
         body = ExtractDocument(
             run_id="run-spent", source_id="src-b", document_id="doc-b", url="http://127.0.0.1:9/x"
         )
-        record = sqs_record("extraction", body.model_dump())
+        record = message_record("extraction", body.model_dump())
         assert await handler.attempt(record, LambdaContext("extraction")) is None
         async with db.reader() as session:
             spent = await session.get(Run, "run-spent")
             results = await session.scalar(select(func.count()).select_from(StageResult))
-            fresh = await runs.stop_over_budget(session, "run-fresh", 1e-7)
+            fresh = await settlement.stop_over_budget(session, "run-fresh", 1e-7)
     assert spent is not None
     assert spent.state == "failed"
     assert spent.error is not None

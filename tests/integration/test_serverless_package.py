@@ -273,7 +273,8 @@ def test_serverless_package_artifacts_hold_only_what_each_function_needs(
         assert size + layer_size < UNZIPPED_LIMIT, name
         assert f"{fn.module.replace('.', '/')}.py" in files, name
         tops = {f.split("/")[0] for f in files}
-        assert tops <= {"shared", "functions", "dashboard", "openapi.json"}, (name, tops)
+        assert tops <= {"shared", "functions", "dashboard", "openapi.json", "infra"}, (name, tops)
+        assert not any(f.startswith("infra/") for f in files) or name == "docs", name
         assert not any("/migrations/" in f for f in files), name
         sources = sorted(f for f in files if f.endswith(".py"))
         assert sorted(f for f in files if f.endswith(".pyc")) == sorted(map(_cached, sources))
@@ -287,8 +288,20 @@ def test_serverless_package_artifacts_hold_only_what_each_function_needs(
     dashboard, _ = _unzipped(packaged / "dashboard.zip")
     assert not any(f.startswith("dashboard/static/") for f in dashboard)
     docs, _ = _unzipped(packaged / "docs.zip")
-    modules = ["functions/__init__.py", "functions/api/__init__.py", "functions/api/docs.py"]
-    assert sorted(docs) == sorted([*modules, *map(_cached, modules), "openapi.json"])
+    ui = "infra/swagger-ui/node_modules/swagger-ui-dist/"
+    modules = [
+        "functions/__init__.py",
+        "functions/api/__init__.py",
+        "functions/api/docs.py",
+        "shared/__init__.py",
+        "shared/lambda_events/__init__.py",
+        "shared/lambda_events/arns.py",
+        "shared/lambda_events/http.py",
+        "shared/page_headers.py",
+        "shared/problems.py",
+    ]
+    assets = [ui + f for f in ("LICENSE", "NOTICE", "swagger-ui-bundle.js", "swagger-ui.css")]
+    assert sorted(docs) == sorted([*modules, *map(_cached, modules), *assets, "openapi.json"])
 
 
 def _cached(source: str) -> str:

@@ -28,10 +28,11 @@ from emulator.aws.server import local_aws
 from emulator.table import load_table, read_document
 from functions.ops import ticker
 from shared.aws import client
-from shared.aws.runtime import lambda_runtime
 from shared.aws.ssm import parse_names
+from shared.composition import build_runtime
 from shared.config import Settings, load_settings
 from shared.db import migrate
+from shared.db.engine import SqlDatabase
 from shared.db.models import DeadLetter
 from shared.dispatch.sqs import SqsDispatcher
 from shared.errors import ConfigError
@@ -235,10 +236,11 @@ async def test_sqs_lambda_cold_start_reads_ssm_and_sends_to_sqs(
         "database_url=/quarry/dev/database-url, secret_key=/quarry/dev/secret-key, "
         "dashboard_password_hash=/quarry/dev/dashboard-password-hash"
     )
-    runtime = lambda_runtime(load_settings(_lambda_env(endpoint, tmp_path, names)))
+    runtime = build_runtime(load_settings(_lambda_env(endpoint, tmp_path, names)))
     assert runtime.settings.database_url == db_url
     assert runtime.settings.secret_key.get_secret_value() == "s" * 40
     assert runtime.settings.dashboard_password_hash is not None
+    assert isinstance(runtime.db, SqlDatabase)
     assert runtime.db.pooled is False
     async with runtime.db.writer() as session:
         assert isinstance(session.bind.pool, NullPool)
@@ -252,7 +254,7 @@ async def test_sqs_lambda_cold_start_reads_ssm_and_sends_to_sqs(
 def test_sqs_lambda_cold_start_names_missing_parameters(endpoint: str, tmp_path: Path) -> None:
     names = "database_url=/quarry/dev/nowhere,redis_url=/quarry/dev/also-nowhere"
     with pytest.raises(ConfigError, match="SSM parameters not found: /quarry/dev/also-nowhere"):
-        lambda_runtime(load_settings(_lambda_env(endpoint, tmp_path, names)))
+        build_runtime(load_settings(_lambda_env(endpoint, tmp_path, names)))
 
 
 @pytest.mark.parametrize(

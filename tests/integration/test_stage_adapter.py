@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,11 +17,12 @@ from sqlalchemy import func, select
 from emulator.platform import Embedded, embedded
 from emulator.stack.services.ports import free_port
 from shared import ports
+from shared.composition import build_runtime
 from shared.config import Settings
-from shared.db.engine import Database
+from shared.db.engine import SqlDatabase
 from shared.db.models import Document, Outbox, Run, Source, StageResult
-from shared.dispatch.taskiq import sqs_record
 from shared.handlers.context import LambdaContext
+from shared.lambda_events.sqs import message_record
 from shared.runs import start_run
 from tests.conftest import ROOT
 from tests.functions import flow, probe
@@ -62,7 +64,7 @@ async def seed(
 
 def records(source_id: str, run_id: str, docs: dict[str, str]) -> dict[str, dict[str, Any]]:
     return {
-        action: sqs_record(
+        action: message_record(
             "probe",
             {"run_id": run_id, "source_id": source_id, "document_id": doc, "url": BASE + action},
         )
@@ -102,7 +104,7 @@ async def test_stage_adapter_books_each_outcome_and_reports_failing_records_alon
     actions = ["ok", "skip", "fail", "raise-once", "bad-write-once"]
     source_id, run_id, docs = await seed(probed, actions)
     batch = records(source_id, run_id, docs)
-    invalid = {**sqs_record("probe", {}), "body": '{"run_id": 1}'}
+    invalid = {**message_record("probe", {}), "body": '{"run_id": 1}'}
     ctx = LambdaContext("probe", timeout_s=3)
     failures = await probe.handler.attempt_batch([*batch.values(), invalid], ctx)
     assert list(failures) == [
@@ -224,13 +226,15 @@ async def test_stage_adapter_refuses_a_session_inside_another(probed: Embedded) 
 async def test_stage_adapter_reports_every_record_when_the_database_is_away(
     settings: Settings,
 ) -> None:
-    gone = Database(  # a port nothing listens on
+    gone = SqlDatabase(  # a port nothing listens on
         f"postgresql+psycopg://quarry@127.0.0.1:{free_port()}/quarry"
     )
-    ports.install(ports.Runtime(settings=settings, db=gone, dispatcher=Nowhere(), flow=flow.PROBE))
+    ports.install(replace(build_runtime(settings, dispatcher=Nowhere(), flow=flow.PROBE), db=gone))
     try:
         ids = {"run_id": "r", "source_id": "s"}
-        batch = [sqs_record("probe", {**ids, "document_id": f"d{i}", "url": BASE}) for i in (1, 2)]
+        batch = [
+            message_record("probe", {**ids, "document_id": f"d{i}", "url": BASE}) for i in (1, 2)
+        ]
         result = await probe.handler.process({"Records": batch}, LambdaContext("probe"))
     finally:
         ports.install(None)

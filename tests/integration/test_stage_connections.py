@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,14 @@ from sqlalchemy import func, select
 from emulator.platform import PLATFORM_CONNECTIONS, STAGE_INVOCATIONS, Embedded, embedded
 from functions.stages import extraction, intelligence
 from shared import ports
+from shared.composition import build_runtime
 from shared.config import Settings, load_settings
 from shared.db import migrate
-from shared.db.engine import Database
+from shared.db.engine import SqlDatabase
 from shared.db.models import Document, LlmCall, Run, Source, StageResult
-from shared.dispatch.taskiq import sqs_record
 from shared.handlers.context import LambdaContext
+from shared.lambda_events.sqs import message_record
+from shared.ports import Database
 from shared.runs import start_run
 from tests.conftest import ROOT
 from tests.functions import flow, probe
@@ -114,7 +117,7 @@ async def test_stage_connections_none_held_while_extraction_fetches(settings: Se
             server.db = platform.runtime.db
             pool = platform.runtime.db.pool_size
             bodies = await seed(platform, [f"http://{host}/{i}.html" for i in range(3)])
-            batch = {"Records": [sqs_record("extraction", b) for b in bodies]}
+            batch = {"Records": [message_record("extraction", b) for b in bodies]}
             ctx = LambdaContext("extraction", timeout_s=30)
             result = await extraction.handler.process(batch, ctx)
             async with platform.runtime.db.reader() as s:
@@ -165,7 +168,7 @@ async def test_stage_connections_none_held_while_intelligence_waits_on_the_llm(
             bodies = await seed(platform, ["https://a.test/1", "https://a.test/2"], text=text)
             for body in bodies:
                 body.pop("url")
-            batch = {"Records": [sqs_record("intelligence", b) for b in bodies]}
+            batch = {"Records": [message_record("intelligence", b) for b in bodies]}
             result = await intelligence.handler.process(batch, LambdaContext("intelligence"))
             async with platform.runtime.db.reader() as s:
                 calls = await s.scalar(select(func.count()).select_from(LlmCall))
@@ -193,8 +196,8 @@ async def test_stage_connections_a_pool_of_one_serves_sixteen_invocations_at_onc
     settings: Settings,
 ) -> None:
     await asyncio.to_thread(migrate.upgrade, settings.database_url)
-    db = Database(settings.database_url, pool_size=1)  # one connection, no overflow
-    ports.install(ports.Runtime(settings=settings, db=db, dispatcher=Sent(), flow=flow.PROBE))
+    db = SqlDatabase(settings.database_url, pool_size=1)  # one connection, no overflow
+    ports.install(replace(build_runtime(settings, dispatcher=Sent(), flow=flow.PROBE), db=db))
     probe.attempts.clear()
     try:
         async with db.writer() as s:
@@ -206,7 +209,9 @@ async def test_stage_connections_a_pool_of_one_serves_sixteen_invocations_at_onc
             docs = [Document(source_id=source.id, url=u) for u in urls]
             s.add_all([run, *docs])
         ids = {"run_id": run.id, "source_id": source.id}
-        records = [sqs_record("probe", {**ids, "document_id": d.id, "url": d.url}) for d in docs]
+        records = [
+            message_record("probe", {**ids, "document_id": d.id, "url": d.url}) for d in docs
+        ]
         ctx = LambdaContext("probe", timeout_s=60)
         chunks = [records[i : i + 10] for i in range(0, len(records), 10)]
         results = await asyncio.gather(
@@ -228,7 +233,7 @@ async def test_stage_connections_one_invocation_holds_one_connection_at_most(
     probe.held.clear()
     async with embedded(settings, TABLE, background=False, flow=flow.PROBE) as platform:
         bodies = await seed(platform, [f"http://p.test/{i}/read" for i in range(10)])
-        batch = {"Records": [sqs_record("probe", b) for b in bodies]}
+        batch = {"Records": [message_record("probe", b) for b in bodies]}
         result = await probe.handler.process(batch, LambdaContext("probe", timeout_s=30))
     assert result == {"batchItemFailures": []}
     # ten cores read at once, in a pool with room for ten: each read held the only one

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from emulator.platform import Embedded
 from functions.stages import analytics, extraction, intelligence
 from shared.db.models import Document, Insight, Outbox, Rollup, Run, Source, StageResult
-from shared.dispatch.taskiq import sqs_record
 from shared.handlers.context import LambdaContext
-from shared.schedule_expressions import scheduled_event
+from shared.lambda_events.schedule import scheduled_event
+from shared.lambda_events.sqs import message_record
 
 PAGE = "/articles/moray-offshore-wind-farm-powers-up.html"
 
@@ -43,12 +43,12 @@ async def test_stage_invalid_record_is_reported_not_raised(
     platform: Embedded, demo_site: str
 ) -> None:
     source_id, run_id, doc_id = await seed(platform, demo_site + PAGE)
-    good = sqs_record(
+    good = message_record(
         "extraction",
         {"run_id": run_id, "source_id": source_id, "document_id": doc_id, "url": demo_site + PAGE},
     )
-    not_json = {**sqs_record("extraction", {}), "body": "{not json"}
-    wrong_shape = sqs_record("extraction", {"run_id": run_id, "surprise": 1})
+    not_json = {**message_record("extraction", {}), "body": "{not json"}
+    wrong_shape = message_record("extraction", {"run_id": run_id, "surprise": 1})
     ctx = LambdaContext("extraction", timeout_s=30)
     result = await asyncio.to_thread(extraction.handler, batch(not_json, good, wrong_shape), ctx)
     assert result == {
@@ -67,7 +67,7 @@ async def test_stage_message_delivered_twice_changes_nothing(
 ) -> None:
     source_id, run_id, doc_id = await seed(platform, demo_site + PAGE)
     body = {"run_id": run_id, "source_id": source_id, "document_id": doc_id}
-    record = sqs_record("intelligence", body)
+    record = message_record("intelligence", body)
     async with platform.runtime.db.writer() as s:  # as extraction would have left it
         doc = await s.get(Document, doc_id)
         assert doc is not None
@@ -98,7 +98,7 @@ async def test_stage_skips_messages_of_cancelled_runs(platform: Embedded, demo_s
         run = await s.get(Run, run_id)
         assert run is not None
         run.state = "cancelled"
-    record = sqs_record(
+    record = message_record(
         "extraction",
         {"run_id": run_id, "source_id": source_id, "document_id": doc_id, "url": demo_site + PAGE},
     )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from shared.db.engine import Database
+from shared.db.engine import SqlDatabase
 from shared.db.migrate import upgrade
 from shared.db.models import Document, Run, Source, StageResult
 from shared.db.upsert import upsert
@@ -28,7 +28,7 @@ async def test_upsert_same_stage_result_key_twice_keeps_one_row(migrated_url: st
     first = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     second = datetime(2026, 1, 1, 12, 5, tzinfo=UTC)
     key = {"run_id": "r1", "document_id": "d1", "stage": "extraction"}
-    db = Database(migrated_url)
+    db = SqlDatabase(migrated_url)
     try:
         async with db.writer() as session:
             session.add(Source(id="s1", name="Example", kind="sitemap"))

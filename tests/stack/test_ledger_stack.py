@@ -28,7 +28,9 @@ def test_ledger_a_stack_run_is_costed_from_every_process_that_worked_on_it(stack
         cost = wait_for("every function of the run in its cost", costed, 30, every=0.5)
         by_fn = {f["function"]: f["usage"] for f in cost["functions"]}
         assert by_fn["runs"]["http_requests"] == 1  # written by the API instance that started it
-        assert by_fn["extraction"]["invocations"] == run["discovered"]  # by two workers
+        # by two workers, a batch of up to batchSize pages an invocation
+        invoked = by_fn["extraction"]["invocations"]
+        assert 0 < invoked <= run["discovered"]
         assert cost["cost"]["total_usd"] > 0
         session = client.cookies  # logged in to the dashboard (sessions hold on every instance)
 
@@ -44,6 +46,4 @@ def test_ledger_a_stack_run_is_costed_from_every_process_that_worked_on_it(stack
         # both dashboard instances read the same figures, whichever process wrote them
         seen = [extraction_row(stack.service(name)["url"]) for name in ("web-1", "web-2")]
     assert seen[0] == seen[1]
-    discovered = run["discovered"]
-    assert isinstance(discovered, int)
-    assert int(seen[0].replace(",", "")) >= discovered
+    assert int(seen[0].replace(",", "")) >= invoked  # the last day's, this run's among them

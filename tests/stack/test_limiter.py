@@ -8,7 +8,7 @@ import pytest
 
 from emulator.stack.services.ports import free_port
 from emulator.stack.services.redis import RedisServer
-from shared.handlers.concurrency import RedisLimiter
+from shared.concurrency import RedisLimiter
 from tests.stack.test_services import running, scratch
 
 pytestmark = pytest.mark.stack

@@ -197,7 +197,7 @@ async def test_nginx_never_retries_a_post_an_instance_received() -> None:
         assert response.status_code == 502
         assert response.headers["content-type"] == PROBLEM
         assert response.json() == {
-            "type": "https://quarry.dev/problems/502",
+            "type": "https://quarry.dev/problems/bad-gateway",
             "title": "Bad gateway",
             "status": 502,
             "detail": "no API instance answered; quote the request id when reporting it",

@@ -23,19 +23,19 @@ pytestmark = pytest.mark.stack
 
 DELAY_S = 0.1
 PAGES = 5
-# One extraction worker, reduced to its fetch: the Fetcher the stack Runtime builds, polite
+# One extraction worker, reduced to its fetch: the HttpFetcher the stack Runtime builds, polite
 # through the queue Redis, fetching PAGES pages of one host at once.
 WORKER = """
 import asyncio, sys
 from shared.config import Settings
-from shared.fetch import Fetcher
+from shared.fetch import HttpFetcher
 from shared.fetch.polite import RedisPoliteness
 from redis.asyncio import Redis
 
 async def main(redis_url: str, host: str, name: str, delay: str, pages: str) -> None:
     settings = Settings(fetch_allow_hosts=(host,), fetch_listed_host_delay_s=float(delay))
     polite = RedisPoliteness(redis_url)
-    fetcher = Fetcher(settings, politeness=polite)
+    fetcher = HttpFetcher(settings, politeness=polite)
     start = Redis.from_url(redis_url)  # both workers begin together, whatever their start-up
     await start.incr("test:ready")
     while int(await start.get("test:ready") or 0) < 2:

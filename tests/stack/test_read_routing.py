@@ -23,7 +23,7 @@ from emulator.stack.services.ports import free_port
 from emulator.stack.services.postgres import PostgresServer
 from emulator.stack.services.replica import PostgresReplica
 from shared.db import routing
-from shared.db.engine import Database
+from shared.db.engine import SqlDatabase
 from tests.stack.test_services import execute, fetch, running, scratch, spawn, stop, wait_ready
 
 pytestmark = pytest.mark.stack
@@ -97,12 +97,12 @@ async def fresh(step: Callable[[], Awaitable[T]], token: int | None = None) -> T
     return await asyncio.create_task(scoped(), context=contextvars.Context())
 
 
-async def write(db: Database, n: int) -> None:
+async def write(db: SqlDatabase, n: int) -> None:
     async with db.writer() as session:
         await session.execute(text("INSERT INTO notes (n) VALUES (:n)"), {"n": n})
 
 
-async def read(db: Database, n: int) -> tuple[bool, bool]:
+async def read(db: SqlDatabase, n: int) -> tuple[bool, bool]:
     """Whether the read saw note `n`, and whether the replica served it."""
     async with db.reader() as session:
         query = "SELECT EXISTS (SELECT 1 FROM notes WHERE n = :n), pg_is_in_recovery()"
@@ -110,7 +110,7 @@ async def read(db: Database, n: int) -> tuple[bool, bool]:
     return bool(seen), bool(on_replica)
 
 
-async def write_token(db: Database, n: int) -> int:
+async def write_token(db: SqlDatabase, n: int) -> int:
     await write(db, n)
     token = routing.last_written()
     assert token is not None
@@ -125,7 +125,7 @@ async def test_reads_see_writes_though_the_replica_lags_and_survive_it_stopping(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     async with primary_and_replica() as pg:
-        db = Database(pg.primary.url, pg.replica.url, replica_max_lag_s=60)
+        db = SqlDatabase(pg.primary.url, pg.replica.url, replica_max_lag_s=60)
         try:
             assert await fresh(lambda: read(db, 0)) == (False, True)  # reads go to the replica
             await pause_replay(pg.replica)
@@ -195,7 +195,7 @@ async def test_reads_see_writes_though_the_replica_lags_and_survive_it_stopping(
 
 async def test_reads_go_to_the_primary_while_the_replica_lags_past_the_threshold() -> None:
     async with primary_and_replica() as pg:
-        db = Database(pg.primary.url, pg.replica.url, replica_max_lag_s=0.5)
+        db = SqlDatabase(pg.primary.url, pg.replica.url, replica_max_lag_s=0.5)
         try:
             assert await fresh(lambda: read(db, 1)) == (False, True)
             await pause_replay(pg.replica)

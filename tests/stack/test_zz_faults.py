@@ -23,7 +23,7 @@ from emulator.stack.consumer import INVOCATIONS
 from emulator.table import load_table
 from shared import runs
 from shared.cache import RedisCache
-from shared.db.engine import Database
+from shared.db.engine import SqlDatabase
 from shared.webhooks.signature import sign_standard
 from tests.stack.conftest import TIMEOUTS, SlowSite, Stack, wait_for
 from tests.stack.faults import (
@@ -205,7 +205,7 @@ def test_faults_run_committed_before_a_crash_is_enqueued_by_the_relay(
 
     async def commit_then_crash() -> str:
         """What start_run() commits, the process then dying before it sends the dispatch."""
-        db = Database(stack.service("pg-primary")["url"])
+        db = SqlDatabase(stack.service("pg-primary")["url"])
         try:
             async with db.writer() as session:
                 run, _ = await runs.start_run_in(session, source_id, "api", max_active=10)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from emulator.events import KINDS, Request, generate, parse_header
+from emulator.events import KINDS, client_request, generate, parse_header
 from emulator.table import load_table
 from shared.errors import ConfigError
 
@@ -61,7 +61,7 @@ CLIENT = (("Accept", "application/json"), ("User-Agent", "curl/8.5.0"))
 def test_events_http_kinds_have_the_recorded_shape(kind: str, name: str, path: str) -> None:
     aws = recorded(name)
     query = "tag=news&tag=tech&limit=20" if kind == "apigw-v2" else ""
-    event = generate(kind, Request("GET", path, query, CLIENT), table=TABLE, now=NOW)
+    event = generate(kind, client_request("GET", path, query, CLIENT), table=TABLE, now=NOW)
     mine, theirs = shape(event), shape(aws)
     # the recording's optional parts (cookies, a query) are only present when sent
     for optional in ("cookies",):
@@ -70,7 +70,7 @@ def test_events_http_kinds_have_the_recorded_shape(kind: str, name: str, path: s
 
 
 def test_events_apigw_v1_carries_the_route_serverless_yml_gives() -> None:
-    req = Request("GET", "/api/v1/sources/42", "tag=a&tag=b", CLIENT)
+    req = client_request("GET", "/api/v1/sources/42", "tag=a&tag=b", CLIENT)
     event = generate("apigw-v1", req, table=TABLE, now=NOW)
     assert event["resource"] == "/api/v1/sources/{source_id}"
     assert event["requestContext"]["resourcePath"] == "/api/v1/sources/{source_id}"
@@ -84,19 +84,21 @@ def test_events_apigw_v1_carries_the_route_serverless_yml_gives() -> None:
 
 def test_events_apigw_v2_route_key_and_binary_body() -> None:
     png = b"\x89PNG\r\n\x1a\n"
-    req = Request("POST", "/api/v1/sources", "", (("Content-Type", "image/png"),), png)
+    req = client_request("POST", "/api/v1/sources", "", (("Content-Type", "image/png"),), png)
     event = generate("apigw-v2", req, table=TABLE)
     assert event["routeKey"] == "POST /api/v1/sources"
     assert event["isBase64Encoded"] is True
     assert base64.b64decode(event["body"]) == png
-    unrouted = generate("apigw-v2", Request("DELETE", "/nowhere"), table=TABLE)
+    unrouted = generate("apigw-v2", client_request("DELETE", "/nowhere"), table=TABLE)
     assert unrouted["routeKey"] == "$default"
 
 
 def test_events_sqs_has_the_recorded_shape_and_one_record_per_body() -> None:
     aws = recorded("sqs-batch.json")
     bodies = ['{"run_id":"r1"}', '{"run_id":"r2"}']
-    event = generate("sqs", Request(), table=TABLE, stage="extraction", bodies=bodies, now=NOW)
+    event = generate(
+        "sqs", client_request(), table=TABLE, stage="extraction", bodies=bodies, now=NOW
+    )
     assert shape(event) == shape(aws)
     assert [r["body"] for r in event["Records"]] == bodies
     record = event["Records"][0]
@@ -107,7 +109,7 @@ def test_events_sqs_has_the_recorded_shape_and_one_record_per_body() -> None:
 
 def test_events_schedule_has_the_recorded_shape() -> None:
     aws = recorded("eventbridge-scheduled.json")
-    event = generate("schedule", Request(), rule="nightly", now=NOW)
+    event = generate("schedule", client_request(), rule="nightly", now=NOW)
     assert shape(event) == shape(aws)
     assert event["resources"] == ["arn:aws:events:us-east-1:123456789012:rule/nightly"]
     assert event["time"] == "2026-03-10T05:16:23Z"
@@ -126,7 +128,7 @@ def test_events_refusals_say_what_was_wrong(
     kind: str, kwargs: dict[str, Any], problem: str
 ) -> None:
     with pytest.raises(ConfigError) as exc:
-        generate(kind, Request(), table=TABLE, **kwargs)
+        generate(kind, client_request(), table=TABLE, **kwargs)
     assert problem in exc.value.detail
 
 

@@ -13,10 +13,10 @@ import pytest
 from fastapi.responses import Response
 from mangum import Mangum
 
-from emulator.apigw import HttpRequest, to_event
 from emulator.table import load_handler, load_table
 from shared.handlers.context import LambdaContext
 from shared.handlers.http import TEXT_MIME_TYPES, create_app
+from shared.lambda_events.http import HttpRequest, apigw_v2
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "tests" / "events"
@@ -64,7 +64,7 @@ def event_for(shape: str, path: str) -> dict[str, Any]:
     """A GET of `path` as API Gateway HTTP API (v2), REST API (v1) or an ALB hands it over."""
     if shape == "http-api":
         req = HttpRequest("GET", path, "", [("host", "quarry.example")], b"", "203.0.113.9")
-        return to_event(req, "GET /t/{kind}", {"kind": path.rsplit("/", 1)[-1]}, "req-1")
+        return apigw_v2(req, "GET /t/{kind}", {"kind": path.rsplit("/", 1)[-1]}, "req-1")
     event = copy.deepcopy(recorded("apigw-rest-v1-get.json" if shape == "rest" else "alb-get.json"))
     event["path"] = path
     if shape == "rest":

@@ -14,22 +14,22 @@ from fastapi import FastAPI
 from prometheus_client import REGISTRY
 from taskiq import InMemoryBroker
 
-from shared.dispatch import request_id_attribute, request_id_of_record
-from shared.dispatch.taskiq import TaskiqDispatcher, sqs_record
+from shared.dispatch.taskiq import TaskiqDispatcher
 from shared.errors import UnavailableError
 from shared.handlers.http import route_of
 from shared.handlers.invocation import invocation
+from shared.lambda_events.sqs import message_record, request_id_attribute, request_id_of_record
 from shared.logs import request_id_var
-from shared.observability.alerts import AlertTokenError, check_token
-from shared.observability.catalog import exported_names
-from shared.observability.emf import HttpOutcome
-from shared.observability.queues import (
+from shared.metrics.queues import (
     MemoryQueueLedger,
     QueueCollector,
     QueueState,
     age_of_id,
     merge,
 )
+from shared.observability.alerts import AlertTokenError, check_token
+from shared.observability.catalog import exported_names
+from shared.observability.emf import HttpOutcome
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "infra" / "prometheus" / "rules" / "quarry.yml"
@@ -172,7 +172,7 @@ def test_metrics_dispatcher_counts_retries_and_tracks_the_in_process_queue() -> 
         seen.append(list(ledger.queue_states()))
         release.set()
         await broker.wait_all()
-        record = sqs_record("unit-stage", {"run_id": "r1"})
+        record = message_record("unit-stage", {"run_id": "r1"})
         await dispatcher.resend("unit-stage", record)
         await broker.wait_all()
         seen.append(list(ledger.queue_states()))
@@ -189,7 +189,7 @@ def test_metrics_dispatcher_counts_retries_and_tracks_the_in_process_queue() -> 
 
 
 def test_metrics_request_id_rides_on_the_record_and_hostile_values_are_dropped() -> None:
-    record = sqs_record("extraction", {"run_id": "r"}, request_id="abc-123")
+    record = message_record("extraction", {"run_id": "r"}, request_id="abc-123")
     assert record["messageAttributes"] == {
         "request_id": {
             "stringValue": "abc-123",
@@ -199,7 +199,7 @@ def test_metrics_request_id_rides_on_the_record_and_hostile_values_are_dropped()
         }
     }
     assert request_id_of_record(record) == "abc-123"
-    assert sqs_record("extraction", {"run_id": "r"})["messageAttributes"] == {}
+    assert message_record("extraction", {"run_id": "r"})["messageAttributes"] == {}
     assert request_id_attribute("") == {}
     for hostile in (
         {"messageAttributes": "nope"},

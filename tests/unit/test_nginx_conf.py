@@ -12,6 +12,7 @@ import pytest
 
 from emulator.stack.services.nginx import NginxPlan, render_nginx_conf
 from emulator.stack.services.nginx_conf import HASHED_STATIC_RE
+from shared import problems
 from shared.errors import ConfigError
 
 STATIC = Path("/srv/quarry/static")
@@ -132,7 +133,9 @@ def test_render_api_errors_are_problem_json(status: int) -> None:
     body = re.search(rf"return {status} '(.*)';", named)
     assert body is not None
     problem = json.loads(body.group(1).replace("$quarry_request_id", "abc"))
-    assert problem["type"] == f"https://quarry.dev/problems/{status}"
+    slug = {413: "too-large", 429: "throttled", 502: "bad-gateway", 503: "unavailable"}
+    assert problem["type"] == "https://quarry.dev/problems/" + slug.get(status, "timeout")
+    assert problem == problems.problem(status, problem["detail"], "abc")  # the API's shape
     assert problem["status"] == status
     assert problem["request_id"] == "abc"
     assert set(problem) == {"type", "title", "status", "detail", "request_id"}

@@ -14,7 +14,8 @@ from taskiq.exceptions import SendTaskError
 
 from dashboard import web
 from shared.errors import QuarryError
-from shared.handlers.http import as_unavailable, create_app
+from shared.handlers.http import create_app
+from shared.outages import as_unavailable
 
 
 def refused() -> OperationalError:

@@ -4,13 +4,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from shared.schedule_expressions import (
-    EPOCH,
-    RateSchedule,
-    ScheduleError,
-    parse_schedule,
-    scheduled_event,
-)
+from shared.lambda_events.schedule import scheduled_event
+from shared.schedule_expressions import EPOCH, RateSchedule, ScheduleError, parse_schedule
 
 
 def utc(

@@ -20,7 +20,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from emulator.apigw import HttpRequest, to_event
 from emulator.artefacts.build import STAGE, package
 from emulator.artefacts.runtime_env import interpreter, runtime_env
 from emulator.artefacts.stack import CACHE, PACKAGE
@@ -30,6 +29,8 @@ from emulator.execution.logsink import FunctionLog
 from emulator.execution.pool import Pool
 from emulator.execution.spec import function_spec
 from emulator.table import load_handler, load_table
+from shared.lambda_events import sqs
+from shared.lambda_events.http import HttpRequest, apigw_v2
 from tools.bench.load import BenchError
 from tools.bench.report import Benchmark, BenchOptions, Measurement, to_benchmark
 
@@ -83,15 +84,15 @@ def event_of(probe: dict[str, str]) -> dict[str, Any]:
     """The event a probe sends (see tools.bench.coldprobe): a GET, or an invalid SQS record."""
     if probe["kind"] == "http":
         request = HttpRequest("GET", probe["path"], "", [("host", "localhost")], b"")
-        return to_event(request, probe["route"], {}, str(uuid.uuid4()))
-    return {"Records": [{"messageId": "coldstart-1", "body": "not a message"}]}
+        return apigw_v2(request, probe["route"], {}, str(uuid.uuid4()))
+    return sqs.event([{"messageId": "coldstart-1", "body": "not a message"}])
 
 
 def answer_of(probe: dict[str, str], result: Result) -> dict[str, Any]:
     """The result in the shape tools.bench.coldstart.is_expected reads."""
     if result.error_type is not None:
         return {"error": result.error_type, **result.error}
-    payload = json.loads(result.payload)
+    payload: dict[str, Any] = json.loads(result.payload)
     if probe["kind"] == "http":
         return {"status": int(payload["statusCode"])}
     return {"failures": len(payload.get("batchItemFailures") or [])}
@@ -137,9 +138,9 @@ def warm_calls(options: BenchOptions) -> int:
 async def bench_warm(options: BenchOptions) -> Benchmark:
     """Warm invocations through the Runtime API against the in-process path."""
     from shared import ports
+    from shared.composition import build_runtime
     from shared.config import load_settings
     from shared.db import migrate
-    from shared.db.engine import Database
     from shared.handlers.context import LambdaContext
     from shared.handlers.loop import thread_loop
     from tools.bench.coldprobe import NoDispatch
@@ -153,7 +154,7 @@ async def bench_warm(options: BenchOptions) -> Benchmark:
         settings = load_settings(
             {"QUARRY_ENV": "dev", "QUARRY_DATABASE_URL": url, "QUARRY_RATE_LIMIT_PER_S": "0"}
         )
-        runtime = ports.Runtime(settings=settings, db=Database(url), dispatcher=NoDispatch())
+        runtime = build_runtime(settings, dispatcher=NoDispatch())
         ports.install(runtime)
         handler, _ = load_handler(fn)
         options.meter.start("warm invocations", 2 * calls)
@@ -185,7 +186,7 @@ async def bench_warm(options: BenchOptions) -> Benchmark:
             await pool.stop()
             pool.logs.close()
             executor.shutdown(wait=True)
-            await runtime.db.dispose()
+            await runtime.close()
             ports.install(None)
     return to_benchmark("warm-invoke", WARM_DESCRIPTION, IN_PROCESS, measured)
 

@@ -31,19 +31,19 @@ def _invoke(handler: Any, probe: dict[str, Any]) -> dict[str, Any]:
 
     context = LambdaContext(str(probe["module"]), timeout_s=30.0)
     if probe["kind"] == "sqs":
-        batch = {"Records": [{"messageId": "coldstart-1", "body": "not a message"}]}
+        from shared.lambda_events import sqs
+
+        batch = sqs.event([{"messageId": "coldstart-1", "body": "not a message"}])
         result = handler(batch, context)
         return {"failures": len(result["batchItemFailures"])}
-    from emulator.apigw import HttpRequest, to_event
     from shared import ports
+    from shared.composition import build_runtime
     from shared.config import load_settings
-    from shared.db.engine import Database
+    from shared.lambda_events.http import HttpRequest, apigw_v2
 
-    settings = load_settings(os.environ)
-    db = Database(settings.database_url, settings.database_reader_url)
-    ports.install(ports.Runtime(settings=settings, db=db, dispatcher=NoDispatch()))
+    ports.install(build_runtime(load_settings(os.environ), dispatcher=NoDispatch()))
     request = HttpRequest("GET", probe["path"], "", [("host", "localhost")], b"")
-    result = handler(to_event(request, probe["route"], {}, "coldstart-1"), context)
+    result = handler(apigw_v2(request, probe["route"], {}, "coldstart-1"), context)
     return {"status": int(result["statusCode"])}
 
 

@@ -17,11 +17,12 @@ import httpx
 from sqlalchemy import insert
 
 from shared import ports
+from shared.composition import build_runtime
 from shared.config import load_settings
 from shared.db import migrate
-from shared.db.engine import Database
 from shared.db.models import DeadLetter, Document, Insight, Rollup, Run, Source, StageResult
 from shared.errors import QuarryError
+from shared.ports import Database
 from tools.bench.report import Benchmark, BenchOptions, Measurement, to_benchmark
 
 BASELINE = "404 page (layout only)"
@@ -216,11 +217,10 @@ async def bench_dashboard(
         url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
         settings = load_settings({"QUARRY_ENV": "test", "QUARRY_DATABASE_URL": url})
         await asyncio.to_thread(migrate.upgrade, url)
-        db = Database(url)
-        runtime = ports.Runtime(settings=settings, db=db, dispatcher=DroppingDispatcher())
+        runtime = build_runtime(settings, dispatcher=DroppingDispatcher())
         ports.install(runtime)
         try:
-            ids = await seed(db, documents)
+            ids = await seed(runtime.db, documents)
             from dashboard.app import app  # imported when run, so the CLI starts fast
 
             transport = httpx.ASGITransport(app=app)
@@ -228,7 +228,7 @@ async def bench_dashboard(
                 measured = await measure(c, pages(ids), requests, options)
         finally:
             ports.install(None)
-            await db.dispose()
+            await runtime.close()
     return to_benchmark(
         "dashboard", DESCRIPTION.format(documents=f"{documents:,}"), BASELINE, measured
     )

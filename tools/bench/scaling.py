@@ -122,9 +122,9 @@ class _Stack:
 
 async def _run_once(stack: _Stack, site: Site, options: BenchOptions, name: str) -> Finished:
     """Start a run of the generated sitemap in the stack and wait until it is final."""
-    from emulator.stack.runtime import stack_runtime
     from emulator.stack.secrets import stack_secrets
     from emulator.table import load_table
+    from shared.composition import build_runtime
     from shared.config import load_settings
     from shared.db.models import Run
     from shared.repo import sources
@@ -141,8 +141,10 @@ async def _run_once(stack: _Stack, site: Site, options: BenchOptions, name: str)
             "QUARRY_REDIS_URL": stack.url("redis-queue"),
         }
     )
-    rt, dispatcher = stack_runtime(settings, load_table(ROOT / "serverless.yml"))
-    await dispatcher.broker.startup()
+    rt = build_runtime(
+        settings, stages=[f.name for f in load_table(ROOT / "serverless.yml").stages()]
+    )
+    await rt.start()
     try:
         body = SourceIn.model_validate({"name": "bench", "kind": "sitemap", "url": site.sitemap})
         source = await sources.create(rt, body)
@@ -161,8 +163,7 @@ async def _run_once(stack: _Stack, site: Site, options: BenchOptions, name: str)
             await asyncio.sleep(0.2)
         raise BenchError(f"the benchmark run did not finish within {RUN_DEADLINE_S:.0f} s")
     finally:
-        await dispatcher.broker.shutdown()
-        await rt.db.dispose()
+        await rt.close()
 
 
 async def bench_scaling(options: BenchOptions) -> Benchmark:

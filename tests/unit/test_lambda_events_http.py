@@ -1,4 +1,5 @@
-"""API Gateway HTTP API payload 2.0: the event a request becomes, the response a result becomes."""
+"""API Gateway HTTP API payload 2.0 (shared/lambda_events/http.py): the event a request
+becomes, the response a result becomes."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ import pytest
 from fastapi import FastAPI, Response
 from mangum import Mangum
 
-from emulator.apigw import HttpRequest, from_result, to_event
 from emulator.routing import Router
 from emulator.table import Function, Route
 from shared.handlers.context import LambdaContext
+from shared.lambda_events.http import HttpRequest, apigw_v2, from_result
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 HOST = "r3pmxmplak.execute-api.us-east-2.amazonaws.com"
@@ -64,11 +65,11 @@ def aws_headers(event: dict[str, Any]) -> list[tuple[str, str]]:
     return sent
 
 
-def test_to_event_matches_the_recorded_get_event() -> None:
+def test_apigw_v2_matches_the_recorded_get_event() -> None:
     aws = recorded("apigw-http-v2-get.json")
     req = request("GET", "/api/v1/sources/42", "tag=news&tag=tech&limit=20", aws_headers(aws))
 
-    event = to_event(
+    event = apigw_v2(
         req, "GET /api/v1/sources/{source_id}", {"source_id": "42"}, "rid-1", api_id="r3pmxmplak"
     )
 
@@ -76,19 +77,19 @@ def test_to_event_matches_the_recorded_get_event() -> None:
     assert without_per_request(event) == without_per_request(aws)
 
 
-def test_to_event_matches_the_recorded_base64_post_event() -> None:
+def test_apigw_v2_matches_the_recorded_base64_post_event() -> None:
     aws = recorded("apigw-http-v2-post-base64.json")
     req = request("POST", "/api/v1/uploads", "", aws_headers(aws), PNG)
 
-    event = to_event(req, "POST /api/v1/uploads", {}, "rid-2", api_id="r3pmxmplak")
+    event = apigw_v2(req, "POST /api/v1/uploads", {}, "rid-2", api_id="r3pmxmplak")
 
     assert shape(event) == shape(aws)
     assert without_per_request(event) == without_per_request(aws)
     assert base64.b64decode(event["body"]) == PNG
 
 
-def test_to_event_request_context_carries_the_request() -> None:
-    event = to_event(
+def test_apigw_v2_request_context_carries_the_request() -> None:
+    event = apigw_v2(
         request("GET", "/a", headers=[("Host", "api.test"), ("User-Agent", "ua/1")]),
         "GET /a",
         {},
@@ -116,15 +117,15 @@ def test_to_event_request_context_carries_the_request() -> None:
     assert context["time"].endswith(" +0000")
 
 
-def test_to_event_moves_cookies_out_of_headers() -> None:
+def test_apigw_v2_moves_cookies_out_of_headers() -> None:
     headers = [("Cookie", "session=abc; theme=dark"), ("cookie", "lang=de"), ("Accept", "*/*")]
-    event = to_event(request(headers=headers), "GET /", {}, "rid")
+    event = apigw_v2(request(headers=headers), "GET /", {}, "rid")
     assert event["cookies"] == ["session=abc", "theme=dark", "lang=de"]
     assert event["headers"] == {"accept": "*/*"}
 
 
-def test_to_event_without_cookies_or_query_omits_those_keys() -> None:
-    event = to_event(request(headers=[("Accept", "*/*")]), "GET /", {}, "rid")
+def test_apigw_v2_without_cookies_or_query_omits_those_keys() -> None:
+    event = apigw_v2(request(headers=[("Accept", "*/*")]), "GET /", {}, "rid")
     assert set(event) == {
         "version",
         "routeKey",
@@ -138,29 +139,29 @@ def test_to_event_without_cookies_or_query_omits_those_keys() -> None:
     assert event["isBase64Encoded"] is False
 
 
-def test_to_event_joins_repeated_headers_with_commas() -> None:
+def test_apigw_v2_joins_repeated_headers_with_commas() -> None:
     headers = [("X-Tag", "a"), ("x-tag", "b"), ("X-TAG", "c"), ("Accept", "text/html")]
-    event = to_event(request(headers=headers), "GET /", {}, "rid")
+    event = apigw_v2(request(headers=headers), "GET /", {}, "rid")
     assert event["headers"] == {"x-tag": "a,b,c", "accept": "text/html"}
 
 
-def test_to_event_joins_repeated_query_keys_with_commas() -> None:
+def test_apigw_v2_joins_repeated_query_keys_with_commas() -> None:
     query = "tag=a&tag=b&q=caf%C3%A9+au+lait&empty=&tag=c"
-    event = to_event(request(query=query), "GET /", {}, "rid")
+    event = apigw_v2(request(query=query), "GET /", {}, "rid")
     assert event["rawQueryString"] == query
     assert event["queryStringParameters"] == {"tag": "a,b,c", "q": "café au lait", "empty": ""}
 
 
-def test_to_event_base64_encodes_binary_bodies() -> None:
+def test_apigw_v2_base64_encodes_binary_bodies() -> None:
     headers = [("Content-Type", "application/octet-stream")]
-    event = to_event(request("POST", "/up", headers=headers, body=PNG), "POST /up", {}, "rid")
+    event = apigw_v2(request("POST", "/up", headers=headers, body=PNG), "POST /up", {}, "rid")
     assert (event["isBase64Encoded"], event["body"]) == (True, "iVBORw0KGgo=")
 
 
-def test_to_event_base64_encodes_json_that_is_not_utf8() -> None:
+def test_apigw_v2_base64_encodes_json_that_is_not_utf8() -> None:
     body = '{"name": "café"}'.encode("latin-1")
     headers = [("Content-Type", "application/json")]
-    event = to_event(request("POST", "/up", headers=headers, body=body), "POST /up", {}, "rid")
+    event = apigw_v2(request("POST", "/up", headers=headers, body=body), "POST /up", {}, "rid")
     assert (event["isBase64Encoded"], base64.b64decode(event["body"])) == (True, body)
 
 
@@ -168,15 +169,15 @@ def test_to_event_base64_encodes_json_that_is_not_utf8() -> None:
     "content_type",
     ["application/json", "application/json; charset=utf-8", "text/plain", "application/xml"],
 )
-def test_to_event_keeps_text_bodies_plain(content_type: str) -> None:
+def test_apigw_v2_keeps_text_bodies_plain(content_type: str) -> None:
     body = '{"name": "café", "tags": ["ü"]}'
     headers = [("Content-Type", content_type)]
     req = request("POST", "/api/v1/sources", headers=headers, body=body.encode())
-    event = to_event(req, "POST /api/v1/sources", {}, "rid")
+    event = apigw_v2(req, "POST /api/v1/sources", {}, "rid")
     assert (event["isBase64Encoded"], event["body"]) == (False, body)
 
 
-def test_to_event_keeps_raw_path_encoded_and_decodes_http_path() -> None:
+def test_apigw_v2_keeps_raw_path_encoded_and_decodes_http_path() -> None:
     raw = "/api/v1/sources/caf%C3%A9%20bar"
     source = Function(
         "sources",
@@ -188,7 +189,7 @@ def test_to_event_keeps_raw_path_encoded_and_decodes_http_path() -> None:
     match = Router([source]).match("GET", "/api/v1/sources/café bar")  # the ASGI-decoded path
     assert match is not None
 
-    event = to_event(request("GET", raw), match.route.key, match.params, "rid")
+    event = apigw_v2(request("GET", raw), match.route.key, match.params, "rid")
 
     assert event["rawPath"] == raw
     assert event["requestContext"]["http"]["path"] == "/api/v1/sources/café bar"
@@ -196,8 +197,8 @@ def test_to_event_keeps_raw_path_encoded_and_decodes_http_path() -> None:
     assert event["pathParameters"] == {"id": "café bar"}
 
 
-def test_to_event_default_route_has_no_path_parameters() -> None:
-    event = to_event(request("DELETE", "/anything/here"), "$default", {}, "rid")
+def test_apigw_v2_default_route_has_no_path_parameters() -> None:
+    event = apigw_v2(request("DELETE", "/anything/here"), "$default", {}, "rid")
     assert (event["routeKey"], event["requestContext"]["routeKey"]) == ("$default", "$default")
     assert "pathParameters" not in event
 
@@ -253,7 +254,7 @@ def test_from_result_bare_string_is_200_body() -> None:
     )
 
 
-def test_to_event_and_from_result_round_trip_through_mangum() -> None:
+def test_apigw_v2_and_from_result_round_trip_through_mangum() -> None:
     app = FastAPI()
 
     @app.get("/api/v1/hello/{name}")
@@ -268,7 +269,7 @@ def test_to_event_and_from_result_round_trip_through_mangum() -> None:
     handler: Any = Mangum(app, lifespan="off")  # called as Lambda calls it: (event, context)
     context = LambdaContext("hello")
 
-    text = to_event(
+    text = apigw_v2(
         request("GET", "/api/v1/hello/caf%C3%A9", "tag=a&tag=b", [("Cookie", "x=1")]),
         "GET /api/v1/hello/{name}",
         {"name": "café"},
@@ -285,7 +286,7 @@ def test_to_event_and_from_result_round_trip_through_mangum() -> None:
         body,
     )
 
-    binary = to_event(request("GET", "/logo.png"), "GET /logo.png", {}, context.aws_request_id)
+    binary = apigw_v2(request("GET", "/logo.png"), "GET /logo.png", {}, context.aws_request_id)
     assert from_result(handler(binary, context)) == (
         200,
         [("content-length", "8"), ("content-type", "image/png")],

@@ -10,20 +10,12 @@ import asyncio
 import threading
 import time
 import uuid
-from typing import Protocol
 
 from redis.asyncio import Redis
 
 from shared import metrics
+from shared.ports import Limiter
 from shared.redis_clients import LoopRedis
-
-
-class Limiter(Protocol):
-    async def acquire(self, function: str, limit: int, lease_s: float) -> str | None:
-        """A lease token, or None when `limit` executions are already running."""
-        ...
-
-    async def release(self, function: str, token: str) -> None: ...
 
 
 class MemoryLimiter:

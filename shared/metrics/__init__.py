@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 
-from shared.observability.queues import QueueCollector
+from shared.metrics.queues import QueueCollector
 
 # Upper bounds of the duration histogram, seconds; the invocation ledger's per-minute buckets
 # are the same bounds, so its percentiles and Prometheus' agree.
