@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVERLESS = ROOT / "infra" / "serverless"
 CLI = SERVERLESS / "node_modules" / "serverless" / "bin" / "serverless.js"
 LAYER = SERVERLESS / "layer"
+SWAGGER_UI = ROOT / "infra" / "swagger-ui" / "node_modules" / "swagger-ui-dist"
 STAGE, REGION = "dev", "us-east-1"
 STAMP = "quarry-package.json"
 # What the packages are built from: the code the patterns of serverless.yml can reach, the
@@ -34,6 +35,7 @@ FILES = (
     "infra/serverless/package-lock.json",
     "infra/serverless/build-layer.sh",
     "infra/serverless/layer/requirements.txt",
+    "infra/swagger-ui/package-lock.json",  # the docs function's Swagger UI assets
 )
 Say = Callable[[str], None]
 
@@ -119,6 +121,8 @@ def serverless_package(out: Path, say: Say) -> None:
             "packaging needs the pinned Serverless Framework CLI: run `make serverless-cli` "
             "(Node.js and npm)"
         )
+    if not SWAGGER_UI.is_dir():  # the docs function's assets: serverless would skip them
+        raise ConfigError("the docs function packages Swagger UI's assets: run `make swagger-ui`")
     say("packaging every function (serverless package)…")
     home = out.with_name(out.name + ".home")
     home.mkdir(parents=True, exist_ok=True)
