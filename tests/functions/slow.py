@@ -16,6 +16,9 @@ app = create_app("slow", title="slow")
 _lock = threading.Lock()
 running = 0
 peak = 0
+# /slow-hold runs until the test sets `release` (60 s at most); `held` counts the holds ended
+release = threading.Event()
+held = 0
 
 
 @app.get("/slow/{ms}")
@@ -30,6 +33,20 @@ async def sleep(ms: int) -> dict[str, int]:
         with _lock:
             running -= 1
     return {"slept_ms": ms}
+
+
+@app.get("/slow-hold")
+async def hold() -> dict[str, bool]:
+    """Outlives the function's timeout until released: a 504 seen while it still runs came
+    from the timeout, not from the handler's end."""
+    global held
+    for _ in range(6000):
+        if release.is_set():
+            break
+        await asyncio.sleep(0.01)
+    with _lock:
+        held += 1
+    return {"released": release.is_set()}
 
 
 @app.get("/slow-stats")

@@ -25,11 +25,18 @@ DOCUMENT_STAGES = tuple(s.name for s in FLOW.chain)  # a row per document in eac
 
 
 def final_run(client: httpx.Client, run_id: str, deadline_s: float) -> dict[str, Any]:
+    seen: list[dict[str, Any]] = []
+
     def final() -> dict[str, Any] | None:
         run: dict[str, Any] = client.get(f"/api/v1/runs/{run_id}").json()
+        seen[:] = [run]
         return run if run["state"] not in ("queued", "running") else None
 
-    return dict(wait_for(f"run {run_id} to finish", final, deadline_s))
+    try:
+        return dict(wait_for(f"run {run_id} to finish", final, deadline_s))
+    except AssertionError as exc:
+        state = {k: seen[0].get(k) for k in ("state", "stages")} if seen else None
+        raise AssertionError(f"{exc}; the run as last read: {state}") from None
 
 
 def sql(stack: Stack, query: str, params: Any = ()) -> list[tuple[Any, ...]]:

@@ -140,10 +140,13 @@ async def test_cache_redis_evicts_lru_and_is_refused_as_a_queue() -> None:
     )
 
 
-def timed(step: Callable[[], None]) -> float:
-    started = time.monotonic()
+def remade(server: PostgresServer, step: Callable[[], None]) -> bool:
+    """Whether `step` made the cluster again: initdb or a base backup writes a new PG_VERSION
+    (a new inode), an existing cluster keeps its file."""
+    mark = server.data_dir / "PG_VERSION"
+    before = (mark.stat().st_ino, mark.stat().st_mtime_ns)
     step()
-    return time.monotonic() - started
+    return (mark.stat().st_ino, mark.stat().st_mtime_ns) != before
 
 
 async def fetch(url: str, query: str) -> list[tuple[object, ...]]:
@@ -202,9 +205,9 @@ async def test_replica_streams_from_primary_and_survives_a_restart() -> None:
                 assert await fetch(primary.url, slots) == [("quarry_replica", "physical", True)]
 
         # The second prepare() finds the clusters made and does no initdb nor base backup.
-        assert timed(primary.prepare) < 0.5
+        assert not remade(primary, primary.prepare), "prepare() ran initdb again"
         async with running(primary, base / "primary.log"):
-            assert timed(replica.prepare) < 0.5
+            assert not remade(replica, replica.prepare), "prepare() took a new base backup"
             async with running(replica, base / "replica.log"):
                 await execute(primary.url, "INSERT INTO notes VALUES (2, 'second')")
                 written = await current_lsn(primary.url)
