@@ -45,6 +45,19 @@ def sql(stack: Stack, query: str, params: Any = ()) -> list[tuple[Any, ...]]:
         return conn.execute(query, params).fetchall()
 
 
+def replica_transactions(stack: Stack) -> int:
+    """Transactions the replica itself has counted in the stack's database (pg_stat_database
+    on the standby counts what its own backends ran), read from its `postgres` database so
+    that asking does not count."""
+    url = to_libpq_url(stack.service("pg-replica")["url"])
+    base, database = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=5) as conn:
+        query = "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s"
+        row = conn.execute(query, (database.split("?", 1)[0],)).fetchone()
+    assert row is not None, f"the replica has no database {database!r}"
+    return int(row[0])
+
+
 def workers(stack: Stack, stage: str) -> list[str]:
     name = f"worker-{stage}"
     return [s for s in stack.state["services"] if s == name or s.startswith(name + "-")]
