@@ -85,7 +85,7 @@ def test_observability_targets_up_and_a_traced_run_moves_the_series(stack: Stack
             run = client.get(f"/api/v1/runs/{run_id}").json()
             return run if run["state"] not in ("queued", "running") else None
 
-        run = wait_for("the traced run to finish", final, 60)
+        run = wait_for("the traced run to finish", final, 120)
     assert run["state"] == "succeeded", run
     assert run["request_id"] == rid
 
@@ -104,7 +104,7 @@ def test_observability_targets_up_and_a_traced_run_moves_the_series(stack: Stack
         routes = {r["metric"]["route"] for r in rows}
         return routes if "/api/v1/runs" in routes else None
 
-    wait_for("Prometheus to see POST /api/v1/runs by its route template", runs_routes, 20)
+    wait_for("Prometheus to see POST /api/v1/runs by its route template", runs_routes, 90)
     logs = stack.quarry("logs", "-n", "400").stdout  # every service, each line prefixed
     traced = {line.split(" ", 1)[0] for line in logs.splitlines() if rid in line}
     assert {"worker-discovery", "worker-intelligence"} <= traced, traced
@@ -128,7 +128,7 @@ def test_observability_a_firing_rule_reaches_the_api_through_alertmanager(stack:
             wait_for(
                 "the dashboard's Alerts page to show it",
                 lambda: "QuarryStackTestAlert" in client.get("/alerts").text,
-                10,
+                60,
             )
         assert alert["status"] == "firing"
         assert alert["severity"] == "warning"
