@@ -20,7 +20,7 @@ ScopeOpt = Annotated[str, typer.Option(help="read, write (includes read) or admi
 
 
 def _database_url() -> str:
-    from shared.config import load_settings
+    from shared.config_load import load_settings
 
     return load_settings(os.environ, Path("quarry.toml")).database_url
 

@@ -19,7 +19,8 @@ from cli.events import events_app
 from cli.keys import keys_app
 from cli.quality import quality_app
 from emulator.stack import commands as stack
-from shared.config import Settings, load_settings
+from shared.config import Settings
+from shared.config_load import load_settings
 from shared.errors import ConfigError, QuarryError
 from shared.logs import configure_logging
 from shared.redaction import redacted

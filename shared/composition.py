@@ -25,7 +25,8 @@ from shared.aws import client
 from shared.aws.ssm import resolve
 from shared.cache import MemoryCache, RedisCache
 from shared.concurrency import MemoryLimiter, RedisLimiter
-from shared.config import Settings, load_settings
+from shared.config import Settings
+from shared.config_load import load_settings
 from shared.db.engine import SqlDatabase
 from shared.dispatch.redis import RedisDispatcher
 from shared.dispatch.sqs import SqsDispatcher

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from shared.config import SSM_RESOLVED, Settings, load_settings
+from shared.config import Settings
+from shared.config_load import load_settings
+from shared.config_rules import SSM_RESOLVED
 from shared.errors import ConfigError
 from shared.redaction import redacted, secret_values
 

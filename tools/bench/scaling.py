@@ -125,7 +125,7 @@ async def _run_once(stack: _Stack, site: Site, options: BenchOptions, name: str)
     from emulator.stack.secrets import stack_secrets
     from emulator.table import load_table
     from shared.composition import build_runtime
-    from shared.config import load_settings
+    from shared.config_load import load_settings
     from shared.db.models import Run
     from shared.repo import sources
     from shared.runs import start_run
