@@ -96,6 +96,7 @@ def build_runtime(
             replica_max_lag_s=settings.replica_max_lag_s,
             pooled=not in_lambda,
             pool_size=pool_size,
+            driver=settings.pg_driver,
         ),
         dispatcher=dispatcher,
         cache=cache,

@@ -25,6 +25,9 @@ from shared.config_rules import (
     check_secure,
 )
 
+# The drivers the application's async Postgres engines may use (shared.db.urls derives the URLs).
+PgDriver = Literal["asyncpg", "psycopg"]
+
 
 class Settings(BaseModel):
     """Effective configuration of one process; built once at the boundary and passed in."""
@@ -36,16 +39,22 @@ class Settings(BaseModel):
     )
     database_url: str = Field(
         "sqlite+aiosqlite:///.quarry/dev.db",
-        description="SQLAlchemy URL of the writer (primary) database.",
+        description="URL of the writer (primary) database: `postgresql://...` or "
+        "`sqlite+aiosqlite:///...`.",
     )
     database_reader_url: str | None = Field(
-        None, description="SQLAlchemy URL of the read replica; unset reads from the writer."
+        None, description="URL of the read replica; unset reads from the writer."
     )
     replica_max_lag_s: float = Field(
         5.0,
         ge=0,
         description="Reads go to the primary while the read replica is further behind than "
         "this, in seconds (a client's own writes are always read back, whatever the lag).",
+    )
+    pg_driver: PgDriver = Field(
+        "asyncpg",
+        description="Driver of the application's Postgres engines: asyncpg, or psycopg (which "
+        "migrations use in any case). The database URLs name the server, not the driver.",
     )
     queue: Literal["memory", "redis", "sqs"] = Field(
         "memory",

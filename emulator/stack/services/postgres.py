@@ -66,12 +66,13 @@ class PostgresServer(OsOwned):
 
     @property
     def url(self) -> str:
-        """The SQLAlchemy URL of the default database, for the sync and async engines alike."""
+        """The URL of the default database, driver-free (shared.db.urls gives each client its
+        driver's form)."""
         return self.url_for(self.database)
 
     def url_for(self, database: str) -> str:
         auth = f"{self.user}:{self.password}" if self.password else self.user
-        return f"postgresql+psycopg://{auth}@127.0.0.1:{self.port}/{database}"
+        return f"postgresql://{auth}@127.0.0.1:{self.port}/{database}"
 
     @property
     def auth_method(self) -> str:
