@@ -127,7 +127,8 @@ class Gateway:
                 await send(message)
 
             try:
-                await asyncio.wait_for(handler.app(scope, receive, tracking), fn.timeout)
+                async with asyncio.timeout(fn.timeout):  # in this task: no task per request
+                    await handler.app(scope, receive, tracking)
             except TimeoutError:
                 metrics.TIMEOUTS.labels(fn.name).inc()
                 if not started:
@@ -155,7 +156,9 @@ class Gateway:
             # In an execution environment Lambda enforces the function's timeout, after any
             # cold start; API Gateway waits for it up to its own integration timeout.
             waits = max(fn.timeout, INTEGRATION_TIMEOUT_S) if self.remote else fn.timeout
-            response = from_result(await asyncio.wait_for(call, waits))
+            async with asyncio.timeout(waits):  # in this task: no task per request
+                result = await call
+            response = from_result(result)
         except TimeoutError:
             # The caller gets its 504 on time, as from API Gateway. A task on the loop is
             # cancelled, as Lambda stops the environment; a synchronous handler's thread runs
