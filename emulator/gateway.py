@@ -48,7 +48,9 @@ class Gateway:
     ) -> None:
         """`max_body_bytes` None reads QUARRY_MAX_BODY_BYTES from the installed runtime.
         `handlers` are the functions' handlers when they run elsewhere (execution
-        environments, emulator/execution): they count their own concurrency then."""
+        environments, emulator/execution): they count their own concurrency then.
+        `threads` bounds the synchronous handlers (and remote calls) running at once; Mangum
+        handlers run on the loop and take none."""
         self.table = table
         self.mode = mode
         self.max_body_bytes = max_body_bytes
