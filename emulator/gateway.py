@@ -1,6 +1,6 @@
 """The local API gateway: routes by the table's httpApi events and invokes handlers with
 the API Gateway event (or, for speed, the app's ASGI interface directly). A Mangum handler
-translates the event on the gateway's own loop (shared/handlers/on_loop.py); only synchronous
+translates the event on the gateway's own loop (emulator/on_loop.py); only synchronous
 handlers, and the Lambda service's client, take a thread of the executor."""
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import Message, Receive, Scope, Send
 
 from emulator.execution.client import FunctionError, ThrottledError
+from emulator.on_loop import invoke_on_loop, runs_on_loop
 from emulator.routing import Match, Router
 from emulator.table import Table, load_handler
 from shared import metrics
 from shared.handlers.context import LambdaContext
 from shared.handlers.loop import thread_loop
-from shared.handlers.on_loop import invoke_on_loop, runs_on_loop
 from shared.lambda_events.http import HttpRequest, apigw_v2, from_result
 from shared.logs import get_logger
 from shared.ports import current

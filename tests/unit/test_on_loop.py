@@ -15,9 +15,9 @@ from fastapi.responses import PlainTextResponse
 from mangum import Mangum
 from starlette.types import Receive, Scope, Send
 
+from emulator.on_loop import invoke_on_loop, runs_on_loop
 from shared.handlers.context import LambdaContext
 from shared.handlers.loop import thread_loop
-from shared.handlers.on_loop import invoke_on_loop, runs_on_loop
 from shared.lambda_events.http import HttpRequest, apigw_v2
 
 app = FastAPI()
