@@ -121,6 +121,14 @@ def scaling(quick: Quick = False) -> None:
     typer.echo(report.benchmarks[0].description.rsplit("Finding: ", 1)[-1])
 
 
+@bench_app.command("pg-drivers")
+def pg_drivers(quick: Quick = False) -> None:
+    """Pipeline documents/s in the stack (one worker per stage) with the Postgres engines on
+    asyncpg against psycopg, in one run (1,000 pages; 100 with --quick)."""
+    options = BenchOptions.quick() if quick else BenchOptions()
+    show(_measure(["pg-drivers"], options, quick=quick))
+
+
 @bench_app.command("serverless-offline")
 def serverless_offline(requests: Requests = 10000, concurrency: Concurrency = 16) -> None:
     """Quarry's gateway against serverless-offline (installed from npm into .quarry/cache/)

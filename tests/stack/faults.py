@@ -16,7 +16,7 @@ import httpx
 import psycopg
 import redis
 
-from emulator.stack.services.replica import to_libpq_url
+from shared.db.urls import libpq_url
 from shared.dispatch.redis import RedisDispatcher
 from shared.flow import FLOW
 from tests.stack.conftest import SlowSite, Stack, wait_for
@@ -40,7 +40,7 @@ def final_run(client: httpx.Client, run_id: str, deadline_s: float) -> dict[str,
 
 
 def sql(stack: Stack, query: str, params: Any = ()) -> list[tuple[Any, ...]]:
-    url = to_libpq_url(stack.service("pg-primary")["url"])
+    url = libpq_url(stack.service("pg-primary")["url"])
     with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
         return conn.execute(query, params).fetchall()
 
@@ -49,7 +49,7 @@ def replica_transactions(stack: Stack) -> int:
     """Transactions the replica itself has counted in the stack's database (pg_stat_database
     on the standby counts what its own backends ran), read from its `postgres` database so
     that asking does not count."""
-    url = to_libpq_url(stack.service("pg-replica")["url"])
+    url = libpq_url(stack.service("pg-replica")["url"])
     base, database = url.rsplit("/", 1)
     with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=5) as conn:
         query = "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s"
