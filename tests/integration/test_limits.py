@@ -37,10 +37,10 @@ async def test_limits_http_timeout_answers_504_on_time(
     _, client = limited
     before = REGISTRY.get_sample_value("quarry_function_timeouts_total", {"function": "slow"})
     slow.release.clear()
-    ended = slow.held
+    completed, ended = slow.completed, slow.ended
     response = await client.get("/slow-hold")  # runs until released, far past the 1 s timeout
-    # On time: the 504 came while the handler still ran, so from the timeout, not its end.
-    still_running = slow.held == ended
+    # On time: the 504 came before the handler completed, so from the timeout, not its end.
+    still_running = slow.completed == completed
     slow.release.set()
     assert response.status_code == 504
     assert response.headers["content-type"] == "application/problem+json"
@@ -51,7 +51,7 @@ async def test_limits_http_timeout_answers_504_on_time(
     assert (await client.get("/slow/10")).status_code == 200  # within the timeout: fine
 
     async def hold_ended() -> bool:
-        return slow.held > ended
+        return slow.ended > ended  # released, or cancelled at the timeout
 
     await poll("the released /slow-hold handler to end", hold_ended)
 
