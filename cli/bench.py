@@ -25,10 +25,11 @@ bench_app = typer.Typer(
 console = Console(stderr=True)
 
 
-def _measure(names: list[str], options: BenchOptions, quick: bool) -> Report:
+def _measure(names: list[str], options: BenchOptions, quick: bool, repetitions: int = 1) -> Report:
     from tools.bench.registry import run  # benchmarks import heavy modules: only when run
 
-    return _with_progress(lambda opts: run(names, opts, quick=quick), options)
+    job = lambda opts: run(names, opts, quick=quick, repetitions=repetitions)  # noqa: E731
+    return _with_progress(job, options)
 
 
 def _with_progress(
@@ -119,6 +120,26 @@ def scaling(quick: Quick = False) -> None:
     report = _measure(["scaling"], options, quick=quick)
     show(report)
     typer.echo(report.benchmarks[0].description.rsplit("Finding: ", 1)[-1])
+
+
+@bench_app.command()
+def profile(
+    pages: Annotated[int, typer.Option(min=10, help="Pages of the generated site.")] = 300,
+    out: Annotated[Path, typer.Option(help="Folder for the workers' .prof files.")] = Path(
+        ".quarry/profile"
+    ),
+) -> None:
+    """Where the stack's time goes: one pipeline run through the stack with each stage
+    worker under cProfile; per stage, busy time by owner and the top five own-time costs."""
+    from tools.bench.profile import profile_stack, to_markdown
+
+    try:
+        profiles = profile_stack(pages, out)
+    except QuarryError as exc:
+        console.print(f"[bold red]error:[/] {exc.detail}")
+        raise typer.Exit(2) from None
+    typer.echo(to_markdown(profiles, pages))
+    typer.echo(f"profiles in {out} (open one with `python -m pstats FILE`)")
 
 
 @bench_app.command("serverless-offline")

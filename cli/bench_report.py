@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from tools.bench.display import show
+from tools.bench.repeat import REPETITIONS
 from tools.bench.report import BenchOptions, validate
 
 console = Console(stderr=True)
@@ -29,8 +30,15 @@ def run_all(
     skip: Annotated[
         list[str] | None, typer.Option(help="Leave out this benchmark (repeatable).")
     ] = None,
+    repetitions: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Runs of each benchmark; its ratio is their median, with min and max."
+        ),
+    ] = REPETITIONS,
 ) -> None:
-    """Run every benchmark, print the ratios, write and validate the report."""
+    """Run every benchmark REPETITIONS times, print the ratios (medians of the repetitions,
+    with their range), write and validate the report with issue #20's targets met or missed."""
     from tools.bench.coldstart import over_budget
     from tools.bench.registry import BENCHMARKS
 
@@ -45,7 +53,7 @@ def run_all(
     names = [name for name in BENCHMARKS if name not in (skip or ())]
     from cli.bench import _measure  # the progress bar and clean errors
 
-    report = _measure(names, options, quick=quick)
+    report = _measure(names, options, quick=quick, repetitions=repetitions)
     report = report.model_copy(update={"skipped": [n for n in BENCHMARKS if n not in names]})
     show(report)
     json_path = out.with_name(out.name + ".json")
