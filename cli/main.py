@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table as RichTable
 
+from cli import derived
 from cli.bench import bench_app
+from cli.common import TABLE, TableOpt, console, fail, settings
 from cli.events import events_app
 from cli.keys import keys_app
 from cli.quality import quality_app
 from emulator.stack import commands as stack
-from shared.config import Settings, load_settings
 from shared.errors import ConfigError, QuarryError
 from shared.logs import configure_logging
 from shared.redaction import redacted
@@ -37,19 +37,6 @@ app.add_typer(quality_app, name="quality")
 app.add_typer(keys_app, name="keys")
 for command in (stack.up, stack.ps, stack.logs, stack.down):
     app.command()(command)
-console = Console(stderr=True)
-TABLE = Path("serverless.yml")
-TableOpt = Annotated[Path, typer.Option("--table", help="The function table.")]
-
-
-def settings() -> Settings:
-    """Settings from QUARRY_* variables over ./quarry.toml; a bad value stops here."""
-    return load_settings(os.environ, Path("quarry.toml"))
-
-
-def fail(exc: QuarryError) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {escape(exc.detail)}")
-    return typer.Exit(2)
 
 
 @app.command()
@@ -182,91 +169,6 @@ def config_show() -> None:
     Console().print(out)
 
 
-@app.command()
-def openapi(
-    write: Annotated[bool, typer.Option(help="Write openapi.json instead of printing.")] = False,
-    table: TableOpt = TABLE,
-) -> None:
-    """Print (or write) the OpenAPI document merged from every HTTP function."""
-    from emulator.openapi import COMMITTED, merge, render
-    from emulator.table import load_table
-
-    try:
-        text = render(merge(load_table(table)))
-    except QuarryError as exc:
-        raise fail(exc) from None
-    _write_or_print(text, COMMITTED if write else None)
-
-
-@app.command("table")
-def function_table(
-    write: Annotated[
-        bool, typer.Option(help="Write dashboard/functions.json instead of printing.")
-    ] = False,
-    table: TableOpt = TABLE,
-) -> None:
-    """Print (or write) the function table the dashboard packages, from serverless.yml."""
-    from dashboard.function_table import PATH, render, rows_of
-    from emulator.table import load_table
-
-    try:
-        text = render(rows_of(load_table(table).functions.values()))
-    except QuarryError as exc:
-        raise fail(exc) from None
-    _write_or_print(text, PATH if write else None)
-
-
-@app.command("package")
-def package_functions(
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", help="The package folder (default: .quarry/package)."),
-    ] = None,
-    force: Annotated[bool, typer.Option(help="Build even when nothing changed.")] = False,
-) -> None:
-    """Build what `serverless deploy` uploads: the dependencies layer from the locked runtime
-    dependencies (infra/serverless/build-layer.sh), then every function's zip and the
-    CloudFormation template (`serverless package`), with bytecode for Python 3.11; unpacked
-    beside them as Lambda unpacks them. Reused while nothing it is built from changed.
-    Deploy exactly these files with `serverless deploy --package FOLDER`."""
-    from emulator.artefacts.build import package
-    from emulator.artefacts.stack import PACKAGE
-
-    try:
-        built = package(out or PACKAGE, lambda line: console.print(line), force=force)
-    except QuarryError as exc:
-        raise fail(exc) from None
-    zips = sorted(p.name for p in built.folder.glob("*.zip"))
-    verdict = "unchanged since the last build, reused" if built.reused else "built"
-    console.print(f"{len(zips)} packages {verdict} in {built.folder}: {', '.join(zips)}")
-
-
-@app.command()
-def parity(
-    table: TableOpt = TABLE,
-    mode: Annotated[
-        str,
-        typer.Option(
-            help="dev (`quarry dev`), stack (`quarry up`) or aws (`quarry up --aws`, functions "
-            "from their packages in execution environments)."
-        ),
-    ] = "dev",
-    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
-) -> None:
-    """What serverless.yml asks that the emulator cannot honour locally, per function."""
-    from emulator import parity as report
-
-    try:
-        rows = report.rows_for(table, report.to_mode(mode))
-    except QuarryError as exc:
-        raise fail(exc) from None
-    if as_json:
-        typer.echo(json.dumps(report.to_json(rows), indent=2))
-        return
-    Console().print(report.to_rich(rows, report.to_mode(mode)))
-    console.print(report.summary(rows))
-
-
 @app.command("extract")
 def extract_page(
     source: Annotated[str, typer.Argument(help="An .html or .html.gz file, or an http(s) URL.")],
@@ -279,8 +181,9 @@ def extract_page(
         typer.Option(help="A host the fetcher may reach although it is private (repeatable)."),
     ] = None,
 ) -> None:
-    """Extract one page and print its main text and metadata; a refused or failed fetch
-    prints its `outcome` and exits 3."""
+    """Extract one page and print its main text and metadata.
+
+    A refused or failed fetch prints its `outcome` and exits 3."""
     from tools import extract as extract_one
 
     try:
@@ -319,13 +222,28 @@ def hash_password(
     console.print("Set it as QUARRY_DASHBOARD_PASSWORD_HASH (quote it: it contains `$`).")
 
 
-def _write_or_print(text: str, path: Path | None) -> None:
-    """A derived document: written to `path` (the committed copy), or printed."""
-    if path is None:
-        typer.echo(text, nl=False)
-        return
-    path.write_text(text)
-    console.print(f"wrote {path}")
+# after the commands above, so that `quarry --help` lists them in this order
+for name, command in (
+    ("openapi", derived.openapi),
+    ("table", derived.function_table),
+    ("package", derived.package_functions),
+    ("parity", derived.parity),
+):
+    app.command(name)(command)
+
+
+def _one_line_paragraphs(commands: typer.Typer) -> None:
+    """Docstrings wrap at 100 columns; `--help` wraps to the terminal, so each paragraph is
+    joined into one line first (else the command list breaks mid-sentence)."""
+    for info in commands.registered_commands:
+        doc = info.help or inspect.getdoc(info.callback) or ""
+        info.help = "\n\n".join(" ".join(p.split()) for p in doc.split("\n\n"))
+    for group in commands.registered_groups:
+        if group.typer_instance is not None:
+            _one_line_paragraphs(group.typer_instance)
+
+
+_one_line_paragraphs(app)
 
 
 def main() -> None:

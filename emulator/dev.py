@@ -115,9 +115,10 @@ def cost_line(run: dict[str, Any], url: str) -> str:
     breakdown is."""
     cost = run.get("cost") or {}
     total = float((cost.get("cost") or {}).get("total_usd", 0.0))
-    per = total * 1000 / run["discovered"] if run.get("discovered") else 0.0
+    documents = run.get("discovered") or 0
+    per = f"{usd(total * 1000 / documents)} per 1,000 documents" if documents else "no documents"
     return (
-        f"Estimated AWS cost of this run: {usd(total)}, {usd(per)} per 1,000 documents "
+        f"Estimated AWS cost of this run: {usd(total)}, {per} "
         f"at {cost.get('region', '?')} prices (an estimate from this machine's timings; "
         f"the breakdown: {url}/runs/{run['id']})"
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import fcntl
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from rich.markup import escape
@@ -53,7 +53,11 @@ def init_report(supervisor: Supervisor) -> list[str]:
     if run is None or not run.service.url:
         return []
     reply = httpx.get(f"{run.service.url}/quarry/init", timeout=10, trust_env=False)
-    functions = reply.json().get("functions", {}) if reply.status_code == 200 else {}
+    return init_lines(reply.json().get("functions", {}) if reply.status_code == 200 else {})
+
+
+def init_lines(functions: dict[str, dict[str, Any]]) -> list[str]:
+    """The start-up report from the Lambda service's `/quarry/init` answer (pure)."""
     failed = {name: r for name, r in functions.items() if not r.get("ok")}
     lines = [
         f"[bold red]{name} cannot initialise:[/] "

@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db.models import Run
 from shared.handlers.stage import StageDeps, stage
 from shared.messages import RollupSource
 from shared.outcome import Outcome, Result, succeeded
@@ -25,14 +24,8 @@ def _scheduled(event: dict[str, Any]) -> RollupSource:
 @stage("analytics", on_schedule=_scheduled)
 async def handler(msg: RollupSource, deps: StageDeps) -> Result:
     async with deps.read() as session:
-        run = await session.get(Run, msg.run_id)
-        if run is None:  # the schedule: every source, every day
-            facts = await rollups.facts(session, msg.source_id)
-        else:
-            on = {f.day for f in await rollups.facts(session, run.source_id, run_id=run.id)}
-            facts = await rollups.facts(session, run.source_id, days=on) if on else []
+        facts, every = await rollups.facts_to_roll_up(session, msg.run_id, msg.source_id)
     days = rollup(facts)
-    every = run is None
 
     async def write(session: AsyncSession) -> Outcome:
         await rollups.store(session, days)

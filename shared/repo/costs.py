@@ -12,8 +12,6 @@ from shared.db.models import RunUsage
 from shared.metering.prices import AwsPrices, prices
 from shared.metering.usage import Cost, Usage, estimate
 
-STAGE_ORDER = ("discovery", "extraction", "intelligence", "analytics")
-
 
 def usage_of(row: RunUsage) -> Usage:
     return Usage(
@@ -28,16 +26,17 @@ def usage_of(row: RunUsage) -> Usage:
 
 
 def run_cost(
-    rows: Sequence[RunUsage], llm_usd: float, llm_tokens: int, at: AwsPrices
+    rows: Sequence[RunUsage],
+    llm_usd: float,
+    llm_tokens: int,
+    at: AwsPrices,
+    order: Sequence[str] = (),
 ) -> RunCostOut:
-    """The run's cost from its usage rows (one per function), priced at `at` (pure)."""
-    ordered = sorted(
-        rows,
-        key=lambda r: (
-            STAGE_ORDER.index(r.function) if r.function in STAGE_ORDER else -1,
-            r.function,
-        ),
-    )
+    """The run's cost from its usage rows (one per function), priced at `at` (pure): first
+    the functions that started it (API, webhook, schedule; by name), then the stages in the
+    flow's `order`."""
+    rank = {name: i for i, name in enumerate(order)}
+    ordered = sorted(rows, key=lambda r: (rank.get(r.function, -1), r.function))
     functions, total_usage, total = [], Usage(), Cost(llm=llm_usd)
     for row in ordered:
         usage = usage_of(row)
@@ -75,7 +74,9 @@ async def aws_spent(session: AsyncSession, run_id: str) -> float:
 
 
 async def for_run(
-    session: AsyncSession, run_id: str, llm_usd: float, llm_tokens: int
+    session: AsyncSession, run_id: str, llm_usd: float, llm_tokens: int, order: Sequence[str]
 ) -> RunCostOut:
-    """The run's estimated cost, at the prices of the region in use (see `prices()`)."""
-    return run_cost(await usage_rows(session, run_id), llm_usd, llm_tokens, prices())
+    """The run's estimated cost, at the prices of the region in use (see `prices()`), its
+    functions in `order` (the flow's stages)."""
+    rows = await usage_rows(session, run_id)
+    return run_cost(rows, llm_usd, llm_tokens, prices(), order)

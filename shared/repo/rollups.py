@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, delete, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db.models import Document, Insight, Rollup, utcnow
+from shared.db.models import Document, Insight, Rollup, Run, utcnow
 from shared.db.upsert import upsert
 from shared.pipeline.rollups import DayRollup, DocFacts, utc_day
 
@@ -73,6 +73,19 @@ async def facts(
             )
         )
     return out
+
+
+async def facts_to_roll_up(
+    session: AsyncSession, run_id: str, source_id: str | None
+) -> tuple[list[DocFacts], bool]:
+    """What one analytics message rolls up, and whether it rewrites every day: after a run,
+    the facts of its source on the days its documents fall on; for a message naming no
+    existing run (the schedule), every day of `source_id` (or of every source)."""
+    run = await session.get(Run, run_id)
+    if run is None:
+        return await facts(session, source_id), True
+    on = {f.day for f in await facts(session, run.source_id, run_id=run.id)}
+    return (await facts(session, run.source_id, days=on) if on else []), False
 
 
 async def store(session: AsyncSession, days: Sequence[DayRollup]) -> None:

@@ -28,7 +28,9 @@ async def get(rt: Runtime, run_id: str) -> RunOut:
         out = RunOut.model_validate(run)
         for stage, status, n in counts:
             setattr(out.stages.setdefault(stage, StageCounts()), status, n)
-        out.cost = await costs.for_run(session, run_id, run.spent_usd, run.spent_tokens)
+        out.cost = await costs.for_run(
+            session, run_id, run.spent_usd, run.spent_tokens, rt.flow.names
+        )
         return out
 
 

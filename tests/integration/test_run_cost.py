@@ -120,8 +120,8 @@ async def test_metering_an_invocation_of_several_runs_splits_its_cost_by_record(
             inv.for_run(run_id)
     await LEDGER.flush(platform.runtime.db)
     async with platform.runtime.db.reader() as session:
-        x = await costs.for_run(session, "run-x", 0.0, 0)
-        y = await costs.for_run(session, "run-y", 0.0, 0)
+        x = await costs.for_run(session, "run-x", 0.0, 0, ())
+        y = await costs.for_run(session, "run-y", 0.0, 0, ())
         (row,) = (
             await session.scalars(select(Invocation).where(Invocation.function == "split-fn"))
         ).all()

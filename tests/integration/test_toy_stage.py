@@ -66,3 +66,7 @@ async def test_toy_stage_runs_between_extraction_and_intelligence(
             assert (status == "succeeded") == (words >= wordgate.MIN_WORDS), (words, detail)
     spans = [span.stage for span in await timeline(gated.runtime, run_id)]
     assert spans[:4] == ["discovery", "extraction", "wordgate", "intelligence"]
+    costed = [f["function"] for f in run["cost"]["functions"]]
+    flow = [name for name in gated.runtime.flow.names if name in costed]
+    assert "wordgate" in flow
+    assert costed[-len(flow) :] == flow  # the run's cost lists its stages in the flow's order

@@ -1,11 +1,15 @@
-"""The packaged template read as AWS reads it, and its roles adapted to moto's IAM checks."""
+"""The packaged template read as AWS reads it, its roles adapted to moto's IAM checks, and
+the digest that decides whether `quarry package` builds again."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from emulator.artefacts.build import FILES, SOURCES, digest_of
+from emulator.artefacts.stack import init_lines
 from emulator.artefacts.template import artefacts, resolve, role_policies
 from emulator.aws.iam import COARSE, for_moto
 from emulator.execution.spec import OWNED, passthrough_of
@@ -119,3 +123,44 @@ def test_passthrough_keeps_what_the_template_and_ssm_decide_out() -> None:
     }
     assert passthrough_of(stack) == {"QUARRY_FETCH_ALLOW_HOSTS": "127.0.0.1:8000"}
     assert {"QUARRY_SECRET_KEY", "QUARRY_SSM_PARAMETERS", "QUARRY_AWS_ENDPOINT"} <= OWNED
+
+
+def test_the_package_digest_moves_with_every_input_and_nothing_else(tmp_path: Path) -> None:
+    for folder in SOURCES:
+        (tmp_path / folder / "sub").mkdir(parents=True)
+        (tmp_path / folder / "sub" / "mod.py").write_text(f"# {folder}\n")
+    first = digest_of(tmp_path)  # the FILES are missing: their absence is part of the digest
+    assert digest_of(tmp_path) == first  # the same tree, the same digest: `quarry package` reuses
+    cache = tmp_path / "shared" / "sub" / "__pycache__"
+    cache.mkdir()
+    (cache / "mod.cpython-311.pyc").write_bytes(b"\0")
+    (tmp_path / "shared" / "sub" / "stray.pyc").write_bytes(b"\0")
+    assert digest_of(tmp_path) == first  # bytecode the interpreter left is not an input
+    seen = {first}
+    for folder in SOURCES:
+        (tmp_path / folder / "sub" / "mod.py").write_text(f"# {folder}, changed\n")
+        seen.add(digest_of(tmp_path))
+    for name in FILES:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("changed\n")
+        seen.add(digest_of(tmp_path))
+    assert len(seen) == 1 + len(SOURCES) + len(FILES)  # every change made a new digest
+
+
+def test_quarry_up_names_each_function_that_cannot_initialise() -> None:
+    lines = init_lines(
+        {
+            "health": {"ok": True},
+            "runs": {
+                "ok": False,
+                "errorType": "Runtime.ImportModuleError",
+                "errorMessage": "Unable to import module 'functions/api/runs': No module named 'x'",
+            },
+        }
+    )
+    assert lines == [
+        "[bold red]runs cannot initialise:[/] Runtime.ImportModuleError: Unable to import module "
+        "'functions/api/runs': No module named 'x'",
+        "functions run from their packages: 1 of 2 initialised an execution environment "
+        "(logs: `quarry logs lambda-FUNCTION`); IAM roles enforced",
+    ]

@@ -11,6 +11,7 @@ import pytest
 
 from shared.db.models import RunUsage
 from shared.errors import ConfigError
+from shared.flow import FLOW
 from shared.metering.prices import TABLE, parse, prices, table
 from shared.metering.usage import (
     GB,
@@ -129,7 +130,7 @@ def demo_rows() -> list[RunUsage]:
 
 def test_cost_of_a_demo_run_reproduced_by_hand() -> None:
     us_east_1 = prices({"AWS_REGION": "us-east-1"})
-    got = run_cost(demo_rows(), llm_usd=0.0, llm_tokens=0, at=us_east_1)
+    got = run_cost(demo_rows(), llm_usd=0.0, llm_tokens=0, at=us_east_1, order=FLOW.names)
     # By hand, with us-east-1's prices: $0.0000166667 per GB-second (x86_64), $0.20 per
     # million Lambda requests, $1.00 per million HTTP API requests, $0.40 per million SQS
     # requests, $0.50 per GB (2^30 bytes) of logs.
@@ -196,3 +197,13 @@ def test_usd_shows_small_amounts_without_rounding_them_to_zero() -> None:
         "$12",
         "$123.46",
     ]
+
+
+def test_a_runs_functions_list_its_starters_by_name_then_the_flow() -> None:
+    rows = demo_rows()
+    flow = ("discovery", "extraction", "wordgate", "intelligence", "analytics")
+    got = run_cost(list(reversed(rows)), 0.0, 0, prices({"AWS_REGION": "us-east-1"}), flow)
+    names = [f.function for f in got.functions]
+    stages = [n for n in names if n in flow]
+    assert stages == [n for n in flow if n in names]
+    assert names == sorted(n for n in names if n not in flow) + stages

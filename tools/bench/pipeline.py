@@ -180,7 +180,8 @@ async def _embedded(folder: Path, site: Site, pages: int, options: BenchOptions)
                 await LEDGER.flush(rt.db)
                 async with rt.db.reader() as session:
                     found = await finished(session, row, elapsed)
-                    cost = await costs.for_run(session, run.id, row.spent_usd, row.spent_tokens)
+                    spent = row.spent_usd, row.spent_tokens
+                    cost = await costs.for_run(session, run.id, *spent, rt.flow.names)
                 return Finished(
                     found.documents, elapsed, found.latencies, health, cost.cost.total_usd
                 )
