@@ -31,11 +31,13 @@ def run_all(
         list[str] | None, typer.Option(help="Leave out this benchmark (repeatable).")
     ] = None,
     repetitions: Annotated[
-        int,
+        int | None,
         typer.Option(
-            min=1, help="Runs of each benchmark; its ratio is their median, with min and max."
+            min=1,
+            help=f"Runs of each benchmark; its ratio is their median, with min and max "
+            f"(default {REPETITIONS}; 1 with --quick, which checks the harness).",
         ),
-    ] = REPETITIONS,
+    ] = None,
 ) -> None:
     """Run every benchmark REPETITIONS times, print the ratios (medians of the repetitions,
     with their range), write and validate the report with issue #20's targets met or missed."""
@@ -53,7 +55,8 @@ def run_all(
     names = [name for name in BENCHMARKS if name not in (skip or ())]
     from cli.bench import _measure  # the progress bar and clean errors
 
-    report = _measure(names, options, quick=quick, repetitions=repetitions)
+    reps = repetitions or (1 if quick else REPETITIONS)
+    report = _measure(names, options, quick=quick, repetitions=reps)
     report = report.model_copy(update={"skipped": [n for n in BENCHMARKS if n not in names]})
     show(report)
     json_path = out.with_name(out.name + ".json")

@@ -1,13 +1,15 @@
 """Profiling a stack worker on request: with BENCH_PROFILE_DIR set, the worker's steady state
-(from "worker ready" to its stop) runs under cProfile and it writes DIR/STAGE-PID.prof
-(`quarry bench profile` sets it, runs one pipeline through the stack and summarises the
-files). Unset, nothing is measured."""
+(from "worker ready" to its stop) runs under cProfile, timed in CPU seconds (which other load
+on the machine does not inflate as it does wall time), and it writes DIR/STAGE-PID.prof when
+it stops. `quarry bench profile` sets it, runs one pipeline through the stack and summarises
+the files. Unset, nothing is measured."""
 
 from __future__ import annotations
 
 import contextlib
 import cProfile
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +24,7 @@ def profiled(name: str) -> Iterator[None]:
     if not folder:
         yield
         return
-    profile = cProfile.Profile()
+    profile = cProfile.Profile(time.process_time)
     profile.enable()
     try:
         yield

@@ -1,8 +1,9 @@
 """`quarry bench profile`: where the stack's time goes. One pipeline run of the generated site
 through the stack (`quarry up`, one worker per stage) with every stage worker's steady state
-under cProfile (BENCH_PROFILE_DIR), then, per stage: its busy seconds (time not spent waiting
-in the event loop's poll), its own time by owner (ours, each library, the standard library;
-C functions charged to whoever called them), and the top costs by own time."""
+under cProfile in CPU seconds (BENCH_PROFILE_DIR), then, per stage: its CPU seconds, its
+statements sent to Postgres (psycopg's), its own time by owner (ours, each library, the
+standard library; C functions charged to whoever called them), and the top costs by own
+time."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ TOP = 5
 # The event loop waiting for I/O: idle, not a cost.
 WAITING = ("<method 'poll' of 'select.epoll' objects>", "<method 'select' of 'select.epoll")
 Key = tuple[str, int, str]  # pstats' (file, line, function)
+# psycopg sending a query, and a command (BEGIN, COMMIT, ROLLBACK): one round trip each.
+STATEMENTS = {("_cursor_base.py", "_execute_send"), ("_connection_base.py", "_exec_command")}
 
 
 @dataclass(frozen=True)
@@ -38,8 +41,9 @@ class Cost:
 @dataclass(frozen=True)
 class StageProfile:
     stage: str
-    busy_s: float
+    busy_s: float  # CPU seconds not spent in the event loop's poll
     waiting_s: float
+    statements: int  # sent to Postgres by psycopg
     top: list[Cost]
     owners: list[tuple[str, float]]  # own time by owner, largest first
 
@@ -77,6 +81,7 @@ def summarise(stage: str, files: list[Path]) -> StageProfile:
     """One stage's profile from its workers' .prof files."""
     raw: dict[Key, tuple[Any, ...]] = pstats.Stats(*map(str, files)).stats  # type: ignore[attr-defined]
     waiting = busy = 0.0
+    statements = 0
     costs: list[Cost] = []
     owners: Counter[str] = Counter()  # seconds (floats) by owner
     for key, (_, calls, own, _, callers) in raw.items():
@@ -84,6 +89,8 @@ def summarise(stage: str, files: list[Path]) -> StageProfile:
             waiting += own
             continue
         busy += own
+        if (Path(key[0]).name, key[2]) in STATEMENTS:
+            statements += calls
         owner = owner_of(key[0])
         costs.append(Cost(_where(key), owner, own, calls))
         if owner != "C" or not callers:
@@ -95,7 +102,7 @@ def summarise(stage: str, files: list[Path]) -> StageProfile:
             )
     costs.sort(key=lambda c: c.seconds, reverse=True)
     top_owners = [(owner, float(s)) for owner, s in owners.most_common(TOP)]
-    return StageProfile(stage, busy, waiting, costs[:TOP], top_owners)
+    return StageProfile(stage, busy, waiting, statements, costs[:TOP], top_owners)
 
 
 async def run_profiled(pages: int, out: Path) -> None:
@@ -135,14 +142,16 @@ def profile_stack(pages: int, out: Path) -> list[StageProfile]:
 def to_markdown(profiles: list[StageProfile], pages: int) -> str:
     lines = [
         f"One stack run of {pages} generated pages, one worker per stage, each worker's steady "
-        "state under cProfile (its overhead inflates Python-heavy code). Own time by owner "
-        "charges C functions to their callers' owner (`ours (C)`: C code our functions call).",
+        "state under cProfile in CPU seconds (its overhead inflates Python-heavy code). Own "
+        "time by owner charges C functions to their callers' owner (`ours (C)`: C code our "
+        "functions call). Statements: queries and commands psycopg sent, one round trip each.",
         "",
     ]
     for p in profiles:
         share = ", ".join(f"{o} {s / p.busy_s:.0%}" for o, s in p.owners) if p.busy_s else "–"
         lines += [
-            f"### {p.stage}: {p.busy_s:.1f} s busy, {p.waiting_s:.1f} s waiting for I/O",
+            f"### {p.stage}: {p.busy_s:.2f} CPU s ({p.busy_s / pages * 1000:.1f} ms per "
+            f"document), {p.statements / pages:.1f} statements per document",
             "",
             f"Own time by owner: {share}.",
             "",

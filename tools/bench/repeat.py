@@ -27,14 +27,18 @@ def combine(runs: list[Benchmark]) -> Benchmark:
     for run in runs[1:]:
         if [v.name for v in run.variants] != names or run.baseline != first.baseline:
             raise ValueError(f"benchmark {first.name!r}: its repetitions measured other variants")
-    variants = [_median_variant([run.variants[i] for run in runs]) for i in range(len(names))]
+    variants = [
+        _median_variant([run.variants[i] for run in runs], is_base=name == first.baseline)
+        for i, name in enumerate(names)
+    ]
     probe = next((i for i, n in enumerate(names) if n != first.baseline), 0)
     ordered = sorted(runs, key=lambda run: run.variants[probe].ratio)
     middle = ordered[(len(ordered) - 1) // 2]
     return middle.model_copy(update={"variants": variants, "repetitions": len(runs)})
 
 
-def _median_variant(each: list[Variant]) -> Variant:
+def _median_variant(each: list[Variant], *, is_base: bool) -> Variant:
+    """The baseline's ratio is 1 in every repetition: it gets no range."""
     ratios = [v.ratio for v in each]
     costs = [v.cost_per_1000_usd for v in each if v.cost_per_1000_usd is not None]
     return each[0].model_copy(
@@ -43,8 +47,8 @@ def _median_variant(each: list[Variant]) -> Variant:
             "p50_ms": statistics.median(v.p50_ms for v in each),
             "p99_ms": statistics.median(v.p99_ms for v in each),
             "ratio": statistics.median(ratios),
-            "ratio_min": min(ratios),
-            "ratio_max": max(ratios),
+            "ratio_min": None if is_base else min(ratios),
+            "ratio_max": None if is_base else max(ratios),
             "cost_per_1000_usd": statistics.median(costs) if costs else None,
         }
     )
