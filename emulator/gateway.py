@@ -1,11 +1,13 @@
 """The local API gateway: routes by the table's httpApi events and invokes handlers with
-the API Gateway event (or, for speed, the app's ASGI interface directly)."""
+the API Gateway event (or, for speed, the app's ASGI interface directly). A Mangum handler
+translates the event on the gateway's own loop (emulator/on_loop.py); only synchronous
+handlers, and the Lambda service's client, take a thread of the executor."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
@@ -13,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import Message, Receive, Scope, Send
 
 from emulator.execution.client import FunctionError, ThrottledError
+from emulator.on_loop import invoke_on_loop, runs_on_loop
 from emulator.routing import Match, Router
 from emulator.table import Table, load_handler
 from shared import metrics
@@ -45,7 +48,9 @@ class Gateway:
     ) -> None:
         """`max_body_bytes` None reads QUARRY_MAX_BODY_BYTES from the installed runtime.
         `handlers` are the functions' handlers when they run elsewhere (execution
-        environments, emulator/execution): they count their own concurrency then."""
+        environments, emulator/execution): they count their own concurrency then.
+        `threads` bounds the synchronous handlers (and remote calls) running at once; Mangum
+        handlers run on the loop and take none."""
         self.table = table
         self.mode = mode
         self.max_body_bytes = max_body_bytes
@@ -124,7 +129,8 @@ class Gateway:
                 await send(message)
 
             try:
-                await asyncio.wait_for(handler.app(scope, receive, tracking), fn.timeout)
+                async with asyncio.timeout(fn.timeout):  # in this task: no task per request
+                    await handler.app(scope, receive, tracking)
             except TimeoutError:
                 metrics.TIMEOUTS.labels(fn.name).inc()
                 if not started:
@@ -141,16 +147,24 @@ class Gateway:
         )
         context = LambdaContext(fn.name, timeout_s=fn.timeout, memory_limit_in_mb=fn.memory)
         event = apigw_v2(req, match.route.key, match.params, context.aws_request_id)
-        loop = asyncio.get_running_loop()
-        call = loop.run_in_executor(self.executor, handler, event, context)
+        call: Awaitable[Any]
+        if runs_on_loop(handler):  # a Mangum handler: one task on this loop, no thread
+            call = invoke_on_loop(handler, event, context)
+        else:  # a synchronous handler (or the Lambda service's client) needs a thread
+            call = asyncio.get_running_loop().run_in_executor(
+                self.executor, handler, event, context
+            )
         try:
             # In an execution environment Lambda enforces the function's timeout, after any
             # cold start; API Gateway waits for it up to its own integration timeout.
             waits = max(fn.timeout, INTEGRATION_TIMEOUT_S) if self.remote else fn.timeout
-            response = from_result(await asyncio.wait_for(call, waits))
+            async with asyncio.timeout(waits):  # in this task: no task per request
+                result = await call
+            response = from_result(result)
         except TimeoutError:
-            # The handler's thread runs on (a thread cannot be killed; Lambda would freeze
-            # the sandbox), but the caller gets its 504 on time, as from API Gateway.
+            # The caller gets its 504 on time, as from API Gateway. A task on the loop is
+            # cancelled, as Lambda stops the environment; a synchronous handler's thread runs
+            # on (a thread cannot be killed).
             metrics.TIMEOUTS.labels(fn.name).inc()
             log.error("Task timed out after %.2f seconds", fn.timeout)
             response = _timed_out(fn.name, fn.timeout, context.aws_request_id)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install the machine binaries the stack and the test tiers run, once, from Debian's packages:
 # PostgreSQL and Redis (the integration and stack tiers, `quarry up`), nginx, Prometheus,
-# Alertmanager, Chromium (the e2e tier) and Node.js (the Serverless Framework CLI). Their
-# system services are never started: Quarry starts its own instances on free ports.
+# Alertmanager, Chromium (the e2e tier), Node.js (the Serverless Framework CLI) and wrk (the
+# gateway benchmark's load generator). Their system services are never started: Quarry starts
+# its own instances on free ports.
 #
 #   infra/install-system-deps.sh            install what is missing (as root)
 #   infra/install-system-deps.sh --dry-run  print the packages it would install, install nothing
@@ -62,6 +63,9 @@ has chromium /usr/bin || add chromium
 # Node.js and npm run the pinned Serverless Framework CLI (infra/serverless, `make serverless-cli`)
 has node /usr/bin || add nodejs
 has npm /usr/bin || add npm
+# wrk, the HTTP load generator of the gateway benchmark (`quarry bench gateway`): a C client
+# that costs the two cores far less than a Python one would
+has wrk /usr/bin || add wrk
 
 if [ "$dry_run" = 1 ]; then
   if [ ${#need[@]} -eq 0 ]; then

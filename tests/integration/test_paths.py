@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import AsyncIterator
 from typing import Any
@@ -124,3 +125,16 @@ async def test_paths_cases_answer_what_users_expect(
     assert problem["status"] == 422
     assert problem["request_id"] == invalid.headers["x-request-id"]
     assert base64.b64encode(b"x")  # the event path carried binary bodies above
+
+
+async def test_paths_event_path_runs_on_the_gateways_loop(
+    echo_platform: Embedded, clients: tuple[httpx.AsyncClient, httpx.AsyncClient]
+) -> None:
+    # Mangum handlers translate their events on the gateway's loop: after a burst of
+    # concurrent requests through the event path, the executor (kept for synchronous
+    # handlers) has started no thread at all.
+    event, _ = clients
+    answers = [event.get(f"/echo/items/{n}", headers=RID) for n in range(20)]
+    for answer in await asyncio.gather(*answers):
+        assert answer.status_code == 200
+    assert len(echo_platform.gateway.executor._threads) == 0

@@ -82,7 +82,7 @@ def test_install_script_wants_postgres_when_a_server_tool_is_missing(tmp_path: P
 def test_install_script_counts_binaries_on_path(tmp_path: Path) -> None:
     tools = tmp_path / "bin"
     names = [*PG_TOOLS, "redis-server", "nginx", "prometheus", "promtool"]
-    names += ["prometheus-alertmanager", "amtool", "chromium", "node", "npm"]
+    names += ["prometheus-alertmanager", "amtool", "chromium", "node", "npm", "wrk"]
     for name in names:
         _executable(tools / name)
     assert _dry_run(tmp_path / "bare", tools) == "nothing to install"

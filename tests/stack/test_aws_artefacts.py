@@ -146,6 +146,12 @@ def test_aws_artefacts_demo_pipeline_runs_from_packages_with_iam_enforced(
         page = client.get("/runs")  # the dashboard function, from its package too
         assert page.status_code == 200
         assert run_id[:8] in page.text
+    # the invocation ledger, written by the environments themselves before each returns
+    costed = {f["function"]: f for f in run["cost"]["functions"]}
+    for stage in ("discovery", "extraction", "intelligence"):
+        assert costed[stage]["usage"]["invocations"] > 0, costed.get(stage)
+        assert costed[stage]["cost"]["compute_usd"] > 0, costed[stage]
+    assert run["cost"]["cost"]["total_usd"] > 0
     logs = _logs(aws_stack)
     denied = [
         line for text in logs.values() for line in text.splitlines() if "AccessDenied" in line

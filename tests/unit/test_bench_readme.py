@@ -74,3 +74,20 @@ def test_bench_readme_names_the_benchmarks_a_run_left_out() -> None:
     report = _report(quick=False).model_copy(update={"skipped": ["scaling", "load"]})
     assert "Left out of this run: scaling, load." in render(report).splitlines()
     assert "Left out of this run: scaling, load." in report.to_markdown()
+
+
+def test_bench_readme_sets_p99_against_the_baseline_where_the_benchmark_asks() -> None:
+    gateway = to_benchmark(
+        "gateway",
+        "wrk",
+        "bare",
+        [
+            Measurement("event", 100, 16, 600.0, 3.0, 9.0),
+            Measurement("bare", 100, 16, 1000.0, 2.0, 6.0),
+        ],
+        p99_against_baseline=True,
+    )
+    report = Report(created="now", machine="m", quick=False, benchmarks=[gateway])
+    assert (
+        "| gateway | event (c=16) | 600 req/s | bare (c=16): 1,000 req/s | 0.60 · p99 1.50× |"
+    ) in render(report).splitlines()

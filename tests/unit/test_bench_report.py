@@ -146,3 +146,27 @@ def test_report_shows_the_estimated_cost_per_1000_where_it_was_metered() -> None
     data["benchmarks"][0]["variants"][1]["cost_per_1000_usd"] = -1.0
     with pytest.raises(ValueError, match=r"cost_per_1000_usd is -1\.0"):
         validate(data)
+
+
+def test_report_sets_p99_against_the_baseline_where_the_benchmark_asks() -> None:
+    measured = [
+        Measurement("event", 100, 16, 600.0, 3.0, 9.0),
+        Measurement("bare", 100, 16, 1000.0, 2.0, 6.0),
+    ]
+    bench = to_benchmark("gateway", "wrk", "bare", measured, p99_against_baseline=True)
+    assert [bench.p99_ratio(v) for v in bench.variants] == [1.5, 1.0]
+    report = Report(created="2024-01-01", machine="m", quick=False, benchmarks=[bench])
+    markdown = report.to_markdown()
+    assert "| p50 ms | p99 ms | ratio | p99 × |" in markdown
+    assert "| event | 100 | 16 | 600 | 3.00 | 9.00 | 0.60 | 1.50 |" in markdown
+    assert "p99 × = p99 ÷ the p99 of `bare`." in markdown
+    assert validate(json.loads(report.to_json())) == report
+    # Without the flag (every report written before it) the table is as it was.
+    plain = to_benchmark("gateway", "wrk", "bare", measured)
+    assert plain.p99_ratio(plain.variants[0]) is None
+    assert (
+        "p99 ×"
+        not in Report(
+            created="2024-01-01", machine="m", quick=False, benchmarks=[plain]
+        ).to_markdown()
+    )

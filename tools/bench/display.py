@@ -61,6 +61,7 @@ def show(report: Report) -> None:
             "p50 ms",
             "p99 ms",
             "ratio",
+            *(["p99 ×"] if bench.p99_against_baseline else []),
             *(["of ideal"] if ideal else []),
             *(["$ per 1,000 (est.)"] if costed else []),
             title=f"{bench.name} (ratio = {bench.unit} ÷ {bench.baseline}"
@@ -69,7 +70,7 @@ def show(report: Report) -> None:
             + (f"\n{premise}" if premise else ""),
         )
         for v in bench.variants:
-            share = v.of_ideal
+            share, tail = v.of_ideal, bench.p99_ratio(v)
             table.add_row(
                 v.name,
                 str(v.requests),
@@ -78,6 +79,7 @@ def show(report: Report) -> None:
                 f"{v.p50_ms:.2f}",
                 f"{v.p99_ms:.2f}",
                 ratio_cell(v),
+                *([] if tail is None else [f"{tail:.2f}"]),
                 *([("–" if share is None else f"{share:.2f}")] if ideal else []),
                 *([cost_cell(v)] if costed else []),
             )

@@ -72,8 +72,9 @@ def _row(bench: Benchmark, v: Variant, base: Variant) -> str:
             f"| {bench.name} | {v.name} | {v.p50_ms:,.0f} ms median | {base.name}: "
             f"{base.p50_ms:,.0f} ms | {ratio_cell(v, 3)} · {budget}: {verdict(v)} |"
         )
-    share = v.of_ideal
+    share, tail = v.of_ideal, bench.p99_ratio(v)
     ratio = ratio_cell(v) + ("" if share is None else f" · {share:.2f} of ideal")
+    ratio += "" if tail is None else f" · p99 {tail:.2f}×"
     return (
         f"| {bench.name} | {v.name} (c={v.concurrency}) | {v.rps:,.0f} {bench.unit} | "
         f"{base.name} (c={base.concurrency}): {base.rps:,.0f} {bench.unit} | {ratio} |"

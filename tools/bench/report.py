@@ -122,6 +122,16 @@ class Benchmark(BaseModel):
     parameters: dict[str, float] = {}
     # How many times it was measured (tools.bench.repeat); 1: the figures of one run.
     repetitions: int = 1
+    # Whether each variant's p99 is also set against the baseline's (the gateway's targets
+    # bound both throughput and tail latency).
+    p99_against_baseline: bool = False
+
+    def p99_ratio(self, v: Variant) -> float | None:
+        """A variant's p99 ÷ the baseline's, where the benchmark sets them against each other."""
+        if not self.p99_against_baseline:
+            return None
+        base = next(b for b in self.variants if b.name == self.baseline)
+        return v.p99_ms / base.p99_ms
 
 
 class Report(BaseModel):
@@ -156,14 +166,17 @@ class Report(BaseModel):
                 continue
             ideal = any(v.ideal_rps is not None for v in bench.variants)
             costed = any(v.cost_per_1000_usd is not None for v in bench.variants)
+            tail = bench.p99_against_baseline
             lines += [f"## {bench.name}", "", bench.description, ""]
             lines += [f"- {name}: {value:g}" for name, value in bench.parameters.items()]
             lines += [""] if bench.parameters else []
             lines += [
                 f"| variant | requests | concurrency | {bench.unit} | p50 ms | p99 ms | ratio |"
+                + (" p99 × |" if tail else "")
                 + (" of ideal |" if ideal else "")
                 + (" $ per 1,000 (est.) |" if costed else ""),
                 "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+                + (" ---: |" if tail else "")
                 + (" ---: |" if ideal else "")
                 + (" ---: |" if costed else ""),
             ]
@@ -172,6 +185,7 @@ class Report(BaseModel):
                 lines.append(
                     f"| {v.name} | {v.requests} | {v.concurrency} | {v.rps:.0f} "
                     f"| {v.p50_ms:.2f} | {v.p99_ms:.2f} | {ratio_cell(v)} |"
+                    + (f" {bench.p99_ratio(v):.2f} |" if tail else "")
                     + ((" – |" if share is None else f" {share:.2f} |") if ideal else "")
                     + (f" {cost_cell(v)} |" if costed else "")
                 )
@@ -180,6 +194,7 @@ class Report(BaseModel):
                 f"ratio = {bench.unit} ÷ {bench.unit} of `{bench.baseline}`, measured in the same"
                 " run."
                 + repetitions_note(bench)
+                + (f" p99 × = p99 ÷ the p99 of `{bench.baseline}`." if tail else "")
                 + (" of ideal = measured ÷ the premise's bound." if ideal else ""),
                 "",
             ]
@@ -213,6 +228,7 @@ def to_benchmark(
     kind: Literal["throughput", "coldstart"] = "throughput",
     unit: str = "req/s",
     parameters: Mapping[str, float] | None = None,
+    p99_against_baseline: bool = False,
 ) -> Benchmark:
     """Set every measured variant against the baseline's requests per second."""
     base = next((m for m in measured if m.name == baseline), None)
@@ -242,6 +258,7 @@ def to_benchmark(
         kind=kind,
         unit=unit,
         parameters=dict(parameters or {}),
+        p99_against_baseline=p99_against_baseline,
     )
 
 
