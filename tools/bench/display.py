@@ -8,6 +8,7 @@ from collections.abc import Callable
 import typer
 from rich.console import Console
 from rich.progress import Progress, TaskID
+from rich.table import Column
 from rich.table import Table as RichTable
 
 from tools.bench.coldtable import COLDSTART_COLUMNS, coldstart_rows
@@ -53,8 +54,11 @@ def show(report: Report) -> None:
         ideal = any(v.ideal_rps is not None for v in bench.variants)
         costed = any(v.cost_per_1000_usd is not None for v in bench.variants)
         premise = "; ".join(f"{k} {v:g}" for k, v in bench.parameters.items())
+        # The variant's name whole (other columns give way on a narrow terminal): it is
+        # what a reader looks up in the report.
+        widest = max(len(v.name) for v in bench.variants)
         table = RichTable(
-            "variant",
+            Column("variant", min_width=widest, no_wrap=True),
             "requests",
             "concurrency",
             bench.unit,
