@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from cli.bench_report import readme, run_all
+from cli.bench_report import profile, readme, run_all
 from shared.errors import QuarryError
 from tools.bench.display import ProgressMeter, echo_against, show
 from tools.bench.report import Benchmark, BenchOptions, Report
@@ -122,24 +122,12 @@ def scaling(quick: Quick = False) -> None:
     typer.echo(report.benchmarks[0].description.rsplit("Finding: ", 1)[-1])
 
 
-@bench_app.command()
-def profile(
-    pages: Annotated[int, typer.Option(min=10, help="Pages of the generated site.")] = 300,
-    out: Annotated[Path, typer.Option(help="Folder for the workers' .prof files.")] = Path(
-        ".quarry/profile"
-    ),
-) -> None:
-    """Where the stack's time goes: one pipeline run through the stack with each stage
-    worker under cProfile; per stage, busy time by owner and the top five own-time costs."""
-    from tools.bench.profile import profile_stack, to_markdown
-
-    try:
-        profiles = profile_stack(pages, out)
-    except QuarryError as exc:
-        console.print(f"[bold red]error:[/] {exc.detail}")
-        raise typer.Exit(2) from None
-    typer.echo(to_markdown(profiles, pages))
-    typer.echo(f"profiles in {out} (open one with `python -m pstats FILE`)")
+@bench_app.command("pg-drivers")
+def pg_drivers(quick: Quick = False) -> None:
+    """Pipeline documents/s in the stack (one worker per stage) with the Postgres engines on
+    asyncpg against psycopg, in one run (1,000 pages; 100 with --quick)."""
+    options = BenchOptions.quick() if quick else BenchOptions()
+    show(_measure(["pg-drivers"], options, quick=quick))
 
 
 @bench_app.command("serverless-offline")
@@ -297,3 +285,4 @@ def load(
 
 bench_app.command("all")(run_all)
 bench_app.command()(readme)
+bench_app.command()(profile)

@@ -1,4 +1,5 @@
-"""`quarry bench all` and `quarry bench readme`: the report of one run, and README from it."""
+"""`quarry bench all` and `quarry bench readme`: the report of one run, and README from it;
+`quarry bench profile`: where the stack's time goes."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from shared.errors import QuarryError
 from tools.bench.display import show
 from tools.bench.repeat import REPETITIONS
 from tools.bench.report import BenchOptions, validate
@@ -95,3 +97,22 @@ def readme(
         console.print(f"[bold red]error:[/] cannot write {path} from {json_path}: {exc}")
         raise typer.Exit(2) from None
     typer.echo(f"wrote the {BLOCK} block of {path} from {json_path}")
+
+
+def profile(
+    pages: Annotated[int, typer.Option(min=10, help="Pages of the generated site.")] = 300,
+    out: Annotated[Path, typer.Option(help="Folder for the workers' .prof files.")] = Path(
+        ".quarry/profile"
+    ),
+) -> None:
+    """Where the stack's time goes: one pipeline run through the stack with each stage
+    worker under cProfile; per stage, busy time by owner and the top five own-time costs."""
+    from tools.bench.profile import profile_stack, to_markdown
+
+    try:
+        profiles = profile_stack(pages, out)
+    except QuarryError as exc:
+        console.print(f"[bold red]error:[/] {exc.detail}")
+        raise typer.Exit(2) from None
+    typer.echo(to_markdown(profiles, pages))
+    typer.echo(f"profiles in {out} (open one with `python -m pstats FILE`)")

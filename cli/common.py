@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from shared.config import Settings, load_settings
+from shared.config import Settings
+from shared.config_load import load_settings
 from shared.errors import QuarryError
 
 console = Console(stderr=True)

@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from shared.db.engine import SqlDatabase
 
 keys_app = typer.Typer(
     help="API keys: create (shown once), list, revoke; only their hashes are stored.",
@@ -19,10 +22,12 @@ console = Console(stderr=True)
 ScopeOpt = Annotated[str, typer.Option(help="read, write (includes read) or admin.")]
 
 
-def _database_url() -> str:
-    from shared.config import load_settings
+def _database() -> SqlDatabase:
+    from shared.config_load import load_settings
+    from shared.db.engine import SqlDatabase
 
-    return load_settings(os.environ, Path("quarry.toml")).database_url
+    settings = load_settings(os.environ, Path("quarry.toml"))
+    return SqlDatabase(settings.database_url, driver=settings.pg_driver)
 
 
 @keys_app.command("create")
@@ -32,7 +37,6 @@ def create(
 ) -> None:
     """Create a key and print it once on stdout (run `quarry migrate` first)."""
     from shared.auth import keys
-    from shared.db.engine import SqlDatabase
     from shared.errors import QuarryError
 
     if scope not in keys.SCOPES:
@@ -40,7 +44,7 @@ def create(
         raise typer.Exit(2)
 
     async def make() -> tuple[str, str]:
-        db = SqlDatabase(_database_url())
+        db = _database()
         try:
             row, key = await keys.create(db, name[:200], scope)
             return row.id, key
@@ -60,10 +64,9 @@ def create(
 def list_() -> None:
     """List keys (id, name, scope, prefix, revoked); never the keys themselves."""
     from shared.auth import keys
-    from shared.db.engine import SqlDatabase
 
     async def rows() -> list[tuple[str, str, str, str, str]]:
-        db = SqlDatabase(_database_url())
+        db = _database()
         try:
             found = await keys.list_keys(db)
         finally:
@@ -81,11 +84,10 @@ def list_() -> None:
 def revoke(key_id: Annotated[str, typer.Argument(help="The key's id.")]) -> None:
     """Revoke a key at once."""
     from shared.auth import keys
-    from shared.db.engine import SqlDatabase
     from shared.errors import QuarryError
 
     async def run() -> None:
-        db = SqlDatabase(_database_url())
+        db = _database()
         try:
             await keys.revoke(db, key_id)
         finally:

@@ -25,7 +25,8 @@ from shared.aws import client
 from shared.aws.ssm import resolve
 from shared.cache import MemoryCache, RedisCache
 from shared.concurrency import MemoryLimiter, RedisLimiter
-from shared.config import Settings, load_settings
+from shared.config import Settings
+from shared.config_load import load_settings
 from shared.db.engine import SqlDatabase
 from shared.dispatch.redis import RedisDispatcher
 from shared.dispatch.sqs import SqsDispatcher
@@ -95,6 +96,7 @@ def build_runtime(
             replica_max_lag_s=settings.replica_max_lag_s,
             pooled=not in_lambda,
             pool_size=pool_size,
+            driver=settings.pg_driver,
         ),
         dispatcher=dispatcher,
         cache=cache,

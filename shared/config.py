@@ -1,38 +1,32 @@
-"""Settings: one typed configuration from QUARRY_* variables and an optional quarry.toml."""
+"""Settings: one typed configuration of a process, from QUARRY_* variables and an optional
+quarry.toml (shared.config_load reads them; shared.config_rules holds the rules they obey)."""
 
 from __future__ import annotations
 
-import ipaddress
-import re
-import tomllib
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     SecretStr,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from shared.errors import ConfigError
-from shared.redaction import redact_text
-
-PREFIX = "QUARRY_"
-DEV_SECRET_KEY = "quarry-dev-secret-change-me"
-MIN_SECRET_KEY_BYTES = 32
-# Environments that face other people: start-up refuses insecure settings there.
-GUARDED_ENVS = ("stack", "lambda")
-Insecurity = Literal["open-dashboard", "weak-secret-key"]
-SSM_RESOLVED = "ssm_resolved"
-PASSWORD_HASH = re.compile(
-    r"^scrypt\$[0-9]{1,8}\$[0-9]{1,3}\$[0-9]{1,3}\$[A-Za-z0-9_-]{8,}\$[A-Za-z0-9_-]{16,}$"
+from shared.config_rules import (
+    DEV_SECRET_KEY,
+    SSM_RESOLVED,
+    Insecurity,
+    check_bootstrap_key,
+    check_networks,
+    check_password_hash,
+    check_secure,
 )
+
+# The drivers the application's async Postgres engines may use (shared.db.urls derives the URLs).
+PgDriver = Literal["asyncpg", "psycopg"]
 
 
 class Settings(BaseModel):
@@ -45,16 +39,22 @@ class Settings(BaseModel):
     )
     database_url: str = Field(
         "sqlite+aiosqlite:///.quarry/dev.db",
-        description="SQLAlchemy URL of the writer (primary) database.",
+        description="URL of the writer (primary) database: `postgresql://...` or "
+        "`sqlite+aiosqlite:///...`.",
     )
     database_reader_url: str | None = Field(
-        None, description="SQLAlchemy URL of the read replica; unset reads from the writer."
+        None, description="URL of the read replica; unset reads from the writer."
     )
     replica_max_lag_s: float = Field(
         5.0,
         ge=0,
         description="Reads go to the primary while the read replica is further behind than "
         "this, in seconds (a client's own writes are always read back, whatever the lag).",
+    )
+    pg_driver: PgDriver = Field(
+        "asyncpg",
+        description="Driver of the application's Postgres engines: asyncpg, or psycopg (which "
+        "migrations use in any case). The database URLs name the server, not the driver.",
     )
     queue: Literal["memory", "redis", "sqs"] = Field(
         "memory",
@@ -254,128 +254,20 @@ class Settings(BaseModel):
 
     @model_validator(mode="after")
     def _secure_outside_dev(self, info: ValidationInfo) -> Settings:
-        """Outside dev and test, refuse what would leave the deployment open. Settings that
-        SSM provides are checked once read from it: shared.aws.ssm.resolve validates again
-        with the context SSM_RESOLVED."""
-        if self.env not in GUARDED_ENVS:
-            return self
-        resolved = bool(info.context and info.context.get(SSM_RESOLVED))
-        from_ssm = set() if resolved else {s.partition("=")[0].strip() for s in self.ssm_parameters}
-        problems = []
-        key = self.secret_key.get_secret_value()
-        weak = key == DEV_SECRET_KEY or len(key.encode()) < MIN_SECRET_KEY_BYTES
-        if weak and "secret_key" not in from_ssm and "weak-secret-key" not in self.insecure_allow:
-            what = "the development value" if key == DEV_SECRET_KEY else "too short"
-            problems.append(
-                f"QUARRY_SECRET_KEY is {what}: outside dev it must be at least "
-                f"{MIN_SECRET_KEY_BYTES} bytes of randomness (python3 -c 'import secrets; "
-                "print(secrets.token_urlsafe(48))'), or anyone can forge what it signs"
-            )
-        if (
-            self.dashboard_password_hash is None
-            and "dashboard_password_hash" not in from_ssm
-            and "open-dashboard" not in self.insecure_allow
-        ):
-            problems.append(
-                "QUARRY_DASHBOARD_PASSWORD_HASH is unset, which leaves the dashboard open to "
-                "anyone who reaches it: set it to the output of `quarry hash-password`, or "
-                "QUARRY_INSECURE_ALLOW=open-dashboard to leave it open on purpose"
-            )
-        if problems:
-            raise ValueError(f"refusing to start as QUARRY_ENV={self.env}: " + "; ".join(problems))
+        check_secure(self, resolved=bool(info.context and info.context.get(SSM_RESOLVED)))
         return self
 
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for net in value:
-            try:
-                ipaddress.ip_network(net, strict=False)
-            except ValueError as exc:
-                raise ValueError(f"{net!r} is not an address or CIDR network") from exc
-        return value
+        return check_networks(value)
 
     @field_validator("bootstrap_api_key")
     @classmethod
     def _bootstrap_key(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value()) < 32:
-            raise ValueError(
-                "an API key must be at least 32 characters; make one with "
-                "`python3 -c 'import secrets; print(\"qk_\" + secrets.token_urlsafe(32))'`"
-            )
-        return value
+        return check_bootstrap_key(value)
 
     @field_validator("dashboard_password_hash")
     @classmethod
     def _password_hash(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not PASSWORD_HASH.match(value.get_secret_value()):
-            raise ValueError(
-                "not a password hash; expected scrypt$N$r$p$salt$hash as printed by "
-                "`quarry hash-password`"
-            )
-        return value
-
-
-# Settings whose values are never shown, even when invalid (a too-short bootstrap key too).
-SECRET_FIELDS = frozenset(
-    name
-    for name, field in Settings.model_fields.items()
-    if field.annotation is SecretStr or SecretStr in get_args(field.annotation)
-)
-
-
-def _coerce(name: str, raw: str) -> Any:
-    """Environment values are strings; tuple fields take comma-separated lists."""
-    field = Settings.model_fields[name]
-    if get_origin(field.annotation) is tuple:
-        return tuple(part.strip() for part in raw.split(",") if part.strip())
-    return raw
-
-
-def load_settings(environ: Mapping[str, str], toml_path: Path | None = None) -> Settings:
-    """Build Settings from a mapping of QUARRY_* variables over an optional TOML file.
-
-    Unknown QUARRY_* keys and invalid values raise ConfigError naming the key, what was
-    wrong and what is accepted, so start-up stops with a clear message.
-    """
-    values: dict[str, Any] = {}
-    if toml_path is not None and toml_path.exists():
-        try:
-            table = tomllib.loads(toml_path.read_text()).get("quarry", {})
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{toml_path}: not valid TOML: {exc}") from exc
-        if not isinstance(table, dict):
-            raise ConfigError(f"{toml_path}: `quarry` must be a table ([quarry]) of settings")
-        values.update(table)
-    for key, raw in environ.items():
-        if not key.startswith(PREFIX):
-            continue
-        name = key[len(PREFIX) :].lower()
-        if name not in Settings.model_fields:
-            known = ", ".join(PREFIX + n.upper() for n in Settings.model_fields)
-            raise ConfigError(f"{key}: unknown setting; accepted settings are {known}")
-        values[name] = _coerce(name, raw)
-    try:
-        return Settings.model_validate(values)
-    except ValidationError as exc:
-        raise ConfigError(describe_errors(exc)) from exc
-
-
-def describe_errors(exc: ValidationError) -> str:
-    """One line per invalid key: the variable name, the problem and the accepted values."""
-    lines = []
-    for err in exc.errors():
-        if not err["loc"]:  # the settings as a whole (see Settings._secure_outside_dev)
-            lines.append(str(err["msg"]).removeprefix("Value error, "))
-            continue
-        name = str(err["loc"][0])  # a list's entry is named by its variable
-        key = PREFIX + name.upper()
-        given = err.get("input")
-        if name in SECRET_FIELDS or "secret" in name or "password" in name:
-            shown = "***"
-        elif isinstance(given, str) and "://" in given:
-            shown = repr(redact_text(given))  # e.g. a misspelled database_url key
-        else:
-            shown = repr(given)
-        lines.append(f"{key}={shown}: {err['msg']}")
-    return "invalid settings: " + "; ".join(lines)
+        return check_password_hash(value)

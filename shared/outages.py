@@ -9,6 +9,8 @@ among them, is not. The HTTP adapter, the dashboard and the stack's workers ask 
 
 from __future__ import annotations
 
+import socket
+
 from redis.exceptions import BusyLoadingError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -44,15 +46,22 @@ def as_unavailable(exc: BaseException) -> UnavailableError | None:
 
 
 def _database_down(exc: BaseException) -> bool:
-    """A connection lost, or a Postgres error of the connection (08), resources (53) or
-    shutdown and start-up (57P) classes; psycopg's client-side failures (refused, closed)
-    carry no SQLSTATE. SQLite's OperationalError (a missing table, a locked file) is no
-    outage of a server."""
+    """A connection lost or refused, or a Postgres error of the connection (08), resources (53)
+    or shutdown and start-up (57P) classes. asyncpg reports the server's errors with their
+    SQLSTATE (CannotConnectNowError 57P03, ConnectionDoesNotExistError 08003) on a plain
+    DBAPIError, and lets the socket's own errors through when it cannot connect (refused,
+    reset, an unknown host); psycopg's client-side failures are OperationalErrors without a
+    SQLSTATE. SQLite's OperationalError (a missing table, a locked file) is no outage of a
+    server."""
+    if isinstance(exc, ConnectionError | socket.gaierror):
+        return True
     if not isinstance(exc, DBAPIError):
         return False
     if exc.connection_invalidated:
         return True
-    if not isinstance(exc, OperationalError) or not hasattr(exc.orig, "sqlstate"):
+    if not hasattr(exc.orig, "sqlstate"):
         return False
     state = getattr(exc.orig, "sqlstate", None)
-    return state is None or str(state).startswith(("08", "53", "57P"))
+    if state is None:
+        return isinstance(exc, OperationalError)
+    return str(state).startswith(("08", "53", "57P"))

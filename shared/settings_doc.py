@@ -14,7 +14,8 @@ import annotated_types
 from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 
-from shared.config import PREFIX, Settings
+from shared.config import Settings
+from shared.config_load import PREFIX
 
 START = "<!-- settings-table:start -->"
 END = "<!-- settings-table:end -->"

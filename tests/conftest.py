@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.config import Settings, load_settings
+from shared.config import Settings
+from shared.config_load import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

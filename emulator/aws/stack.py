@@ -17,7 +17,8 @@ from emulator.aws.queues import create_queues, queue_specs
 from emulator.table import load_table, read_document
 from shared.aws import client
 from shared.aws.ssm import parse_names
-from shared.config import Settings, load_settings
+from shared.config import Settings
+from shared.config_load import load_settings
 from shared.errors import ConfigError
 
 STAGE = "dev"  # the stage serverless.yml's queue names are resolved for locally

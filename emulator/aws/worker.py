@@ -23,7 +23,7 @@ from emulator.table import load_handler, load_table
 from shared import ports
 from shared.aws import client
 from shared.composition import build_runtime
-from shared.config import load_settings
+from shared.config_load import load_settings
 from shared.dispatch.sqs import SqsDispatcher
 from shared.handlers.invocation import declare_memory
 from shared.handlers.memory import OUT_OF_MEMORY_EXIT, current_rss_mb, over_limit

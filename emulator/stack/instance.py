@@ -16,7 +16,7 @@ from emulator.gateway import Gateway
 from emulator.table import functions_for, load_table
 from shared import ports
 from shared.composition import build_runtime
-from shared.config import load_settings
+from shared.config_load import load_settings
 from shared.handlers.invocation import declare_memory
 from shared.handlers.loop import close_idle_loops
 from shared.logs import configure_logging

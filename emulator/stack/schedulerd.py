@@ -19,7 +19,7 @@ from emulator.execution.client import remote_handlers
 from emulator.table import load_handler, load_table
 from shared import ports
 from shared.composition import build_runtime
-from shared.config import load_settings
+from shared.config_load import load_settings
 from shared.handlers.invocation import declare_memory
 from shared.logs import configure_logging, get_logger
 from shared.metering.ledger import flushing

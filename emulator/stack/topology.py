@@ -26,7 +26,8 @@ from emulator.table import Table
 
 if TYPE_CHECKING:
     from emulator.stack.aws_services import Artefacts
-from shared.config import DEV_SECRET_KEY, load_settings
+from shared.config_load import load_settings
+from shared.config_rules import DEV_SECRET_KEY
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 ALERT_RULES = ROOT / "infra" / "prometheus" / "rules" / "quarry.yml"

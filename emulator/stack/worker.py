@@ -27,7 +27,7 @@ from emulator.table import Function, load_handler, load_table
 from emulator.tasks import stage_task
 from shared import deadletters, metrics, ports
 from shared.composition import build_runtime
-from shared.config import load_settings
+from shared.config_load import load_settings
 from shared.db.routing import unpositioned_scope
 from shared.dispatch.redis import RedisDispatcher, stream_of
 from shared.dispatch.taskiq import TaskFn

@@ -9,7 +9,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from shared.config import SSM_RESOLVED, Settings, describe_errors
+from shared.config import Settings
+from shared.config_load import describe_errors
+from shared.config_rules import SSM_RESOLVED
 from shared.errors import ConfigError, UnavailableError
 
 GET_PARAMETERS_MAX = 10  # names per GetParameters call

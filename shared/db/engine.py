@@ -1,4 +1,5 @@
-"""Engines per event loop for the writer and the reader, with SQLite tuned for concurrent use."""
+"""Engines per event loop for the writer and the reader, with SQLite tuned for concurrent use
+and Postgres through asyncpg (or psycopg) with no server-side prepared statements left behind."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from shared.config import PgDriver
 from shared.db.routing import ReadRouter
+from shared.db.urls import async_url, is_postgres
 from shared.logs import get_logger
 
 sql_log = get_logger("quarry.sql")
@@ -35,7 +37,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def _statement_logger(role: str) -> Any:
     """A before_cursor_execute hook logging each statement (at DEBUG, on `quarry.sql`) with the
     role it ran on; the JSON formatter adds the request id and function of the invocation.
-    A log line rather than a SQL comment, so Postgres keeps reusing its prepared statements."""
+    A log line rather than a SQL comment, so a statement's text is the same in every request."""
 
     def log_statement(
         _conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, many: bool
@@ -47,38 +49,53 @@ def _statement_logger(role: str) -> Any:
     return log_statement
 
 
+def pg_connect_args(driver: PgDriver, connect_timeout_s: float | None = None) -> dict[str, Any]:
+    """What each Postgres connection is opened with, so that it works through RDS Proxy (and
+    any transaction pooler): no named prepared statement is ever left on a server connection,
+    since a proxy hands that connection to other clients between transactions and pins a client
+    that leaves session state behind (docs/architecture.md, "Postgres drivers"). asyncpg then
+    sends each statement unnamed (parse, bind, execute); psycopg never prepares one by name."""
+    if driver == "asyncpg":
+        args: dict[str, Any] = {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
+        if connect_timeout_s is not None:
+            args["timeout"] = connect_timeout_s
+        return args
+    args = {"prepare_threshold": None}
+    if connect_timeout_s is not None:
+        args["connect_timeout"] = max(1, round(connect_timeout_s))
+    return args
+
+
 def make_engine(
     url: str,
     role: str = "primary",
     *,
+    driver: PgDriver = "asyncpg",
     pooled: bool = True,
     pool_size: int | None = None,
-    **connect_args: Any,
+    connect_timeout_s: float | None = None,
 ) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, a busy timeout and foreign keys on every connection.
-    `role` (primary or replica) names the server in statement logs; `pooled=False` opens a
-    connection per session (Lambda); `pool_size` pools exactly that many, no overflow (a
-    process that knows how many callers it runs at once sizes its pool to them)."""
+    """An async engine; SQLite gets WAL, a busy timeout and foreign keys on every connection,
+    Postgres `driver` with `pg_connect_args`. `role` (primary or replica) names the server in
+    statement logs; `pooled=False` opens a connection per session (Lambda); `pool_size` pools
+    exactly that many, no overflow (a process that knows how many callers it runs at once
+    sizes its pool to them)."""
     # Unpooled in Lambda: each execution environment is one caller, and idle pooled
     # connections of thousands of environments would exhaust Postgres (RDS Proxy pools them).
     pooling: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
     if pooled and pool_size is not None:
         pooling.update(pool_size=pool_size, max_overflow=0)
+    postgres = is_postgres(url)
     engine = create_async_engine(
-        url, pool_pre_ping=not url.startswith("sqlite"), connect_args=connect_args, **pooling
+        async_url(url, driver),
+        pool_pre_ping=postgres,
+        connect_args=pg_connect_args(driver, connect_timeout_s) if postgres else {},
+        **pooling,
     )
-    if make_url(url).get_backend_name() == "sqlite":
+    if not postgres:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     event.listen(engine.sync_engine, "before_cursor_execute", _statement_logger(role))
     return engine
-
-
-def sync_url(url: str) -> str:
-    """The synchronous driver URL for the same database (migrations run synchronously)."""
-    parsed = make_url(url)
-    if parsed.drivername == "sqlite+aiosqlite":
-        return parsed.set(drivername="sqlite").render_as_string(hide_password=False)
-    return parsed.render_as_string(hide_password=False)
 
 
 class SqlDatabase:
@@ -98,14 +115,15 @@ class SqlDatabase:
         replica_max_lag_s: float = 5.0,
         pooled: bool = True,
         pool_size: int | None = None,
+        driver: PgDriver = "asyncpg",
     ) -> None:
+        self.driver = driver
         self.pooled = pooled
         self.pool_size = pool_size
         self.writer_url = writer_url
         self.reader_url = reader_url or writer_url
         routed = self.reader_url != writer_url and all(
-            make_url(url).get_backend_name() == "postgresql"
-            for url in (writer_url, self.reader_url)
+            is_postgres(url) for url in (writer_url, self.reader_url)
         )
         self.router = ReadRouter(replica_max_lag_s) if routed else None
         self._engines: weakref.WeakKeyDictionary[
@@ -116,23 +134,25 @@ class SqlDatabase:
         loop = asyncio.get_running_loop()
         pair = self._engines.get(loop)
         if pair is None:
-            pooled, size = self.pooled, self.pool_size
-            writer = make_engine(self.writer_url, pooled=pooled, pool_size=size)
+            writer = self._engine(self.writer_url, "primary")
             if self.reader_url == self.writer_url:
                 reader = writer
-            elif self.router is not None:
-                reader = make_engine(
-                    self.reader_url,
-                    "replica",
-                    pooled=pooled,
-                    pool_size=size,
-                    connect_timeout=REPLICA_CONNECT_TIMEOUT_S,
-                )
             else:
-                reader = make_engine(self.reader_url, "replica", pooled=pooled, pool_size=size)
+                timeout = REPLICA_CONNECT_TIMEOUT_S if self.router is not None else None
+                reader = self._engine(self.reader_url, "replica", timeout)
             pair = (writer, reader)
             self._engines[loop] = pair
         return pair
+
+    def _engine(self, url: str, role: str, connect_timeout_s: float | None = None) -> AsyncEngine:
+        return make_engine(
+            url,
+            role,
+            driver=self.driver,
+            pooled=self.pooled,
+            pool_size=self.pool_size,
+            connect_timeout_s=connect_timeout_s,
+        )
 
     @asynccontextmanager
     async def writer(self) -> AsyncIterator[AsyncSession]:

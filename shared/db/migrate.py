@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import make_url
 
-from shared.db.engine import sync_url
+from shared.db.urls import sync_url
 
 HERE = Path(__file__).parent / "migrations"
 

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from emulator.demo import serve_site
-from shared.config import load_settings
+from shared.config_load import load_settings
 from tests.conftest import ROOT
 from tests.e2e.server import DashboardServer
 

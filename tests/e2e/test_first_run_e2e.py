@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from emulator.demo import serve_site
-from shared.config import load_settings
+from shared.config_load import load_settings
 from tests.e2e.conftest import shoot
 from tests.e2e.htmlcheck import problems
 from tests.e2e.server import DashboardServer

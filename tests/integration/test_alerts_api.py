@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.config import Settings, load_settings
+from shared.config import Settings
+from shared.config_load import load_settings
 
 TOKEN = "alerts-token-for-tests-0123456789"
 

@@ -13,6 +13,7 @@ from emulator.platform import Embedded, embedded
 from functions.stages import analytics
 from shared.config import Settings
 from shared.db.models import Document, Insight, Rollup, Run, Source, StageResult
+from shared.db.urls import async_url
 from shared.handlers.context import LambdaContext
 from shared.lambda_events.schedule import scheduled_event
 from shared.lambda_events.sqs import message_record
@@ -204,7 +205,7 @@ async def test_analytics_on_postgres_counts_stage_days_in_utc(
     # Postgres takes a timestamp's date in the session's time zone unless told UTC; a
     # zone twelve or more hours away puts "now" on another date there than in UTC.
     zone = "Etc/GMT+12" if datetime.now(UTC).hour < 12 else "Etc/GMT-14"
-    engine = create_async_engine(postgres_url)
+    engine = create_async_engine(async_url(postgres_url))
     async with engine.begin() as conn:
         name = make_url(postgres_url).database
         await conn.execute(text(f"ALTER DATABASE \"{name}\" SET timezone TO '{zone}'"))

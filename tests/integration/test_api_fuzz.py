@@ -16,7 +16,7 @@ from schemathesis import Case
 
 from emulator.gateway import Gateway
 from emulator.platform import embedded
-from shared.config import load_settings
+from shared.config_load import load_settings
 from tests.conftest import ROOT
 
 EXAMPLES = 10

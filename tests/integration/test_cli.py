@@ -81,7 +81,7 @@ def test_cli_config_show_redacts_secrets(tmp_path: Path) -> None:
         ["config", "show"],
         tmp_path,
         QUARRY_SECRET_KEY=SECRET,
-        QUARRY_DATABASE_URL=f"postgresql+psycopg://u:{SECRET}@127.0.0.1:1/q",
+        QUARRY_DATABASE_URL=f"postgresql://u:{SECRET}@127.0.0.1:1/q",
         QUARRY_CACHE_URL=f"redis://cache:6379/0?password={SECRET}",
         QUARRY_LLM_FALLBACK=f"groq@https://llm.example/v1?key={SECRET}",
     )

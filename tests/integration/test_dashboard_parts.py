@@ -18,7 +18,7 @@ from dashboard.figures import quantile, queue_depths
 from dashboard.markdown import render_markdown
 from dashboard.pages.auth import safe_next
 from dashboard.passwords import hash_password, verify_password
-from shared.config import load_settings
+from shared.config_load import load_settings
 from shared.errors import ConfigError
 
 SECRET = b"s" * 32

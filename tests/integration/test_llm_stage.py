@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from emulator.platform import Embedded
 from functions.stages import intelligence
-from shared.config import Settings, load_settings
+from shared.config import Settings
+from shared.config_load import load_settings
 from shared.db.models import Document, Insight, LlmCall, Run, StageResult
 from shared.handlers.context import LambdaContext
 from shared.lambda_events.sqs import message_record

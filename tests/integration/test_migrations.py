@@ -10,9 +10,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, pool, select, text
 
-from shared.db.engine import SqlDatabase, sync_url
+from shared.db.engine import SqlDatabase
 from shared.db.migrate import current, head, upgrade
 from shared.db.models import Base, Source
+from shared.db.urls import sync_url
 
 pytest_plugins = ("tests.integration.pg",)
 

@@ -159,7 +159,7 @@ LAMBDA = """
 import asyncio, json, sys
 asyncio.set_event_loop(asyncio.new_event_loop())
 from taskiq import InMemoryBroker
-from shared.config import load_settings
+from shared.config_load import load_settings
 from shared.composition import build_runtime
 from shared.dispatch.taskiq import TaskiqDispatcher
 from shared import ports

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from emulator.table import Table, load_table, read_document
-from shared.config import load_settings
+from shared.config_load import load_settings
 from shared.flow import FLOW
 from tests.conftest import ROOT
 

@@ -30,7 +30,8 @@ from functions.ops import ticker
 from shared.aws import client
 from shared.aws.ssm import parse_names
 from shared.composition import build_runtime
-from shared.config import Settings, load_settings
+from shared.config import Settings
+from shared.config_load import load_settings
 from shared.db import migrate
 from shared.db.engine import SqlDatabase
 from shared.db.models import DeadLetter

@@ -227,7 +227,7 @@ async def test_stage_adapter_reports_every_record_when_the_database_is_away(
     settings: Settings,
 ) -> None:
     gone = SqlDatabase(  # a port nothing listens on
-        f"postgresql+psycopg://quarry@127.0.0.1:{free_port()}/quarry"
+        f"postgresql://quarry@127.0.0.1:{free_port()}/quarry"
     )
     ports.install(replace(build_runtime(settings, dispatcher=Nowhere(), flow=flow.PROBE), db=gone))
     try:

@@ -23,7 +23,8 @@ from emulator.platform import PLATFORM_CONNECTIONS, STAGE_INVOCATIONS, Embedded,
 from functions.stages import extraction, intelligence
 from shared import ports
 from shared.composition import build_runtime
-from shared.config import Settings, load_settings
+from shared.config import Settings
+from shared.config_load import load_settings
 from shared.db import migrate
 from shared.db.engine import SqlDatabase
 from shared.db.models import Document, LlmCall, Run, Source, StageResult

@@ -16,7 +16,7 @@ import httpx
 import psycopg
 import redis
 
-from emulator.stack.services.replica import to_libpq_url
+from shared.db.urls import libpq_url
 from shared.dispatch.redis import RedisDispatcher
 from shared.flow import FLOW
 from tests.stack.conftest import SlowSite, Stack, wait_for
@@ -33,7 +33,7 @@ def final_run(client: httpx.Client, run_id: str, deadline_s: float) -> dict[str,
 
 
 def sql(stack: Stack, query: str, params: Any = ()) -> list[tuple[Any, ...]]:
-    url = to_libpq_url(stack.service("pg-primary")["url"])
+    url = libpq_url(stack.service("pg-primary")["url"])
     with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
         return conn.execute(query, params).fetchall()
 

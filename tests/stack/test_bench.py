@@ -21,14 +21,15 @@ from tools.bench.stack import DISPATCH_CONCURRENCY
 pytestmark = pytest.mark.stack  # real nginx, Redis and Node.js processes
 
 QUARRY = Path(sys.executable).with_name("quarry")
-SKIPPED = ("--skip", "serverless-offline", "--skip", "scaling")
+SKIPPED = ("--skip", "serverless-offline", "--skip", "scaling", "--skip", "pg-drivers")
 
 
 def test_bench_all_quick_writes_a_valid_report(tmp_path: Path) -> None:
     out = tmp_path / "r"
     done = subprocess.run(
-        # serverless-offline has its own test (test_bench_offline.py); scaling starts two
-        # stacks, which the stack tier already exercises, so its pure verdict is unit-tested.
+        # serverless-offline has its own test (test_bench_offline.py); scaling and pg-drivers
+        # start two stacks each, which the stack tier already exercises (scaling's pure
+        # verdict is unit-tested).
         [str(QUARRY), "bench", "all", "--quick", "--out", str(out), *SKIPPED],
         capture_output=True,
         text=True,

@@ -25,8 +25,8 @@ from emulator.stack.services.replica import (
     current_lsn,
     replay_lsn,
     replica_lag_seconds,
-    to_libpq_url,
 )
+from shared.db.urls import libpq_url
 from shared.errors import ConfigError
 
 pytestmark = pytest.mark.stack
@@ -147,12 +147,12 @@ def timed(step: Callable[[], None]) -> float:
 
 
 async def fetch(url: str, query: str) -> list[tuple[object, ...]]:
-    async with await psycopg.AsyncConnection.connect(to_libpq_url(url), autocommit=True) as conn:
+    async with await psycopg.AsyncConnection.connect(libpq_url(url), autocommit=True) as conn:
         return await (await conn.execute(query)).fetchall()
 
 
 async def execute(url: str, query: str) -> None:
-    async with await psycopg.AsyncConnection.connect(to_libpq_url(url), autocommit=True) as conn:
+    async with await psycopg.AsyncConnection.connect(libpq_url(url), autocommit=True) as conn:
         await conn.execute(query)
 
 

@@ -12,7 +12,7 @@ import pytest
 import redis
 from redis.exceptions import AuthenticationError, ResponseError
 
-from emulator.stack.services.replica import to_libpq_url
+from shared.db.urls import libpq_url
 from tests.stack.conftest import Stack
 
 pytestmark = pytest.mark.stack
@@ -39,7 +39,7 @@ def test_up_secrets_are_its_own_and_private(stack: Stack) -> None:
 def test_up_postgres_asks_every_client_for_its_password(stack: Stack) -> None:
     password = kept(stack, "secrets/postgres_password")
     for name in ("pg-primary", "pg-replica"):
-        url = to_libpq_url(stack.service(name)["url"])
+        url = libpq_url(stack.service(name)["url"])
         assert f":{password}@" in url
         with psycopg.connect(url, connect_timeout=5) as conn:
             assert conn.execute("SELECT 1").fetchone() == (1,)

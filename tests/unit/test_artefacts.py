@@ -116,7 +116,7 @@ def test_for_moto_grants_batches_and_widens_only_what_moto_checks_on_star() -> N
 
 def test_passthrough_keeps_what_the_template_and_ssm_decide_out() -> None:
     stack = {
-        "QUARRY_DATABASE_URL": "postgresql+psycopg://quarry@127.0.0.1:5/quarry",
+        "QUARRY_DATABASE_URL": "postgresql://quarry@127.0.0.1:5/quarry",
         "QUARRY_FETCH_ALLOW_HOSTS": "127.0.0.1:8000",
         "QUARRY_ENV": "stack",
         "PATH": "/usr/bin",

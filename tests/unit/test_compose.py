@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from emulator.table import load_table
-from shared.config import PREFIX, Settings, load_settings
+from shared.config import Settings
+from shared.config_load import PREFIX, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DOCKERFILE = "infra/docker/Dockerfile"

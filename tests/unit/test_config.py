@@ -7,13 +7,16 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from shared.config import SSM_RESOLVED, Settings, load_settings
+from shared.config import Settings
+from shared.config_load import load_settings
+from shared.config_rules import SSM_RESOLVED
 from shared.errors import ConfigError
 from shared.redaction import redacted, secret_values
 
 ACCEPTED = (
     "QUARRY_ENV, QUARRY_DATABASE_URL, QUARRY_DATABASE_READER_URL, QUARRY_REPLICA_MAX_LAG_S, "
-    "QUARRY_QUEUE, QUARRY_REDIS_URL, QUARRY_CACHE, QUARRY_CACHE_URL, QUARRY_SQS_QUEUE_PREFIX, "
+    "QUARRY_PG_DRIVER, QUARRY_QUEUE, QUARRY_REDIS_URL, QUARRY_CACHE, QUARRY_CACHE_URL, "
+    "QUARRY_SQS_QUEUE_PREFIX, "
     "QUARRY_SSM_PARAMETERS, QUARRY_AWS_ENDPOINT, QUARRY_LLM_PROVIDER, "
     "QUARRY_LLM_MODEL, QUARRY_LLM_BASE_URL, QUARRY_LLM_API_KEY, QUARRY_LLM_FALLBACK, "
     "QUARRY_LLM_FALLBACK_API_KEYS, QUARRY_LLM_TIMEOUT_S, QUARRY_LLM_MAX_RETRIES, "
@@ -35,6 +38,7 @@ DEFAULTS = {
     "database_url": "sqlite+aiosqlite:///.quarry/dev.db",
     "database_reader_url": None,
     "replica_max_lag_s": 5.0,
+    "pg_driver": "asyncpg",
     "queue": "memory",
     "redis_url": None,
     "cache": "memory",
@@ -238,16 +242,16 @@ def test_settings_redacted_hides_secret_and_database_passwords() -> None:
     settings = load_settings(
         {
             "QUARRY_SECRET_KEY": "s3cr3t-signing-key-0123456789",
-            "QUARRY_DATABASE_URL": "postgresql+psycopg://quarry:hunter2@db:5432/quarry",
-            "QUARRY_DATABASE_READER_URL": "postgresql+psycopg://reader:tr0ub4dor@replica/quarry",
+            "QUARRY_DATABASE_URL": "postgresql://quarry:hunter2@db:5432/quarry",
+            "QUARRY_DATABASE_READER_URL": "postgresql://reader:tr0ub4dor@replica/quarry",
             "QUARRY_CACHE_URL": "redis://:r3dis-pw@cache:6379/1",
         }
     )
     shown = redacted(settings)
     assert shown == {
         **DEFAULTS,
-        "database_url": "postgresql+psycopg://quarry:***@db:5432/quarry",
-        "database_reader_url": "postgresql+psycopg://reader:***@replica/quarry",
+        "database_url": "postgresql://quarry:***@db:5432/quarry",
+        "database_reader_url": "postgresql://reader:***@replica/quarry",
         "cache_url": "redis://:***@cache:6379/1",
     }
     assert secret_values(settings) == [
@@ -269,10 +273,10 @@ def test_settings_invalid_secret_is_not_in_the_message(tmp_path: Path) -> None:
 
 def test_settings_misspelled_url_key_does_not_show_its_password(tmp_path: Path) -> None:
     toml = tmp_path / "quarry.toml"
-    toml.write_text('[quarry]\ndatabase_uri = "postgresql+psycopg://quarry:hunter2@db/quarry"\n')
+    toml.write_text('[quarry]\ndatabase_uri = "postgresql://quarry:hunter2@db/quarry"\n')
     message = refusal({}, toml)
     assert message == (
-        "invalid settings: QUARRY_DATABASE_URI='postgresql+psycopg://quarry:***@db/quarry': "
+        "invalid settings: QUARRY_DATABASE_URI='postgresql://quarry:***@db/quarry': "
         "Extra inputs are not permitted"
     )
 
@@ -283,7 +287,7 @@ def test_settings_redacted_hides_query_secrets_and_fallback_urls() -> None:
             "QUARRY_LLM_BASE_URL": "https://llm.example/v1?key=AIza-secret-one&model=x",
             "QUARRY_LLM_FALLBACK": "openai:gpt-4o-mini@https://u:secret-two@proxy.example/v1,"
             "groq@https://g.example/v1?api_key=secret-three",
-            "QUARRY_DATABASE_URL": "postgresql+psycopg://db/quarry?password=secret-four&sslmode=on",
+            "QUARRY_DATABASE_URL": "postgresql://db/quarry?password=secret-four&sslmode=on",
             "QUARRY_CACHE_URL": "redis://cache:6379/0?password=secret-five",
             "QUARRY_LLM_FALLBACK_API_KEYS": "openai=sk-secret-six,groq=gsk-secret-seven",
         }
@@ -294,7 +298,7 @@ def test_settings_redacted_hides_query_secrets_and_fallback_urls() -> None:
         "openai:gpt-4o-mini@https://u:***@proxy.example/v1",
         "groq@https://g.example/v1?api_key=***",
     )
-    assert shown["database_url"] == "postgresql+psycopg://db/quarry?password=***&sslmode=on"
+    assert shown["database_url"] == "postgresql://db/quarry?password=***&sslmode=on"
     assert shown["cache_url"] == "redis://cache:6379/0?password=***"
     assert shown["llm_fallback_api_keys"] == "**********"
     found = secret_values(settings)
@@ -359,3 +363,10 @@ def test_settings_named_in_ssm_are_checked_once_read_from_it() -> None:
         Settings.model_validate(read, context={SSM_RESOLVED: True})
     read["secret_key"] = STRONG
     assert Settings.model_validate(read, context={SSM_RESOLVED: True}).env == "lambda"
+
+
+def test_settings_pg_driver_is_asyncpg_or_psycopg() -> None:
+    assert load_settings({"QUARRY_PG_DRIVER": "psycopg"}).pg_driver == "psycopg"
+    assert refusal({"QUARRY_PG_DRIVER": "psycopg2"}) == (
+        "invalid settings: QUARRY_PG_DRIVER='psycopg2': Input should be 'asyncpg' or 'psycopg'"
+    )

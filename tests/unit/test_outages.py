@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import sqlite3
 
+import asyncpg
 import httpx
 import psycopg
 from fastapi import APIRouter
 from redis.exceptions import ConnectionError as RedisConnectionError
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from taskiq.exceptions import SendTaskError
 
 from dashboard import web
@@ -42,6 +44,29 @@ def test_outages_postgres_shutting_down_is_503_and_its_other_errors_are_not() ->
     assert as_unavailable(postgres("40001", "could not serialize access")) is None
     missing = sqlite3.OperationalError("no such table: rollups")  # SQLite's, no server down
     assert as_unavailable(OperationalError("SELECT 1", {}, missing)) is None
+
+
+def from_asyncpg(error: Exception) -> DBAPIError:
+    """An asyncpg error as SQLAlchemy's asyncpg dialect raises it: the server's errors on a
+    plain DBAPIError around the dialect's adapted error, SQLSTATE and all."""
+    return DBAPIError("SELECT 1", {}, AsyncAdapt_asyncpg_dbapi.Error(str(error), error))
+
+
+def test_outages_asyncpg_connection_failures_are_503_and_its_other_errors_are_not() -> None:
+    starting = asyncpg.exceptions.CannotConnectNowError("the database system is starting up")
+    assert as_unavailable(from_asyncpg(starting))
+    gone = asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed")
+    assert as_unavailable(from_asyncpg(gone))
+    assert as_unavailable(from_asyncpg(asyncpg.exceptions.AdminShutdownError("terminating")))
+    assert as_unavailable(from_asyncpg(asyncpg.exceptions.TooManyConnectionsError("too many")))
+    # asyncpg lets the socket's errors through when it cannot connect at all
+    assert as_unavailable(ConnectionRefusedError(111, "Connect call failed"))
+    assert as_unavailable(ConnectionResetError(104, "Connection reset by peer"))
+    serialize = asyncpg.exceptions.SerializationError("could not serialize access")
+    assert as_unavailable(from_asyncpg(serialize)) is None
+    missing = asyncpg.exceptions.UndefinedTableError('relation "rollups" does not exist')
+    assert as_unavailable(from_asyncpg(missing)) is None
+    assert as_unavailable(FileNotFoundError(2, "no such file")) is None
 
 
 def test_outages_dropped_connection_is_503_and_a_constraint_is_not() -> None:

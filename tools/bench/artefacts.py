@@ -139,7 +139,7 @@ async def bench_warm(options: BenchOptions) -> Benchmark:
     """Warm invocations through the Runtime API against the in-process path."""
     from shared import ports
     from shared.composition import build_runtime
-    from shared.config import load_settings
+    from shared.config_load import load_settings
     from shared.db import migrate
     from shared.handlers.context import LambdaContext
     from shared.handlers.loop import thread_loop

@@ -38,7 +38,7 @@ def _invoke(handler: Any, probe: dict[str, Any]) -> dict[str, Any]:
         return {"failures": len(result["batchItemFailures"])}
     from shared import ports
     from shared.composition import build_runtime
-    from shared.config import load_settings
+    from shared.config_load import load_settings
     from shared.lambda_events.http import HttpRequest, apigw_v2
 
     ports.install(build_runtime(load_settings(os.environ), dispatcher=NoDispatch()))

@@ -18,7 +18,7 @@ from sqlalchemy import insert
 
 from shared import ports
 from shared.composition import build_runtime
-from shared.config import load_settings
+from shared.config_load import load_settings
 from shared.db import migrate
 from shared.db.models import DeadLetter, Document, Insight, Rollup, Run, Source, StageResult
 from shared.errors import QuarryError

@@ -16,7 +16,8 @@ from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.config import Settings, load_settings
+from shared.config import Settings
+from shared.config_load import load_settings
 from shared.db.models import Run, StageResult
 from shared.flow import FLOW
 from shared.handlers.memory import current_rss_mb

@@ -16,7 +16,7 @@ from tools.bench.offline import bench_offline
 from tools.bench.pipeline import bench_pipeline
 from tools.bench.repeat import repeated
 from tools.bench.report import BenchFn, Benchmark, BenchOptions, Report
-from tools.bench.scaling import bench_scaling
+from tools.bench.scaling import bench_pg_drivers, bench_scaling
 from tools.bench.stack import STACK
 
 BENCHMARKS: dict[str, BenchFn] = {
@@ -32,6 +32,7 @@ BENCHMARKS: dict[str, BenchFn] = {
     ),
     "pipeline": bench_pipeline,
     "scaling": bench_scaling,
+    "pg-drivers": bench_pg_drivers,
     "serverless-offline": bench_offline,
 }
 

@@ -1,6 +1,7 @@
 """The scaling benchmark: pipeline documents/s in the stack (`quarry up`) with 1, 2 and 4
 workers per document stage (extraction and intelligence), each against one worker, and where
-adding workers stops paying (the knee) with the reason this machine gives."""
+adding workers stops paying (the knee) with the reason this machine gives. `pg-drivers` runs
+the same stack with one worker per stage on asyncpg and on psycopg, against psycopg."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from shared.config import PgDriver
 from tools.bench.load import BenchError
 from tools.bench.pipeline import RUN_DEADLINE_S, Finished, finished, measurement, pages_for
 from tools.bench.report import Benchmark, BenchOptions, Measurement, to_benchmark
@@ -32,6 +34,12 @@ DESCRIPTION = (
     "Postgres primary + replica, Redis queue, Taskiq workers), with N workers for extraction "
     "and for intelligence (`stack-wN`), against one worker each (`stack-w1`), on the "
     "generated site of the pipeline benchmark."
+)
+DRIVERS_DESCRIPTION = (
+    "Documents per second through the whole pipeline in the stack (as `scaling`'s `stack-w1`: "
+    "one worker per stage) with every process's Postgres engines on asyncpg (`asyncpg`, the "
+    "default) against the same stack on psycopg (`psycopg`, QUARRY_PG_DRIVER=psycopg), both "
+    "with no prepared statements kept (as RDS Proxy needs)."
 )
 
 
@@ -58,13 +66,17 @@ def knee(measured: list[Measurement], cores: int | None = None) -> str:
 class _Stack:
     """One `quarry up` in a scratch folder, stopped with `quarry down`."""
 
-    def __init__(self, folder: Path, workers: int, hosts: tuple[str, ...]) -> None:
+    def __init__(
+        self, folder: Path, workers: int, hosts: tuple[str, ...], driver: PgDriver = "asyncpg"
+    ) -> None:
         self.folder = folder
+        self.driver = driver
         self.env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
             "QUARRY_FETCH_ALLOW_HOSTS": ",".join(hosts),
             "QUARRY_LOG_LEVEL": "WARNING",
+            "QUARRY_PG_DRIVER": driver,
             # a throwaway stack on loopback that no person logs in to
             "QUARRY_INSECURE_ALLOW": "open-dashboard",
         }
@@ -125,7 +137,7 @@ async def _run_once(stack: _Stack, site: Site, options: BenchOptions, name: str)
     from emulator.stack.secrets import stack_secrets
     from emulator.table import load_table
     from shared.composition import build_runtime
-    from shared.config import load_settings
+    from shared.config_load import load_settings
     from shared.db.models import Run
     from shared.repo import sources
     from shared.runs import start_run
@@ -139,6 +151,7 @@ async def _run_once(stack: _Stack, site: Site, options: BenchOptions, name: str)
             "QUARRY_DATABASE_URL": stack.url("pg-primary"),
             "QUARRY_QUEUE": "redis",
             "QUARRY_REDIS_URL": stack.url("redis-queue"),
+            "QUARRY_PG_DRIVER": stack.driver,
         }
     )
     rt = build_runtime(
@@ -166,19 +179,20 @@ async def _run_once(stack: _Stack, site: Site, options: BenchOptions, name: str)
         await rt.close()
 
 
-async def bench_scaling(options: BenchOptions) -> Benchmark:
+async def _measure_stacks(
+    options: BenchOptions, variants: list[tuple[str, int, PgDriver]]
+) -> list[Measurement]:
+    """One stack per (name, workers per stage, driver), one run of the generated site each."""
     pages = pages_for(options)
-    counts = FULL_WORKERS if pages == pages_for(BenchOptions()) else QUICK_WORKERS
     measured: list[Measurement] = []
     with tempfile.TemporaryDirectory(prefix="quarry-bench-scaling-") as tmp:
         folder = Path(tmp)
         os.chmod(folder, 0o755)  # Postgres runs as its own OS user; it must reach its data
         write_site(folder / "site", pages)
         with served(folder / "site", pages) as site:
-            for n in counts:
-                name = f"stack-w{n}"
+            for name, n, driver in variants:
                 (folder / name).mkdir()
-                stack = _Stack(folder / name, n, site.hosts)
+                stack = _Stack(folder / name, n, site.hosts, driver)
                 try:
                     await stack.start()
                     done = await _run_once(stack, site, options, name)
@@ -188,5 +202,21 @@ async def bench_scaling(options: BenchOptions) -> Benchmark:
                     raise BenchError(f"{name}: {done.documents} of {pages} documents analysed")
                 m = measurement(name, done.documents, done.elapsed_s, done.latencies)
                 measured.append(dataclasses.replace(m, concurrency=n))
+    return measured
+
+
+async def bench_scaling(options: BenchOptions) -> Benchmark:
+    full = pages_for(options) == pages_for(BenchOptions())
+    counts = FULL_WORKERS if full else QUICK_WORKERS
+    measured = await _measure_stacks(options, [(f"stack-w{n}", n, "asyncpg") for n in counts])
     bench = to_benchmark("scaling", DESCRIPTION, "stack-w1", measured, unit="docs/s")
     return bench.model_copy(update={"description": f"{DESCRIPTION} Finding: {knee(measured)}"})
+
+
+async def bench_pg_drivers(options: BenchOptions) -> Benchmark:
+    variants: list[tuple[str, int, PgDriver]] = [
+        ("psycopg", 1, "psycopg"),
+        ("asyncpg", 1, "asyncpg"),
+    ]
+    measured = await _measure_stacks(options, variants)
+    return to_benchmark("pg-drivers", DRIVERS_DESCRIPTION, "psycopg", measured, unit="docs/s")

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import pwd
-import shutil
 import signal
-import stat
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,20 +10,15 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import TupleRow
 
-from emulator.stack.services.pg_files import (
-    bin_dir,
-    conf_lines,
-    hba_lines,
-    write_private,
-)
+from emulator.stack.services.pg_files import bin_dir, conf_lines, hba_lines
+from emulator.stack.services.pg_os import TIMEOUT_S, OsOwned
 from shared.errors import ConfigError
 
 # A socket path must fit sun_path (108 bytes) with Postgres's "/.s.PGSQL.<port>" appended.
 SOCKET_PATH_MAX = 107 - len("/.s.PGSQL.65535")
-TIMEOUT_S = 60
 
 
-class PostgresServer:
+class PostgresServer(OsOwned):
     """One cluster in `data_dir`, listening on 127.0.0.1:`port` only. With a `password` (as
     `quarry up` runs it) every connection authenticates with scram-sha-256; without one (a
     test's private server) loopback clients are trusted.
@@ -76,12 +66,13 @@ class PostgresServer:
 
     @property
     def url(self) -> str:
-        """The SQLAlchemy URL of the default database, for the sync and async engines alike."""
+        """The URL of the default database, driver-free (shared.db.urls gives each client its
+        driver's form)."""
         return self.url_for(self.database)
 
     def url_for(self, database: str) -> str:
         auth = f"{self.user}:{self.password}" if self.password else self.user
-        return f"postgresql+psycopg://{auth}@127.0.0.1:{self.port}/{database}"
+        return f"postgresql://{auth}@127.0.0.1:{self.port}/{database}"
 
     @property
     def auth_method(self) -> str:
@@ -235,81 +226,3 @@ class PostgresServer:
         finally:
             self.stop()
         self._write_hba()
-
-    def _write_private(self, path: Path, text: str) -> None:
-        write_private(path, text, self._owner())
-
-    def _owner(self) -> tuple[int, int] | None:
-        """The (uid, gid) that must own the cluster's files, or None when not running as root."""
-        if os.geteuid() != 0:
-            return None
-        try:
-            entry = pwd.getpwnam(self.os_user)
-        except KeyError as exc:
-            raise ConfigError(
-                f"OS user {self.os_user!r} to run Postgres as does not exist"
-            ) from exc
-        return entry.pw_uid, entry.pw_gid
-
-    def _make_dir(self, path: Path) -> None:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        owner = self._owner()
-        if owner is None:
-            return
-        os.chown(path, *owner)
-        for folder in path.parents:
-            info = folder.stat()
-            if info.st_uid != owner[0] and not info.st_mode & stat.S_IXOTH:
-                raise ConfigError(
-                    f"{folder} cannot be traversed by OS user {self.os_user!r}, who runs Postgres; "
-                    f"put {path} under a folder others may enter (chmod o+x {folder})"
-                )
-
-    def _make_log(self) -> None:
-        self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        self.log_file.touch()
-        owner = self._owner()
-        if owner is not None:
-            os.chown(self.log_file, *owner)
-
-    def _as_owner(self) -> list[str]:
-        # setpriv execs the command, so a supervisor's signals reach the server itself; runuser
-        # stays as its parent, ignores SIGINT and turns SIGTERM into a SIGKILL two seconds later.
-        if self._owner() is None:
-            return []
-        if setpriv := shutil.which("setpriv"):
-            return [setpriv, f"--reuid={self.os_user}", f"--regid={self.os_user}", "--init-groups"]
-        raise ConfigError("running as root, but setpriv (util-linux) is not available")
-
-    def _run(self, argv: list[str], what: str, extra_env: dict[str, str] | None = None) -> None:
-        # PG* variables in the caller's environment would redirect the tools; the working folder
-        # is / because os_user may not be able to enter the caller's.
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")} | (extra_env or {})
-        try:
-            done = subprocess.run(
-                [*self._as_owner(), *argv],
-                capture_output=True,
-                text=True,
-                cwd="/",
-                env=env,
-                timeout=TIMEOUT_S + 30,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise ConfigError(
-                f"{what} for {self.data_dir} did not finish: {exc}{self._log()}"
-            ) from exc
-        if done.returncode != 0:
-            output = _tail(done.stdout + done.stderr)
-            detail = f"{what} for {self.data_dir} failed (exit {done.returncode})"
-            raise ConfigError(f"{detail}:\n{output}{self._log()}")
-
-    def _log(self) -> str:
-        if not self.log_file.exists():
-            return ""
-        text = self.log_file.read_text(encoding="utf-8", errors="replace")
-        return f"\n--- tail of {self.log_file} ---\n{_tail(text)}" if text.strip() else ""
-
-
-def _tail(text: str, lines: int = 20) -> str:
-    return "\n".join(text.strip().splitlines()[-lines:])

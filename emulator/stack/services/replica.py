@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import LiteralString
 
 import psycopg
 
 from emulator.stack.services.postgres import PostgresServer
+from shared.db.urls import libpq_url
 from shared.errors import ConfigError
 
 SLOT = "quarry_replica"
@@ -116,16 +116,11 @@ class PostgresReplica(PostgresServer):
             ) from exc
 
 
-def to_libpq_url(url: str) -> str:
-    """A SQLAlchemy URL (`postgresql+psycopg://...`) as the plain URL that psycopg takes."""
-    return re.sub(r"^postgresql\+\w+://", "postgresql://", url)
-
-
 async def replica_lag_seconds(url: str) -> float | None:
     """How far the standby at `url` is behind its primary, in seconds: 0.0 when it has replayed
     all it received, None when it is not a standby (or has replayed nothing yet), so a read
     router can compare it with the staleness a read tolerates."""
-    async with await psycopg.AsyncConnection.connect(to_libpq_url(url), autocommit=True) as conn:
+    async with await psycopg.AsyncConnection.connect(libpq_url(url), autocommit=True) as conn:
         row = await (await conn.execute(LAG_SQL)).fetchone()
     return None if row is None or row[0] is None else float(row[0])
 
@@ -142,6 +137,6 @@ async def current_lsn(url: str) -> int | None:
 
 
 async def _lsn(url: str, query: LiteralString) -> int | None:
-    async with await psycopg.AsyncConnection.connect(to_libpq_url(url), autocommit=True) as conn:
+    async with await psycopg.AsyncConnection.connect(libpq_url(url), autocommit=True) as conn:
         row = await (await conn.execute(query)).fetchone()
     return None if row is None or row[0] is None else int(row[0])
