@@ -1,7 +1,7 @@
 """`quarry bench profile`: where the stack's time goes. One pipeline run of the generated site
 through the stack (`quarry up`, one worker per stage) with every stage worker's steady state
 under cProfile in CPU seconds (BENCH_PROFILE_DIR), then, per stage: its CPU seconds, its
-statements sent to Postgres (psycopg's), its own time by owner (ours, each library, the
+statements sent to Postgres (by psycopg or asyncpg), its own time by owner (ours, each library, the
 standard library; C functions charged to whoever called them), and the top costs by own
 time."""
 
@@ -26,8 +26,20 @@ TOP = 5
 # The event loop waiting for I/O: idle, not a cost.
 WAITING = ("<method 'poll' of 'select.epoll' objects>", "<method 'select' of 'select.epoll")
 Key = tuple[str, int, str]  # pstats' (file, line, function)
-# psycopg sending a query, and a command (BEGIN, COMMIT, ROLLBACK): one round trip each.
-STATEMENTS = {("_cursor_base.py", "_execute_send"), ("_connection_base.py", "_exec_command")}
+# What a driver sends, counted by plain functions (cProfile counts each resumption of a
+# coroutine as a call): psycopg's query and command (BEGIN, COMMIT), one round trip each;
+# asyncpg's statement (prepared, as its cache is off) and its transaction (BEGIN and its end).
+STATEMENTS = {
+    ("psycopg", "_cursor_base.py", "_execute_send"): 1,
+    ("psycopg", "_connection_base.py", "_exec_command"): 1,
+    ("asyncpg", "prepared_stmt.py", "__init__"): 1,
+    ("asyncpg", "transaction.py", "__init__"): 2,
+}
+
+
+def statements_of(key: Key, calls: int) -> int:
+    path = Path(key[0])
+    return calls * STATEMENTS.get((path.parent.name, path.name, key[2]), 0)
 
 
 @dataclass(frozen=True)
@@ -43,7 +55,7 @@ class StageProfile:
     stage: str
     busy_s: float  # CPU seconds not spent in the event loop's poll
     waiting_s: float
-    statements: int  # sent to Postgres by psycopg
+    statements: int  # sent to Postgres (psycopg's or asyncpg's)
     top: list[Cost]
     owners: list[tuple[str, float]]  # own time by owner, largest first
 
@@ -89,8 +101,7 @@ def summarise(stage: str, files: list[Path]) -> StageProfile:
             waiting += own
             continue
         busy += own
-        if (Path(key[0]).name, key[2]) in STATEMENTS:
-            statements += calls
+        statements += statements_of(key, calls)
         owner = owner_of(key[0])
         costs.append(Cost(_where(key), owner, own, calls))
         if owner != "C" or not callers:
@@ -144,7 +155,7 @@ def to_markdown(profiles: list[StageProfile], pages: int) -> str:
         f"One stack run of {pages} generated pages, one worker per stage, each worker's steady "
         "state under cProfile in CPU seconds (its overhead inflates Python-heavy code). Own "
         "time by owner charges C functions to their callers' owner (`ours (C)`: C code our "
-        "functions call). Statements: queries and commands psycopg sent, one round trip each.",
+        "functions call). Statements: what the Postgres driver sent, one round trip each.",
         "",
     ]
     for p in profiles:
