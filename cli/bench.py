@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from cli.bench_report import readme, run_all
+from cli.bench_report import profile, readme, run_all
 from shared.errors import QuarryError
 from tools.bench.display import ProgressMeter, echo_against, show
 from tools.bench.report import Benchmark, BenchOptions, Report
@@ -25,10 +25,11 @@ bench_app = typer.Typer(
 console = Console(stderr=True)
 
 
-def _measure(names: list[str], options: BenchOptions, quick: bool) -> Report:
+def _measure(names: list[str], options: BenchOptions, quick: bool, repetitions: int = 1) -> Report:
     from tools.bench.registry import run  # benchmarks import heavy modules: only when run
 
-    return _with_progress(lambda opts: run(names, opts, quick=quick), options)
+    job = lambda opts: run(names, opts, quick=quick, repetitions=repetitions)  # noqa: E731
+    return _with_progress(job, options)
 
 
 def _with_progress(
@@ -284,3 +285,4 @@ def load(
 
 bench_app.command("all")(run_all)
 bench_app.command()(readme)
+bench_app.command()(profile)

@@ -22,11 +22,13 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from taskiq_redis import RedisStreamBroker
 
 from emulator.stack.consumer import INVOCATIONS, Consumer
+from emulator.stack.profiling import profiled
 from emulator.table import Function, load_handler, load_table
 from emulator.tasks import stage_task
 from shared import deadletters, metrics, ports
 from shared.composition import build_runtime
 from shared.config_load import load_settings
+from shared.db.routing import unpositioned_scope
 from shared.dispatch.redis import RedisDispatcher, stream_of
 from shared.dispatch.taskiq import TaskFn
 from shared.errors import ConfigError
@@ -84,6 +86,10 @@ def held(task: TaskFn, db: Database) -> TaskFn:
     answer; stage writes are idempotent, so an attempt that did commit is recognised."""
 
     async def task_held(records: list[dict[str, Any]]) -> None:
+        with unpositioned_scope():  # no token leaves a worker: its commits need no position
+            await held_once(records)
+
+    async def held_once(records: list[dict[str, Any]]) -> None:
         pause = OUTAGE_RETRY_S
         while True:
             await wait_for_database(db)
@@ -199,8 +205,10 @@ async def work(stage: str, metrics_port: int, table_path: Path) -> None:
     reclaimer = asyncio.create_task(reclaim_loop(redis, broker, fn, consumer, dispatcher))
     log.info("worker ready", extra={"stage": stage, "metrics_port": metrics_port})
     try:
-        async with flushing(runtime.db):  # the invocation ledger, written every second
-            await reader.run(finish)  # on SIGTERM: stop reading, finish in-flight work
+        # profiled (with BENCH_PROFILE_DIR set) from here: the steady state, not the start-up
+        with profiled(stage):
+            async with flushing(runtime.db):  # the invocation ledger, written every second
+                await reader.run(finish)  # on SIGTERM: stop reading, finish in-flight work
     finally:
         reclaimer.cancel()
         await asyncio.gather(reclaimer, return_exceptions=True)

@@ -51,12 +51,14 @@ pg_last_wal_replay_lsn() - '0/0'
 
 class Written:
     """The highest commit position written in one request. The context variable holds this
-    object rather than the number, so writes made in child tasks are seen by the request."""
+    object rather than the number, so writes made in child tasks are seen by the request.
+    Unpositioned (`unpositioned_scope`), it only records that something was written."""
 
-    __slots__ = ("lsn",)
+    __slots__ = ("lsn", "positioned")
 
-    def __init__(self) -> None:
+    def __init__(self, positioned: bool = True) -> None:
         self.lsn: int | None = None
+        self.positioned = positioned
 
 
 written_lsn: ContextVar[Written | None] = ContextVar("written_lsn", default=None)
@@ -105,6 +107,18 @@ def request_scope(token: int | None) -> Iterator[Written]:
         written_lsn.reset(reset_written)
 
 
+@contextmanager
+def unpositioned_scope() -> Iterator[None]:
+    """A context that hands no commit position on (a stage worker's delivery: its messages
+    carry no token). Its commits mark only that it wrote, so its later reads still go to the
+    primary, without the query for the position each commit would cost (a round trip)."""
+    reset = written_lsn.set(Written(positioned=False))
+    try:
+        yield
+    finally:
+        written_lsn.reset(reset)
+
+
 class ReadRouter:
     """Decides per read between replica and primary; one per SqlDatabase, shared by its loops."""
 
@@ -118,6 +132,10 @@ class ReadRouter:
     async def after_commit(self, session: AsyncSession) -> None:
         """Record the position of the transaction `session` just committed on the primary.
         Never raises: the write is done, and a caller told otherwise might repeat it."""
+        mark = written_lsn.get()
+        if mark is not None and not mark.positioned:
+            mark.lsn = mark.lsn or 0  # written; where does not matter here
+            return
         try:
             lsn = await session.scalar(WRITTEN_SQL)
         except (DBAPIError, OSError) as exc:

@@ -64,12 +64,18 @@ def _textrank(bags: list[set[str]]) -> list[float]:
                 w = shared / (math.log(len(bags[i])) + math.log(len(bags[j])))
                 weights[i][j] = weights[j][i] = w
     totals = [sum(row) for row in weights]
+    # Each sentence's neighbours with their share of the neighbour's weight, once: the graph
+    # is sparse, and the iterations then skip the zeros (the sums, in the same order, are
+    # the same).
+    incoming = [
+        [(j, weights[j][i] / totals[j]) for j in range(n) if totals[j] and weights[j][i]]
+        for i in range(n)
+    ]
     # A sentence with content but no neighbours still ranks above an empty one.
+    base = [(1 - DAMPING) * (1.0 if bag else 0.0) for bag in bags]
     ranks = [1.0 if bag else 0.0 for bag in bags]
     for _ in range(ITERATIONS):
         ranks = [
-            (1 - DAMPING) * (1.0 if bags[i] else 0.0)
-            + DAMPING * sum(weights[j][i] / totals[j] * ranks[j] for j in range(n) if totals[j])
-            for i in range(n)
+            base[i] + DAMPING * sum(share * ranks[j] for j, share in incoming[i]) for i in range(n)
         ]
     return ranks

@@ -42,6 +42,14 @@ class Known:
 
 
 async def known(session: AsyncSession, document_id: str, run_id: str) -> Known | None:
+    """The page's row and its latest earlier analysis, in one query (one round trip)."""
+    analysed_in = (
+        select(Insight.run_id)
+        .where(Insight.document_id == Document.id, Insight.run_id != run_id)
+        .order_by(Insight.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
     row = (
         await session.execute(
             select(
@@ -50,18 +58,11 @@ async def known(session: AsyncSession, document_id: str, run_id: str) -> Known |
                 Document.etag,
                 Document.last_modified,
                 Document.content_hash,
+                analysed_in,
             ).where(Document.id == document_id)
         )
     ).one_or_none()
-    if row is None:
-        return None
-    analysed_in = await session.scalar(
-        select(Insight.run_id)
-        .where(Insight.document_id == document_id, Insight.run_id != run_id)
-        .order_by(Insight.id.desc())
-        .limit(1)
-    )
-    return Known(*row, analysed_in=analysed_in)
+    return None if row is None else Known(*row)
 
 
 async def note_fetch(

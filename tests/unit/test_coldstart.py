@@ -19,8 +19,9 @@ from tools.bench.coldstart import (
     over_budget,
     probe_of,
 )
+from tools.bench.coldtable import COMPILED
 from tools.bench.load import BenchError
-from tools.bench.report import COMPILED, Measurement, Report, Start, to_benchmark, validate
+from tools.bench.report import Measurement, Report, Start, to_benchmark, validate
 
 
 def test_probes_of_the_real_table() -> None:

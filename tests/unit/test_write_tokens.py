@@ -109,3 +109,19 @@ async def test_the_token_is_read_from_header_or_cookie(
     async with app_that_writes(None) as client:
         response = await client.get("/t", headers=headers)
     assert response.json() == {"min_lsn": expected}
+
+
+class NoSession:
+    """A session that must not be asked anything."""
+
+    async def scalar(self, *args: object) -> None:
+        raise AssertionError("the commit position was queried")
+
+
+async def test_an_unpositioned_scope_marks_a_write_without_querying_its_position() -> None:
+    router = routing.ReadRouter(max_lag_s=1.0)
+    with routing.unpositioned_scope():
+        assert routing.last_written() is None
+        await router.after_commit(NoSession())  # type: ignore[arg-type]
+        assert routing.last_written() == 0  # written: later reads go to the primary
+    assert routing.last_written() is None

@@ -17,10 +17,10 @@ from typing import IO, Any
 from emulator.table import Function, load_table
 from shared.errors import ConfigError
 from tools.bench.artefacts import cold_start, specs_for
+from tools.bench.coldtable import COMPILED
 from tools.bench.coldtrees import UNCOMPILED, stage_trees
 from tools.bench.load import BenchError
 from tools.bench.report import (
-    COMPILED,
     Benchmark,
     BenchOptions,
     Measurement,

@@ -11,8 +11,8 @@ import sys
 import sysconfig
 from pathlib import Path
 
+from tools.bench.coldtable import COMPILED
 from tools.bench.load import BenchError
-from tools.bench.report import COMPILED
 
 ROOT = Path(__file__).resolve().parents[2]
 BYTECODE = ROOT / "infra" / "serverless" / "bytecode.py"

@@ -8,16 +8,13 @@ from collections.abc import Callable
 import typer
 from rich.console import Console
 from rich.progress import Progress, TaskID
+from rich.table import Column
 from rich.table import Table as RichTable
 
-from tools.bench.report import (
-    COLDSTART_COLUMNS,
-    Benchmark,
-    Report,
-    Variant,
-    coldstart_rows,
-    cost_cell,
-)
+from tools.bench.coldtable import COLDSTART_COLUMNS, coldstart_rows
+from tools.bench.ratio import ratio_cell
+from tools.bench.report import Benchmark, Report, Variant, cost_cell
+from tools.bench.targets import figure_of, verdict_of
 
 
 class ProgressMeter:
@@ -57,8 +54,11 @@ def show(report: Report) -> None:
         ideal = any(v.ideal_rps is not None for v in bench.variants)
         costed = any(v.cost_per_1000_usd is not None for v in bench.variants)
         premise = "; ".join(f"{k} {v:g}" for k, v in bench.parameters.items())
+        # The variant's name whole (other columns give way on a narrow terminal): it is
+        # what a reader looks up in the report.
+        widest = max(len(v.name) for v in bench.variants)
         table = RichTable(
-            "variant",
+            Column("variant", min_width=widest, no_wrap=True),
             "requests",
             "concurrency",
             bench.unit,
@@ -68,7 +68,9 @@ def show(report: Report) -> None:
             *(["p99 ×"] if bench.p99_against_baseline else []),
             *(["of ideal"] if ideal else []),
             *(["$ per 1,000 (est.)"] if costed else []),
-            title=f"{bench.name} (ratio = {bench.unit} ÷ {bench.baseline})"
+            title=f"{bench.name} (ratio = {bench.unit} ÷ {bench.baseline}"
+            + (f"; median of {bench.repetitions} (min–max)" if bench.repetitions > 1 else "")
+            + ")"
             + (f"\n{premise}" if premise else ""),
         )
         for v in bench.variants:
@@ -80,12 +82,19 @@ def show(report: Report) -> None:
                 f"{v.rps:.0f}",
                 f"{v.p50_ms:.2f}",
                 f"{v.p99_ms:.2f}",
-                f"{v.ratio:.2f}",
+                ratio_cell(v),
                 *([] if tail is None else [f"{tail:.2f}"]),
                 *([("–" if share is None else f"{share:.2f}")] if ideal else []),
                 *([cost_cell(v)] if costed else []),
             )
         out.print(table)
+    measured = [t for t in report.targets if t.met is not None]
+    if measured:
+        targets = RichTable("target", "measured", "met", title="issue #20's targets")
+        for t in measured:
+            style = "green" if t.met else "bold red"
+            targets.add_row(t.target, figure_of(t), f"[{style}]{verdict_of(t)}[/]")
+        out.print(targets)
 
 
 def echo_against(bench: Benchmark, line: Callable[[Variant, Variant], str]) -> None:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tools.bench.report import Benchmark, Report, Variant, verdict
+from tools.bench.coldtable import verdict
+from tools.bench.ratio import ratio_cell
+from tools.bench.report import Benchmark, Report, Variant
+from tools.bench.targets import targets_markdown
 
 REPORT = Path("docs/bench/report")  # .json and .md beside each other
 BLOCK = "bench"
@@ -51,7 +54,15 @@ def render(report: Report, source: Path = REPORT) -> str:
         lines += ["", "Premises of the run: " + "; ".join(premises) + "."]
     if findings:
         lines += ["", "Findings the benchmarks state: " + " ".join(findings)]
-    return "\n".join(lines)
+    repeated = {b.repetitions for b in report.benchmarks if b.repetitions > 1}
+    if repeated:
+        times = " or ".join(str(n) for n in sorted(repeated))
+        lines += [
+            "",
+            f"Each benchmark ran {times} times in a row: a ratio is the median of its "
+            "repetitions' ratios, lowest–highest in brackets; the figures are their medians.",
+        ]
+    return "\n".join([*lines, "", *targets_markdown(report.targets)[2:]]).rstrip("\n")
 
 
 def _row(bench: Benchmark, v: Variant, base: Variant) -> str:
@@ -59,10 +70,10 @@ def _row(bench: Benchmark, v: Variant, base: Variant) -> str:
         budget = "no budget" if v.budget_ms is None else f"budget {v.budget_ms:,.0f} ms"
         return (
             f"| {bench.name} | {v.name} | {v.p50_ms:,.0f} ms median | {base.name}: "
-            f"{base.p50_ms:,.0f} ms | {v.ratio:.3f} · {budget}: {verdict(v)} |"
+            f"{base.p50_ms:,.0f} ms | {ratio_cell(v, 3)} · {budget}: {verdict(v)} |"
         )
     share, tail = v.of_ideal, bench.p99_ratio(v)
-    ratio = f"{v.ratio:.2f}" + ("" if share is None else f" · {share:.2f} of ideal")
+    ratio = ratio_cell(v) + ("" if share is None else f" · {share:.2f} of ideal")
     ratio += "" if tail is None else f" · p99 {tail:.2f}×"
     return (
         f"| {bench.name} | {v.name} (c={v.concurrency}) | {v.rps:,.0f} {bench.unit} | "

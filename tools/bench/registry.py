@@ -14,6 +14,7 @@ from tools.bench.gateway import bench_gateway
 from tools.bench.intelligence import bench_intelligence, bench_intelligence_offline
 from tools.bench.offline import bench_offline
 from tools.bench.pipeline import bench_pipeline
+from tools.bench.repeat import repeated
 from tools.bench.report import BenchFn, Benchmark, BenchOptions, Report
 from tools.bench.scaling import bench_pg_drivers, bench_scaling
 from tools.bench.stack import STACK
@@ -36,9 +37,14 @@ BENCHMARKS: dict[str, BenchFn] = {
 }
 
 
-async def run(names: list[str], options: BenchOptions, *, quick: bool = False) -> Report:
-    """Run the named benchmarks one after another (they would compete for the CPUs)."""
-    return to_report([await BENCHMARKS[name](options) for name in names], quick=quick)
+async def run(
+    names: list[str], options: BenchOptions, *, quick: bool = False, repetitions: int = 1
+) -> Report:
+    """Run the named benchmarks one after another (they would compete for the CPUs), each
+    `repetitions` times in a row and reported as the median (tools.bench.repeat)."""
+    return to_report(
+        [await repeated(BENCHMARKS[name], options, repetitions) for name in names], quick=quick
+    )
 
 
 def to_report(results: list[Benchmark], *, quick: bool) -> Report:

@@ -7,7 +7,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, computed_field
+
+from tools.bench.coldtable import coldstart_markdown
+from tools.bench.ratio import ratio_cell
+from tools.bench.targets import TargetResult, evaluate, targets_markdown
 
 
 class Meter(Protocol):
@@ -94,6 +98,10 @@ class Variant(BaseModel):
     start: Start | None = None
     ideal_rps: float | None = None
     cost_per_1000_usd: float | None = None
+    # Measured in repetitions (`quarry bench all`): `ratio` is their median ratio, these the
+    # lowest and highest, and the figures above the medians of theirs.
+    ratio_min: float | None = None
+    ratio_max: float | None = None
 
     @property
     def of_ideal(self) -> float | None:
@@ -112,6 +120,8 @@ class Benchmark(BaseModel):
     unit: str = "req/s"
     # The run's premises, printed beside its figures: {"simulated provider latency (ms)": 50}.
     parameters: dict[str, float] = {}
+    # How many times it was measured (tools.bench.repeat); 1: the figures of one run.
+    repetitions: int = 1
     # Whether each variant's p99 is also set against the baseline's (the gateway's targets
     # bound both throughput and tail latency).
     p99_against_baseline: bool = False
@@ -132,6 +142,12 @@ class Report(BaseModel):
     # Benchmarks the run was told to leave out (`quarry bench all --skip NAME`).
     skipped: list[str] = []
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def targets(self) -> list[TargetResult]:
+        """Issue #20's targets, met or missed, derived from the benchmarks (never stored)."""
+        return evaluate(self.benchmarks)
+
     def to_json(self) -> str:
         return self.model_dump_json(indent=2) + "\n"
 
@@ -146,7 +162,7 @@ class Report(BaseModel):
             lines += [f"Left out of this run: {', '.join(self.skipped)}.", ""]
         for bench in self.benchmarks:
             if bench.kind == "coldstart":
-                lines += _coldstart_markdown(bench)
+                lines += coldstart_markdown(bench)
                 continue
             ideal = any(v.ideal_rps is not None for v in bench.variants)
             costed = any(v.cost_per_1000_usd is not None for v in bench.variants)
@@ -168,7 +184,7 @@ class Report(BaseModel):
                 share = v.of_ideal
                 lines.append(
                     f"| {v.name} | {v.requests} | {v.concurrency} | {v.rps:.0f} "
-                    f"| {v.p50_ms:.2f} | {v.p99_ms:.2f} | {v.ratio:.2f} |"
+                    f"| {v.p50_ms:.2f} | {v.p99_ms:.2f} | {ratio_cell(v)} |"
                     + (f" {bench.p99_ratio(v):.2f} |" if tail else "")
                     + ((" – |" if share is None else f" {share:.2f} |") if ideal else "")
                     + (f" {cost_cell(v)} |" if costed else "")
@@ -177,82 +193,27 @@ class Report(BaseModel):
                 "",
                 f"ratio = {bench.unit} ÷ {bench.unit} of `{bench.baseline}`, measured in the same"
                 " run."
+                + repetitions_note(bench)
                 + (f" p99 × = p99 ÷ the p99 of `{bench.baseline}`." if tail else "")
                 + (" of ideal = measured ÷ the premise's bound." if ideal else ""),
                 "",
             ]
-        return "\n".join(lines)
+        return "\n".join(lines + targets_markdown(self.targets))
+
+
+def repetitions_note(bench: Benchmark) -> str:
+    """How the figures of a repeated benchmark were combined, or nothing for one run."""
+    if bench.repetitions == 1:
+        return ""
+    return (
+        f" Median of {bench.repetitions} repetitions: the ratio is the median ratio with the "
+        "lowest and highest in brackets; the other figures are the medians of theirs."
+    )
 
 
 def cost_cell(v: Variant) -> str:
     """A variant's estimated AWS cost per 1,000, or a dash where it was not metered."""
     return "–" if v.cost_per_1000_usd is None else f"{v.cost_per_1000_usd:.4f}"
-
-
-def verdict(v: Variant) -> str:
-    """A cold start against its budget: within, over, or no budget (the baseline has none)."""
-    if v.budget_ms is None:
-        return "no budget"
-    return "within" if v.p50_ms <= v.budget_ms else "over"
-
-
-COMPILED = "bytecode"  # the cold start that budgets hold for: code compiled as shipped
-COLDSTART_COLUMNS = (
-    "function",
-    "start",
-    "bytecode",
-    "runs",
-    "median ms",
-    "slowest ms",
-    "ratio",
-    "× bytecode",
-    "budget ms",
-    "budget",
-)
-
-
-def coldstart_rows(bench: Benchmark) -> list[tuple[str, ...]]:
-    """The cold-start table, one row per variant: the function, how it started, the modules of
-    its own code that had bytecode, its figures, its median against the same function's
-    compiled start (× bytecode), and its budget."""
-    compiled = {
-        v.start.function: v.p50_ms for v in bench.variants if v.start and v.start.how == COMPILED
-    }
-    rows: list[tuple[str, ...]] = []
-    for v in bench.variants:
-        start = v.start
-        against = compiled.get(start.function) if start else None
-        shown = "baseline" if v.name == bench.baseline else verdict(v)
-        if start is not None and start.how != COMPILED and v.budget_ms is None:
-            shown = ""  # budgets hold for compiled starts only
-        rows.append(
-            (
-                start.function if start else v.name,
-                start.how if start else "",
-                f"{start.compiled}/{start.modules}" if start and start.modules is not None else "",
-                str(v.requests),
-                f"{v.p50_ms:.0f}",
-                f"{v.p99_ms:.0f}",
-                f"{v.ratio:.3f}",
-                f"{v.p50_ms / against:.2f}" if against else "",
-                "" if v.budget_ms is None else f"{v.budget_ms:.0f}",
-                shown,
-            )
-        )
-    return rows
-
-
-def _coldstart_markdown(bench: Benchmark) -> list[str]:
-    lines = [
-        f"## {bench.name}",
-        "",
-        bench.description,
-        "",
-        "| " + " | ".join(COLDSTART_COLUMNS) + " |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
-    ]
-    lines += ["| " + " | ".join(row) + " |" for row in coldstart_rows(bench)]
-    return [*lines, ""]
 
 
 BenchFn = Callable[[BenchOptions], Awaitable[Benchmark]]
@@ -329,6 +290,16 @@ def validate(report: Report | Mapping[str, Any]) -> Report:
             for key in ("budget_ms", "ideal_rps", "cost_per_1000_usd"):
                 if getattr(v, key) is not None:
                     _positive(where, key, getattr(v, key))
+            low, high = v.ratio_min, v.ratio_max
+            if (low is None) != (high is None):
+                raise ValueError(f"{where}: ratio_min and ratio_max come together")
+            if low is not None and high is not None:
+                _positive(where, "ratio_min", low)
+                if not low <= v.ratio <= high:
+                    raise ValueError(
+                        f"{where}: the ratio {v.ratio} is outside its repetitions' range "
+                        f"{low}–{high}"
+                    )
             if v.requests <= 0 or v.concurrency <= 0:
                 raise ValueError(f"{where}: requests and concurrency must be above 0")
             if v.name == bench.baseline and v.ratio != 1.0:
