@@ -1,37 +1,94 @@
-"""Run the test tiers in order, each with its time budget, and print how long each took."""
+"""Run the test tiers in order, every one even when an earlier one fails, and end with one
+summary: each tier's time against its budget and every failing test's node id. A tier that
+fails a test, or takes more than 1.5 times its budget, fails the run."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 # tier: budget in seconds on the 2-core CI machine
 TIERS = {"unit": 60, "integration": 180, "stack": 360, "e2e": 120}
+# past budget x this, a tier fails the run even with every test green
+HARD_FACTOR = 1.5
+# pytest's short summary (-ra) names what failed, one per line
+FAILURE_PREFIXES = ("FAILED ", "ERROR ")
+
+
+@dataclass(frozen=True)
+class TierResult:
+    tier: str
+    code: int  # pytest's exit status
+    took_s: float
+    failures: tuple[str, ...]  # the short summary's FAILED/ERROR lines
+
+
+def failures_in(output: str) -> tuple[str, ...]:
+    """The FAILED/ERROR lines of pytest's short test summary (node id and reason)."""
+    return tuple(line.strip() for line in output.splitlines() if line.startswith(FAILURE_PREFIXES))
+
+
+def summarise(results: list[TierResult], budgets: dict[str, int]) -> tuple[list[str], int]:
+    """The closing summary's lines and the run's exit status (0 only when every tier ran green
+    within 1.5x its budget and at least one tier ran)."""
+    lines = ["", "tier         result   time    budget"]
+    problems: list[str] = []
+    for r in results:
+        budget = budgets[r.tier]
+        verdict = "ok" if r.code == 0 else f"FAILED ({r.code})"
+        limit = budget * HARD_FACTOR
+        note = ""
+        if r.took_s > limit:
+            note = f"  OVER 1.5x BUDGET ({limit:.0f} s)"
+            problems.append(
+                f"{r.tier}: took {r.took_s:.1f} s, over 1.5x its {budget} s budget ({limit:.0f} s)"
+            )
+        elif r.took_s > budget:
+            note = "  over budget (within 1.5x)"
+        lines.append(f"{r.tier:<12} {verdict:<8} {r.took_s:6.1f}s  {budget:4d}s{note}")
+        if r.code != 0:
+            named = r.failures or (f"pytest exited {r.code} without naming a test",)
+            problems.extend(f"{r.tier}: {f}" for f in named)
+    if not results:
+        problems.append("no tier ran: no tests/<tier>/test_*.py found")
+    if problems:
+        lines += ["", f"{len(problems)} problem(s):", *(f"  {p}" for p in problems)]
+    return lines, 1 if problems else 0
+
+
+def run_tier(tier: str) -> TierResult:
+    """Run one tier's pytest, streaming its output and keeping the short summary's lines."""
+    began = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", f"tests/{tier}", "-q", "-p", "no:cacheprovider", "-ra"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    kept: list[str] = []
+    for line in proc.stdout:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+        if line.startswith(FAILURE_PREFIXES):
+            kept.append(line)
+    code = proc.wait()
+    return TierResult(tier, code, time.monotonic() - began, failures_in("".join(kept)))
 
 
 def main(argv: list[str]) -> int:
-    chosen = argv or list(TIERS)
-    results: list[tuple[str, int, float]] = []
-    for tier in chosen:
-        folder = Path("tests") / tier
-        if not any(folder.glob("test_*.py")):
-            continue
-        start = time.monotonic()
-        code = subprocess.call(
-            [sys.executable, "-m", "pytest", str(folder), "-q", "-p", "no:cacheprovider"]
-        )
-        results.append((tier, code, time.monotonic() - start))
-        if code != 0:
-            break
-    print("\ntier         result   time    budget")
-    for tier, code, took in results:
-        over = "  OVER BUDGET" if took > TIERS[tier] else ""
-        verdict = "ok" if code == 0 else "FAILED"
-        print(f"{tier:<12} {verdict:<8} {took:6.1f}s  {TIERS[tier]:4d}s{over}")
-    failed = [t for t, c, _ in results if c != 0]
-    return 1 if failed or not results else 0
+    unknown = [t for t in argv if t not in TIERS]
+    if unknown:
+        print(f"unknown tier(s) {', '.join(unknown)}; tiers: {', '.join(TIERS)}", file=sys.stderr)
+        return 2
+    chosen = [t for t in argv or list(TIERS) if any((Path("tests") / t).glob("test_*.py"))]
+    results = [run_tier(tier) for tier in chosen]
+    lines, code = summarise(results, TIERS)
+    print("\n".join(lines))
+    return code
 
 
 if __name__ == "__main__":

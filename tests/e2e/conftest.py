@@ -57,7 +57,7 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser, server: DashboardServer) -> Iterator[Page]:
     context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900})
     tab = context.new_page()
-    tab.set_default_timeout(10_000)
+    tab.set_default_timeout(30_000)  # generous for a loaded machine
     yield tab
     context.close()
 

@@ -109,7 +109,7 @@ def first_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirstRun]:
 def tab(browser: Browser, first_run: FirstRun, viewport: dict[str, int]) -> Page:
     context = browser.new_context(base_url=first_run.server.url, viewport=viewport)  # type: ignore[arg-type]
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)  # generous for a loaded machine
     return page
 
 

@@ -16,6 +16,11 @@ app = create_app("slow", title="slow")
 _lock = threading.Lock()
 running = 0
 peak = 0
+# /slow-hold runs until the test sets `release` (60 s at most): `completed` counts the holds
+# that ran to their end, `ended` every hold over, cancelled ones included
+release = threading.Event()
+completed = 0
+ended = 0
 
 
 @app.get("/slow/{ms}")
@@ -30,6 +35,24 @@ async def sleep(ms: int) -> dict[str, int]:
         with _lock:
             running -= 1
     return {"slept_ms": ms}
+
+
+@app.get("/slow-hold")
+async def hold() -> dict[str, bool]:
+    """Outlives the function's timeout until released: a 504 seen before it completed came
+    from the timeout, not from the handler's end."""
+    global completed, ended
+    try:
+        for _ in range(6000):
+            if release.is_set():
+                break
+            await asyncio.sleep(0.01)
+        with _lock:
+            completed += 1
+        return {"released": release.is_set()}
+    finally:
+        with _lock:
+            ended += 1
 
 
 @app.get("/slow-stats")

@@ -3,18 +3,42 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 
 from emulator.demo import serve_site
 from emulator.gateway import Gateway
 from emulator.platform import Embedded, embedded
 from shared.config import Settings
+from shared.db import migrate
 from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated to head once per session: the template each test copies."""
+    path = tmp_path_factory.mktemp("template") / "quarry.db"
+    migrate.upgrade(f"sqlite+aiosqlite:///{path}")
+    leftovers = [p.name for p in path.parent.iterdir() if p != path]
+    assert not leftovers, f"the migrated template left {leftovers} beside it"
+    return path
+
+
+@pytest.fixture
+def settings(settings: Settings, migrated_sqlite: Path) -> Settings:
+    """The shared test settings, their database a copy of the session's migrated template (the
+    platform's own upgrade then finds it at head), instead of a migration per test."""
+    database = make_url(settings.database_url).database
+    assert database, settings.database_url
+    shutil.copyfile(migrated_sqlite, database)
+    return settings
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,11 +15,12 @@ TOKEN = "alerts-token-for-tests-0123456789"
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(settings: Settings) -> Settings:
+    """With an alerts token, on the suite's database (a copy of the migrated template)."""
     return load_settings(
         {
             "QUARRY_ENV": "test",
-            "QUARRY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/quarry.db",
+            "QUARRY_DATABASE_URL": settings.database_url,
             "QUARRY_ALERTS_TOKEN": TOKEN,
         }
     )

@@ -200,17 +200,17 @@ def await_status(response: httpx.Response) -> int:
 
 
 async def test_analytics_on_postgres_counts_stage_days_in_utc(
-    settings: Settings, postgres_url: str
+    settings: Settings, migrated_postgres_url: str
 ) -> None:
     # Postgres takes a timestamp's date in the session's time zone unless told UTC; a
     # zone twelve or more hours away puts "now" on another date there than in UTC.
     zone = "Etc/GMT+12" if datetime.now(UTC).hour < 12 else "Etc/GMT-14"
-    engine = create_async_engine(async_url(postgres_url))
+    engine = create_async_engine(async_url(migrated_postgres_url))
     async with engine.begin() as conn:
-        name = make_url(postgres_url).database
+        name = make_url(migrated_postgres_url).database
         await conn.execute(text(f"ALTER DATABASE \"{name}\" SET timezone TO '{zone}'"))
     await engine.dispose()
-    cfg = settings.model_copy(update={"database_url": postgres_url})
+    cfg = settings.model_copy(update={"database_url": migrated_postgres_url})
     async with embedded(cfg, ROOT / "serverless.yml", background=False) as platform:
         async with platform.runtime.db.reader() as s:
             assert await s.scalar(text("SHOW timezone")) == zone

@@ -67,9 +67,11 @@ async def test_dashboard_functions_page_charts_each_functions_last_hour_and_its_
     assert "0 invocations" in health
 
 
-async def test_dashboard_ledger_pages_on_postgres(settings: Settings, postgres_url: str) -> None:
+async def test_dashboard_ledger_pages_on_postgres(
+    settings: Settings, migrated_postgres_url: str
+) -> None:
     """Postgres sums bigints as numeric: the pages must read them as the figures they are."""
-    cfg = settings.model_copy(update={"database_url": postgres_url})
+    cfg = settings.model_copy(update={"database_url": migrated_postgres_url})
     async with embedded(cfg, ROOT / "serverless.yml", background=False) as platform:
         await ran(platform)
         transport = httpx.ASGITransport(app=platform.gateway)

@@ -14,9 +14,9 @@ pytest_plugins = ("tests.integration.pg",)
 
 
 async def test_dashboard_pages_and_searches_on_postgres(
-    settings: Settings, postgres_url: str
+    settings: Settings, migrated_postgres_url: str
 ) -> None:
-    cfg = settings.model_copy(update={"database_url": postgres_url})
+    cfg = settings.model_copy(update={"database_url": migrated_postgres_url})
     async with embedded(cfg, ROOT / "serverless.yml", background=False) as platform:
         seeded = await seed(platform.runtime, documents=4)
         transport = httpx.ASGITransport(app=platform.gateway)

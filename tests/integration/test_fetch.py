@@ -7,6 +7,7 @@ before any connection is attempted. Nothing leaves 127.0.0.0/8 (or ::1).
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import socket
 import threading
@@ -35,6 +36,10 @@ from shared.net import IPAddress
 
 BOMB = gzip.compress(b"\0" * (50 * 1024 * 1024), compresslevel=9)
 TEXT = b"<html><body>" + b"hello quarry " * 2000 + b"</body></html>"
+DRIP_S = 30  # how long /drip and /stall keep the connection going unless the client leaves
+# how each drip ended, as the server saw it: "abandoned" (the client closed) or "finished"
+DRIPS: list[str] = []
+DRIP_ENDED = threading.Event()
 
 
 class _Site(BaseHTTPRequestHandler):
@@ -73,7 +78,7 @@ class _Site(BaseHTTPRequestHandler):
             for _ in range(8):
                 self.wfile.write(b"x" * 256 * 1024)
         elif route == "/drip":
-            self._drip(interval=0.05)
+            self._drip(interval=0.05, record=True)
         elif route == "/stall":
             self._drip(interval=3.0)
 
@@ -95,16 +100,21 @@ class _Site(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def _drip(self, interval: float) -> None:
+    def _drip(self, interval: float, record: bool = False) -> None:
         self._head(200, "text/html")
-        end = time.monotonic() + 5
+        end = time.monotonic() + DRIP_S
         try:
             while time.monotonic() < end:
                 self.wfile.write(b"x")
                 self.wfile.flush()
                 time.sleep(interval)
         except OSError:
-            return  # the fetcher gave up and closed the connection
+            ended = "abandoned"  # the fetcher gave up and closed the connection
+        else:
+            ended = "finished"
+        if record:
+            DRIPS.append(ended)
+            DRIP_ENDED.set()
 
     def log_message(self, format: str, *args: Any) -> None:
         return
@@ -334,19 +344,24 @@ async def test_fetch_caps_plain_bodies_while_streaming(site: str) -> None:
 
 async def test_fetch_gives_up_on_a_slow_drip_at_the_total_timeout(site: str) -> None:
     fetcher = fetcher_for(site, fetch_timeout_s=1.0, fetch_read_timeout_s=0.5)
+    DRIPS.clear()
+    DRIP_ENDED.clear()
     started = time.monotonic()
     with pytest.raises(FetchTimeoutError) as info:
         await fetcher.get(f"http://{site}/drip")
-    assert 0.9 < time.monotonic() - started < 2.0
+    assert time.monotonic() - started >= 0.9  # not before the total timeout
     assert info.value.detail == f"http://{site}/drip: no complete response within 1 s"
+    # and long before the server's 30 s drip ended: the server saw the client leave
+    ended = await asyncio.to_thread(DRIP_ENDED.wait, DRIP_S + 10)
+    assert ended, "the server's drip never ended"
+    assert DRIPS == ["abandoned"], f"the server's drip ended as {DRIPS}, not abandoned"
 
 
 async def test_fetch_gives_up_on_a_silent_server_at_the_read_timeout(site: str) -> None:
     fetcher = fetcher_for(site, fetch_timeout_s=5.0, fetch_read_timeout_s=0.3)
-    started = time.monotonic()
     outcome, detail = await refusal(fetcher, f"http://{site}/stall")
+    # the read timeout (0.3 s) ended it, not the total one (5 s) nor the server (30 s)
     assert (outcome, "read timed out" in detail) == ("timeout", True)
-    assert time.monotonic() - started < 2.0
 
 
 async def test_fetch_follows_five_redirects_and_refuses_a_sixth(site: str) -> None:

@@ -18,6 +18,7 @@ from shared.handlers.context import LambdaContext
 from shared.lambda_events.sqs import message_record
 from tests.conftest import ROOT
 from tests.functions import slow
+from tests.integration.conftest import poll
 
 TABLE = ROOT / "tests/functions/serverless.yml"
 
@@ -33,19 +34,26 @@ async def limited(settings: Settings) -> AsyncIterator[tuple[Embedded, httpx.Asy
 async def test_limits_http_timeout_answers_504_on_time(
     limited: tuple[Embedded, httpx.AsyncClient],
 ) -> None:
-    platform, client = limited
-    timeout = platform.table.functions["slow"].timeout
+    _, client = limited
     before = REGISTRY.get_sample_value("quarry_function_timeouts_total", {"function": "slow"})
-    began = time.monotonic()
-    response = await client.get("/slow/3000")
-    took = time.monotonic() - began
+    slow.release.clear()
+    completed, ended = slow.completed, slow.ended
+    response = await client.get("/slow-hold")  # runs until released, far past the 1 s timeout
+    # On time: the 504 came before the handler completed, so from the timeout, not its end.
+    still_running = slow.completed == completed
+    slow.release.set()
     assert response.status_code == 504
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["detail"] == "function slow timed out after 1.00 seconds"
-    assert took < timeout + 0.1, f"504 after {took:.3f} s, past timeout + 100 ms"
+    assert still_running, "the 504 waited for the handler to end instead of the timeout"
     after = REGISTRY.get_sample_value("quarry_function_timeouts_total", {"function": "slow"})
     assert (after or 0) - (before or 0) == 1
     assert (await client.get("/slow/10")).status_code == 200  # within the timeout: fine
+
+    async def hold_ended() -> bool:
+        return slow.ended > ended  # released, or cancelled at the timeout
+
+    await poll("the released /slow-hold handler to end", hold_ended)
 
 
 async def test_limits_reserved_concurrency_never_exceeded(
@@ -53,7 +61,6 @@ async def test_limits_reserved_concurrency_never_exceeded(
 ) -> None:
     _, client = limited
     limit = 2
-    await asyncio.sleep(1.2)  # let the timed-out handler of another test finish
     slow.peak = 0
     responses = await asyncio.gather(*(client.get("/slow/400") for _ in range(3 * limit)))
     codes = sorted(r.status_code for r in responses)

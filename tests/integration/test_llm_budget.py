@@ -10,7 +10,6 @@ import pytest
 
 from shared.cache import MemoryCache
 from shared.db.engine import SqlDatabase
-from shared.db.migrate import upgrade
 from shared.db.models import Run, Source
 from shared.llm.base import BudgetExceeded, Completion, CompletionRequest
 from shared.llm.budget import Budget, reserve, spent
@@ -27,8 +26,7 @@ ENGINES = ["sqlite", "postgres"]
 
 @pytest.fixture(params=ENGINES)
 async def ledger(request: pytest.FixtureRequest) -> AsyncIterator[tuple[SqlDatabase, str]]:
-    url: str = request.getfixturevalue(f"{request.param}_url")
-    upgrade(url)
+    url: str = request.getfixturevalue(f"migrated_{request.param}_url")
     db = SqlDatabase(url)
     async with db.writer() as s:
         source = Source(name="budget", kind="urls", urls=["https://example.test/"])

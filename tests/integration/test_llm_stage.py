@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -40,11 +39,13 @@ def llm() -> Iterator[LLMServer]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, llm: LLMServer) -> Settings:
+def settings(settings: Settings, llm: LLMServer) -> Settings:
+    """An OpenAI-compatible provider, on the suite's database (a copy of the migrated
+    template)."""
     return load_settings(
         {
             "QUARRY_ENV": "test",
-            "QUARRY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/quarry.db",
+            "QUARRY_DATABASE_URL": settings.database_url,
             "QUARRY_SECRET_KEY": "test-secret-that-must-never-leak-0123456789",
             "QUARRY_RETRY_BACKOFF_S": "0.01",
             "QUARRY_LLM_PROVIDER": "openai",

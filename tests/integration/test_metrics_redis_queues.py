@@ -46,22 +46,22 @@ def test_redis_queue_gauges_follow_a_stage_stream(redis_url: str) -> None:
     client = Redis.from_url(redis_url)
     key = stream_of("extraction")
     assert source.queue_states() == [QueueState("extraction", 0, 0, 0.0)]  # nothing sent yet
-    old_id = f"{int(time.time() * 1000) - 30_000}-0"  # sent 30 s ago
+    old_id = f"{int(time.time() * 1000) - 600_000}-0"  # sent 10 min ago
     client.xadd(key, {"data": b"m1"}, id=old_id)
     client.xadd(key, {"data": b"m2"})
     client.xadd(key, {"data": b"m3"})
     (before_group,) = source.queue_states()  # no worker has created its group yet
     assert (before_group.depth, before_group.inflight) == (3, 0)
-    assert 29 <= before_group.oldest_age_s < 60
+    assert 599 <= before_group.oldest_age_s < 1200  # not the newest (seconds old)
     client.xgroup_create(key, "extraction", id="0")
     client.xreadgroup("extraction", "w1", {key: ">"}, count=2)  # two in flight, one waiting
     (delivered,) = source.queue_states()
     assert (delivered.depth, delivered.inflight) == (3, 2)
-    assert 29 <= delivered.oldest_age_s < 60  # the oldest is still unacknowledged
+    assert 599 <= delivered.oldest_age_s < 1200  # the oldest is still unacknowledged
     client.xack(key, "extraction", old_id)
     (acked,) = source.queue_states()
     assert (acked.depth, acked.inflight) == (2, 1)
-    assert acked.oldest_age_s < 29
+    assert acked.oldest_age_s < 599  # the oldest is now one sent during this test
     client.xreadgroup("extraction", "w1", {key: ">"})
     pending: Any = client.xpending_range(key, "extraction", "-", "+", 10)
     client.xack(key, "extraction", *[entry["message_id"] for entry in pending])

@@ -37,7 +37,7 @@ BASE = "http://probe.test/"
 def db_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
     if request.param == "sqlite":
         return settings
-    url = request.getfixturevalue("postgres_url")
+    url = request.getfixturevalue("migrated_postgres_url")
     return settings.model_copy(update={"database_url": url})
 
 

@@ -66,7 +66,16 @@ async def test_toy_stage_runs_between_extraction_and_intelligence(
             assert (status == "succeeded") == (words >= wordgate.MIN_WORDS), (words, detail)
     spans = [span.stage for span in await timeline(gated.runtime, run_id)]
     assert spans[:4] == ["discovery", "extraction", "wordgate", "intelligence"]
-    costed = [f["function"] for f in run["cost"]["functions"]]
+
+    # The invocation ledger is written every second: wait until it holds every stage that ran.
+    ran = ("discovery", "extraction", "wordgate", "intelligence")
+
+    async def costed_fully() -> list[str] | None:
+        cost = (await runs.get(gated.runtime, run_id)).model_dump()["cost"]
+        names = [f["function"] for f in cost["functions"]]
+        return names if set(ran) <= set(names) else None
+
+    costed = await poll("the ledger to cost every stage of the gated run", costed_fully, 60)
     flow = [name for name in gated.runtime.flow.names if name in costed]
     assert "wordgate" in flow
     assert costed[-len(flow) :] == flow  # the run's cost lists its stages in the flow's order

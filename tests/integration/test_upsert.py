@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import select
 
 from shared.db.engine import SqlDatabase
-from shared.db.migrate import upgrade
 from shared.db.models import Document, Run, Source, StageResult
 from shared.db.upsert import upsert
 
@@ -19,8 +18,7 @@ KEY = ("run_id", "document_id", "stage")
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def migrated_url(request: pytest.FixtureRequest) -> str:
-    url: str = request.getfixturevalue(f"{request.param}_url")
-    upgrade(url)
+    url: str = request.getfixturevalue(f"migrated_{request.param}_url")
     return url
 
 

@@ -25,17 +25,37 @@ DOCUMENT_STAGES = tuple(s.name for s in FLOW.chain)  # a row per document in eac
 
 
 def final_run(client: httpx.Client, run_id: str, deadline_s: float) -> dict[str, Any]:
+    seen: list[dict[str, Any]] = []
+
     def final() -> dict[str, Any] | None:
         run: dict[str, Any] = client.get(f"/api/v1/runs/{run_id}").json()
+        seen[:] = [run]
         return run if run["state"] not in ("queued", "running") else None
 
-    return dict(wait_for(f"run {run_id} to finish", final, deadline_s))
+    try:
+        return dict(wait_for(f"run {run_id} to finish", final, deadline_s))
+    except AssertionError as exc:
+        state = {k: seen[0].get(k) for k in ("state", "stages")} if seen else None
+        raise AssertionError(f"{exc}; the run as last read: {state}") from None
 
 
 def sql(stack: Stack, query: str, params: Any = ()) -> list[tuple[Any, ...]]:
     url = libpq_url(stack.service("pg-primary")["url"])
     with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
         return conn.execute(query, params).fetchall()
+
+
+def replica_transactions(stack: Stack) -> int:
+    """Transactions the replica itself has counted in the stack's database (pg_stat_database
+    on the standby counts what its own backends ran), read from its `postgres` database so
+    that asking does not count."""
+    url = libpq_url(stack.service("pg-replica")["url"])
+    base, database = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=5) as conn:
+        query = "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s"
+        row = conn.execute(query, (database.split("?", 1)[0],)).fetchone()
+    assert row is not None, f"the replica has no database {database!r}"
+    return int(row[0])
 
 
 def workers(stack: Stack, stage: str) -> list[str]:

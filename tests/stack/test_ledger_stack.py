@@ -25,7 +25,7 @@ def test_ledger_a_stack_run_is_costed_from_every_process_that_worked_on_it(stack
             names = [f["function"] for f in cost["functions"]]
             return cost if names == STAGES else None
 
-        cost = wait_for("every function of the run in its cost", costed, 30, every=0.5)
+        cost = wait_for("every function of the run in its cost", costed, 90, every=0.5)
         by_fn = {f["function"]: f["usage"] for f in cost["functions"]}
         assert by_fn["runs"]["http_requests"] == 1  # written by the API instance that started it
         # by two workers, a batch of up to batchSize pages an invocation

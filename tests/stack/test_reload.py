@@ -72,9 +72,14 @@ def test_reload_restarts_api_instances_one_at_a_time_without_failed_requests(
             pids = {name: svc["pid"] for name, svc in state["services"].items()}
             return not state["reloading"] and all(pids[n] != before[n] for n in APIS)
 
-        wait_for("the API instances to be restarted one at a time", reloaded, 40)
+        wait_for("the API instances to be restarted one at a time", reloaded, 120)
         took = time.monotonic() - began
-        time.sleep(1.0)  # and the new instances serve
+        mark = traffic.sent  # and the new instances serve: more traffic, counted not timed
+        wait_for(
+            "20 more requests after the reload, and over 100 in all",
+            lambda: traffic.sent >= max(mark + 20, 101),
+            120,
+        )
     finally:
         traffic.stop.set()
         traffic.thread.join(10)

@@ -112,4 +112,4 @@ def test_webhooks_stack_subscriber_gets_the_signed_run_event(
             items = admin.get(log).json()["items"]
             return [(d["state"], d["attempts"]) for d in items if d["state"] != "pending"]
 
-        assert wait_for("the delivery in the log", logged, 10) == [("delivered", 1)]
+        assert wait_for("the delivery in the log", logged, 60) == [("delivered", 1)]

@@ -36,6 +36,7 @@ from tests.stack.faults import (
     metric,
     primary_answers,
     redis_answers,
+    replica_transactions,
     restarted,
     send,
     sql,
@@ -64,7 +65,7 @@ def test_faults_worker_killed_with_200_documents_in_flight_loses_and_repeats_not
     wait_for(
         "extraction to be under way",
         lambda: sum(fetched(slow_site, "killed").values()) >= 20,
-        30,
+        90,
         every=0.05,
     )
     victim = stack.service("worker-extraction") | {"name": "worker-extraction"}
@@ -96,7 +97,7 @@ def test_faults_message_delivered_again_after_its_commit_has_no_second_effect(
     started = api.post("/api/v1/runs", json={"source_id": source_id})
     assert started.status_code == 202, started.text
     run_id = started.json()["id"]
-    run = final_run(api, run_id, 30)
+    run = final_run(api, run_id, 90)
     assert run["state"] == "succeeded"
     (doc_id,), *_ = sql(stack, "SELECT document_id FROM insights WHERE run_id = %s", (run_id,))
     url = sql(stack, "SELECT url FROM documents WHERE id = %s", (doc_id,))[0][0]
@@ -127,7 +128,7 @@ def test_faults_message_delivered_again_after_its_commit_has_no_second_effect(
         wait_for(
             f"{stage} to handle the message again",
             lambda stage=stage, done=done: invocations(stack, stage, "success") > done,
-            15,
+            60,
             every=0.1,
         )
     assert effects() == before  # no row, dispatch, provider call or state change
@@ -155,7 +156,7 @@ def poison(stack: Stack, api: httpx.Client) -> dict[str, Any]:
         assert listed.status_code == 200, listed.text
         return next((d for d in listed.json()["items"] if d["run_id"] == marker), None)
 
-    found = wait_for("the poison message to be dead-lettered", letter, 30)
+    found = wait_for("the poison message to be dead-lettered", letter, 120)
     return {
         "letter": found,
         "attempts": invocations(stack, "analytics", "invalid") - before[0],
@@ -194,8 +195,9 @@ def test_faults_poison_message_is_attempted_max_receive_times_then_dead_lettered
             and a["labels"].get("stage") == "analytics"
         ]
 
-    # Scraped every 5 s and evaluated every 5 s: the alert fires within two rounds.
-    assert wait_for("QuarryDeadLetters to fire for analytics", alert, 20, every=0.5)
+    # Scraped every 5 s and evaluated every 5 s: it fires within two rounds on a quiet
+    # machine; a loaded one may stretch the rounds, so the wait is generous.
+    assert wait_for("QuarryDeadLetters to fire for analytics", alert, 90, every=0.5)
 
 
 def test_faults_run_committed_before_a_crash_is_enqueued_by_the_relay(
@@ -215,16 +217,17 @@ def test_faults_run_committed_before_a_crash_is_enqueued_by_the_relay(
 
     run_id = asyncio.run(commit_then_crash())
     scheduler = stop(stack, "scheduler", signal.SIGKILL) | {"name": "scheduler"}  # the relay too
-    wait_for("the supervisor to restart the scheduler", lambda: restarted(stack, scheduler), 15)
+    wait_for("the supervisor to restart the scheduler", lambda: restarted(stack, scheduler), 60)
     back = time.monotonic()
 
     def sent() -> bool:
         rows = sql(stack, "SELECT sent_at FROM outbox WHERE run_id = %s", (run_id,))
         return bool(rows) and all(sent_at is not None for (sent_at,) in rows)
 
-    wait_for("the relay to send the outbox row", sent, 10, every=0.1)
+    # the relay sends what is older than 5 s; a loaded machine may take longer to get there
+    wait_for("the relay to send the outbox row", sent, 60, every=0.1)
     relayed_s = time.monotonic() - back
-    run = final_run(api, run_id, 30)
+    run = final_run(api, run_id, 90)
     assert run["state"] == "succeeded"
     assert run["trigger"] == "api"
     print(f"\nrun committed before a crash: enqueued {relayed_s:.1f} s after the relay restarted")
@@ -274,17 +277,17 @@ def test_faults_queue_redis_down_runs_start_and_resume_by_themselves(
         for _ in range(5):
             statuses[api.get("/api/v1/runs", params={"limit": 5}).status_code] += 1
             statuses[api.get("/").status_code] += 1
-    wait_for("the queue Redis to return", lambda: redis_answers(queue_url), 15, every=0.1)
+    wait_for("the queue Redis to return", lambda: redis_answers(queue_url), 60, every=0.1)
     back = time.monotonic()
 
     def resumed() -> bool:
         return api.get(f"/api/v1/runs/{run_id}").json()["state"] != "queued"
 
-    wait_for("the run to resume", resumed, 10, every=0.1)
+    wait_for("the run to resume once the queue Redis returned", resumed, 60, every=0.1)
     resumed_s = time.monotonic() - back
-    run = final_run(api, run_id, 30)
-    hooked_run = final_run(api, hooked_id, 30)
-    wait_for("the cache Redis to return", lambda: redis_answers(cache_url), 15, every=0.1)
+    run = final_run(api, run_id, 90)
+    hooked_run = final_run(api, hooked_id, 90)
+    wait_for("the cache Redis to return", lambda: redis_answers(cache_url), 60, every=0.1)
     assert restarted(stack, queue)
     assert crashes(stack) == crashed  # the workers and the relay rode the outage out
     assert restarted(stack, cache)
@@ -308,13 +311,16 @@ def test_faults_primary_restart_mid_run_completes_and_answers_503_meanwhile(
     wait_for(
         "extraction to be under way",
         lambda: sum(fetched(slow_site, "primary").values()) >= 2,
-        30,
+        90,
         every=0.02,
     )
     statuses: Counter[int] = Counter()
     crashed = crashes(stack)
+    odd: list[tuple[str, int, str]] = []
+    pages: Counter[int] = Counter()  # the dashboard's home page
     with supervisor_held(stack):
         primary = stop(stack, "pg-primary", signal.SIGINT) | {"name": "pg-primary"}
+        served = replica_transactions(stack)
         for i in range(5):
             wrote = api.post(
                 "/api/v1/sources",
@@ -327,13 +333,34 @@ def test_faults_primary_restart_mid_run_completes_and_answers_503_meanwhile(
             assert wrote.json()["request_id"] == f"primary-down-{i}"
             assert "the database is unreachable" in wrote.json()["detail"]
             statuses[wrote.status_code] += 1
-            for path in (f"/api/v1/runs/{run_id}", "/api/v1/health", "/"):
-                statuses[api.get(path).status_code] += 1
-    wait_for("the primary to return", lambda: primary_answers(stack), 30, every=0.1)
+            for path in (f"/api/v1/runs/{run_id}", "/api/v1/health"):
+                read = api.get(path)
+                statuses[read.status_code] += 1
+                if read.status_code != 200:  # kept to say which read failed, and how
+                    odd.append((path, read.status_code, read.text[:160]))
+            pages[api.get("/").status_code] += 1
+        # The run reads (5) answered with the primary down: the replica counts them (its
+        # backends report their counts within a second or so of going idle).
+        replica_served = wait_for(
+            "the replica to count the run reads it served with the primary down",
+            lambda: (n := replica_transactions(stack) - served) >= 5 and n,
+            60,
+            every=0.5,
+        )
+    wait_for("the primary to return", lambda: primary_answers(stack), 90, every=0.1)
     assert restarted(stack, primary)
     assert crashes(stack) == crashed
     run = final_run(api, run_id, TIMEOUTS["extraction"] + 60)
-    assert statuses[500] == 0, statuses
+    # writes 503; the API's reads 200 (so no 500)
+    assert statuses == {503: 5, 200: 10}, f"{dict(statuses)}; reads not 200: {odd}"
+    # The dashboard's home page needs the primary: its 503 page, never a 500. (Known gap: nginx
+    # then counts its one instance failed for 5 s, max_fails=1 on http_503, and answers 502.)
+    assert set(pages) <= {200, 502, 503}, pages
+    assert sum(pages.values()) == 5
+    assert replica_served >= 5
     assert run["state"] == "succeeded"
     assert_once_per_document(stack, run_id, count)
-    print(f"\nprimary down mid-run: answers {dict(statuses)}; run completed after it returned")
+    print(
+        f"\nprimary down mid-run: API answers {dict(statuses)}, dashboard {dict(pages)},"
+        f" {replica_served} transactions on the replica; run completed after it returned"
+    )

@@ -169,10 +169,14 @@ class PostgresServer(OsOwned):
             "pg_ctl stop",
         )
 
-    def create_database(self, name: str) -> str:
-        """A new empty database (e.g. one per test); returns its URL."""
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """A new database (e.g. one per test), empty or a copy of `template` (a database
+        nobody is connected to); returns its URL."""
+        stmt = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template is not None:
+            stmt = sql.SQL("{} TEMPLATE {}").format(stmt, sql.Identifier(template))
         with self._admin() as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            conn.execute(stmt)
         return self.url_for(name)
 
     def drop_database(self, name: str) -> None:
