@@ -9,8 +9,6 @@ among them, is not. The HTTP adapter, the dashboard and the stack's workers ask 
 
 from __future__ import annotations
 
-import socket
-
 from redis.exceptions import BusyLoadingError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -49,12 +47,11 @@ def _database_down(exc: BaseException) -> bool:
     """A connection lost or refused, or a Postgres error of the connection (08), resources (53)
     or shutdown and start-up (57P) classes. asyncpg reports the server's errors with their
     SQLSTATE (CannotConnectNowError 57P03, ConnectionDoesNotExistError 08003) on a plain
-    DBAPIError, and lets the socket's own errors through when it cannot connect (refused,
-    reset, an unknown host); psycopg's client-side failures are OperationalErrors without a
-    SQLSTATE. SQLite's OperationalError (a missing table, a locked file) is no outage of a
-    server."""
-    if isinstance(exc, ConnectionError | socket.gaierror):
-        return True
+    DBAPIError, and a failed connect as an OperationalError with 08001 (shared/db/engine.py
+    translates the socket's errors, which asyncpg lets through); psycopg's client-side failures
+    are OperationalErrors without a SQLSTATE. SQLite's OperationalError (a missing table, a
+    locked file) is no outage of a server, and an OSError of any other peer (an LLM provider,
+    a fetched site) is none of the database's."""
     if not isinstance(exc, DBAPIError):
         return False
     if exc.connection_invalidated:

@@ -66,6 +66,20 @@ def pg_connect_args(driver: PgDriver, connect_timeout_s: float | None = None) ->
     return args
 
 
+def _connect_failure_as_operational(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """asyncpg lets the socket's errors through when it cannot connect (refused, reset, an
+    unreachable or unknown host, "Multiple exceptions" for a name with several addresses, its
+    connect timeout): here they become the driver's OperationalError with SQLSTATE 08001
+    (unable to establish a connection), as psycopg reports them, so that the outage check
+    (shared/outages.py) need not treat every OSError of any peer as the database's."""
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except OSError as exc:
+        error = dialect.loaded_dbapi.OperationalError(f"cannot connect to the database: {exc}")
+        error.sqlstate = "08001"
+        raise error from exc
+
+
 def make_engine(
     url: str,
     role: str = "primary",
@@ -94,6 +108,8 @@ def make_engine(
     )
     if not postgres:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    elif driver == "asyncpg":
+        event.listen(engine.sync_engine, "do_connect", _connect_failure_as_operational)
     event.listen(engine.sync_engine, "before_cursor_execute", _statement_logger(role))
     return engine
 

@@ -97,8 +97,9 @@ async def test_pg_driver_server_errors_of_the_outage_classes_are_503_others_are_
     }
 
 
-async def test_pg_driver_refused_connection_is_an_outage(driver: PgDriver) -> None:
-    gone = SqlDatabase(f"postgresql://quarry@127.0.0.1:{free_port()}/quarry", driver=driver)
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])  # one address; maybe several
+async def test_pg_driver_refused_connection_is_an_outage(driver: PgDriver, host: str) -> None:
+    gone = SqlDatabase(f"postgresql://quarry@{host}:{free_port()}/quarry", driver=driver)
     try:
         with pytest.raises(Exception) as raised:  # noqa: PT011 - the driver decides the class
             async with gone.reader() as session:

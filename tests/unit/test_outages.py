@@ -59,9 +59,13 @@ def test_outages_asyncpg_connection_failures_are_503_and_its_other_errors_are_no
     assert as_unavailable(from_asyncpg(gone))
     assert as_unavailable(from_asyncpg(asyncpg.exceptions.AdminShutdownError("terminating")))
     assert as_unavailable(from_asyncpg(asyncpg.exceptions.TooManyConnectionsError("too many")))
-    # asyncpg lets the socket's errors through when it cannot connect at all
-    assert as_unavailable(ConnectionRefusedError(111, "Connect call failed"))
-    assert as_unavailable(ConnectionResetError(104, "Connection reset by peer"))
+    # the engine reports a connect that failed at the socket as 08001 (shared/db/engine.py)
+    refused = AsyncAdapt_asyncpg_dbapi.OperationalError("cannot connect to the database")
+    refused.sqlstate = "08001"
+    assert as_unavailable(OperationalError("connect", {}, refused))
+    # a peer that is not the database (an LLM provider, a fetched site) is no database outage
+    assert as_unavailable(ConnectionRefusedError(111, "Connect call failed")) is None
+    assert as_unavailable(ConnectionResetError(104, "Connection reset by peer")) is None
     serialize = asyncpg.exceptions.SerializationError("could not serialize access")
     assert as_unavailable(from_asyncpg(serialize)) is None
     missing = asyncpg.exceptions.UndefinedTableError('relation "rollups" does not exist')
