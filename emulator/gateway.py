@@ -29,6 +29,8 @@ from shared.problems import MEDIA_TYPE, problem_bytes
 log = get_logger("quarry.gateway")
 Mode = Literal["event", "asgi"]
 INTEGRATION_TIMEOUT_S = 30.0  # API Gateway HTTP API's longest wait for a Lambda integration
+# HTTP invocations one gateway process runs at once; more wait their turn
+GATEWAY_CONCURRENCY = 16
 
 
 def _problem(status: int, detail: str, rid: str) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -42,15 +44,17 @@ class Gateway:
         self,
         table: Table,
         mode: Mode = "event",
-        threads: int = 16,
+        concurrency: int = GATEWAY_CONCURRENCY,
         max_body_bytes: int | None = None,
         handlers: Mapping[str, Any] | None = None,
     ) -> None:
         """`max_body_bytes` None reads QUARRY_MAX_BODY_BYTES from the installed runtime.
         `handlers` are the functions' handlers when they run elsewhere (execution
         environments, emulator/execution): they count their own concurrency then.
-        `threads` bounds the synchronous handlers (and remote calls) running at once; Mangum
-        handlers run on the loop and take none."""
+        `concurrency` bounds the invocations running at once (each in an execution
+        environment of its own in Lambda): Mangum handlers run as tasks on the loop, each
+        holding at most one of the loop's database connections, so the process sizes its pool
+        from it; synchronous handlers (and remote calls) take a thread of as many."""
         self.table = table
         self.mode = mode
         self.max_body_bytes = max_body_bytes
@@ -60,7 +64,12 @@ class Gateway:
         for fn in table.http():
             if fn.name not in self.handlers:
                 self.handlers[fn.name] = load_handler(fn)[0]
-        self.executor = ThreadPoolExecutor(threads, "lambda", initializer=thread_loop)
+        self.executor = ThreadPoolExecutor(concurrency, "lambda", initializer=thread_loop)
+        self.on_loop = asyncio.Semaphore(concurrency)
+
+    async def _on_loop(self, handler: Any, event: dict[str, Any], context: Any) -> Any:
+        async with self.on_loop:
+            return await invoke_on_loop(handler, event, context)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -149,7 +158,7 @@ class Gateway:
         event = apigw_v2(req, match.route.key, match.params, context.aws_request_id)
         call: Awaitable[Any]
         if runs_on_loop(handler):  # a Mangum handler: one task on this loop, no thread
-            call = invoke_on_loop(handler, event, context)
+            call = self._on_loop(handler, event, context)
         else:  # a synchronous handler (or the Lambda service's client) needs a thread
             call = asyncio.get_running_loop().run_in_executor(
                 self.executor, handler, event, context

@@ -14,7 +14,7 @@ from typing import Any
 from taskiq import InMemoryBroker
 
 from emulator import scheduler
-from emulator.gateway import Gateway, Mode
+from emulator.gateway import GATEWAY_CONCURRENCY, Gateway, Mode
 from emulator.table import Table, load_handler, load_table
 from emulator.tasks import stage_task
 from shared import ports
@@ -31,9 +31,10 @@ from shared.metering.ledger import flushing
 log = get_logger("quarry.emulator")
 ROOT = Path(__file__).resolve().parent.parent
 # Stage invocations (each a batch) the in-process broker runs at once. Each holds at most one
-# database connection at a time, so the stage loop's pool is sized from it: one connection
-# per invocation, and PLATFORM_CONNECTIONS for the scheduler's relay and a caller's own reads
-# on that loop. No task then waits on a connection it cannot get.
+# database connection at a time, as does each HTTP invocation the gateway runs on the same
+# loop (GATEWAY_CONCURRENCY), so the loop's pool is sized from both: one connection per
+# invocation, and PLATFORM_CONNECTIONS for the scheduler's relay and a caller's own reads on
+# that loop. No task then waits on a connection it cannot get.
 STAGE_INVOCATIONS = 8
 PLATFORM_CONNECTIONS = 2
 
@@ -83,7 +84,7 @@ async def embedded(
     runtime = build_runtime(
         settings,
         dispatcher=dispatcher,
-        pool_size=invocations + PLATFORM_CONNECTIONS,
+        pool_size=invocations + GATEWAY_CONCURRENCY + PLATFORM_CONNECTIONS,
         flow=flow,
     )
     ports.install(runtime)

@@ -15,6 +15,7 @@ from emulator.platform import Embedded, embedded
 from emulator.table import load_table
 from shared.config import Settings
 from tests.conftest import ROOT
+from tests.functions import slow
 
 TABLE = ROOT / "tests/functions/serverless.yml"
 RID = {"x-request-id": "req-fixed-0001"}
@@ -138,3 +139,17 @@ async def test_paths_event_path_runs_on_the_gateways_loop(
     for answer in await asyncio.gather(*answers):
         assert answer.status_code == 200
     assert len(echo_platform.gateway.executor._threads) == 0
+
+
+async def test_paths_event_path_runs_at_most_the_gateways_concurrency(
+    echo_platform: Embedded,
+) -> None:
+    # Each invocation on the loop may hold one of its database connections, so the gateway
+    # runs at most `concurrency` at once (the pool is sized from it); the rest wait their turn.
+    gateway = Gateway(load_table(TABLE), concurrency=1)
+    slow.peak = 0
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway), base_url="http://q.test")
+    async with client:
+        answers = await asyncio.gather(*(client.get("/slow/20") for _ in range(2)))
+    assert [a.status_code for a in answers] == [200, 200]
+    assert slow.peak == 1  # the second ran after the first, not beside it
