@@ -39,7 +39,14 @@ async def test_limits_http_timeout_answers_504_on_time(
     slow.release.clear()
     completed, ended = slow.completed, slow.ended
     response = await client.get("/slow-hold")  # runs until released, far past the 1 s timeout
-    # On time: the 504 came before the handler completed, so from the timeout, not its end.
+
+    async def hold_cancelled() -> bool:
+        return slow.ended > ended
+
+    # On time: the 504 came before the handler completed, so from the timeout, not its end;
+    # and the timeout cancelled the handler (it ends unreleased, without completing), as
+    # Lambda stops the execution environment.
+    await poll("the timed-out /slow-hold handler to be cancelled", hold_cancelled)
     still_running = slow.completed == completed
     slow.release.set()
     assert response.status_code == 504
@@ -49,11 +56,6 @@ async def test_limits_http_timeout_answers_504_on_time(
     after = REGISTRY.get_sample_value("quarry_function_timeouts_total", {"function": "slow"})
     assert (after or 0) - (before or 0) == 1
     assert (await client.get("/slow/10")).status_code == 200  # within the timeout: fine
-
-    async def hold_ended() -> bool:
-        return slow.ended > ended  # released, or cancelled at the timeout
-
-    await poll("the released /slow-hold handler to end", hold_ended)
 
 
 async def test_limits_reserved_concurrency_never_exceeded(
