@@ -4,8 +4,12 @@ fails a test, or takes more than 1.5 times its budget, fails the run."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +18,10 @@ from pathlib import Path
 TIERS = {"unit": 60, "integration": 180, "stack": 360, "e2e": 120}
 # past budget x this, a tier fails the run even with every test green
 HARD_FACTOR = 1.5
-# pytest's short summary (-ra) names what failed, one per line
+# past budget x this, a tier's pytest is stopped: a hung tier must not hang the run
+KILL_FACTOR = 2.0
+# pytest's short summary (-ra), after its header line, names what failed, one per line
+SUMMARY_HEADER = "short test summary info"
 FAILURE_PREFIXES = ("FAILED ", "ERROR ")
 
 
@@ -27,8 +34,12 @@ class TierResult:
 
 
 def failures_in(output: str) -> tuple[str, ...]:
-    """The FAILED/ERROR lines of pytest's short test summary (node id and reason)."""
-    return tuple(line.strip() for line in output.splitlines() if line.startswith(FAILURE_PREFIXES))
+    """The FAILED/ERROR lines of pytest's short test summary (node id and reason); lines
+    before the summary's header (a test's captured log, `ERROR    quarry...`) are not."""
+    lines = output.splitlines()
+    starts = [i for i, line in enumerate(lines) if SUMMARY_HEADER in line]
+    summary = lines[starts[-1] + 1 :] if starts else []
+    return tuple(line.strip() for line in summary if line.startswith(FAILURE_PREFIXES))
 
 
 def summarise(results: list[TierResult], budgets: dict[str, int]) -> tuple[list[str], int]:
@@ -59,24 +70,42 @@ def summarise(results: list[TierResult], budgets: dict[str, int]) -> tuple[list[
     return lines, 1 if problems else 0
 
 
-def run_tier(tier: str) -> TierResult:
-    """Run one tier's pytest, streaming its output and keeping the short summary's lines."""
+def run_tier(tier: str, budget: int) -> TierResult:
+    """Run one tier's pytest, streaming its output and keeping its short summary; stopped
+    (with the processes it started) past KILL_FACTOR x its budget."""
     began = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "pytest", f"tests/{tier}", "-q", "-p", "no:cacheprovider", "-ra"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group, so a stop takes its children too
     )
     assert proc.stdout is not None
+    stopped = threading.Event()
+
+    def stop() -> None:
+        stopped.set()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+    watchdog = threading.Timer(budget * KILL_FACTOR, stop)
+    watchdog.start()
     kept: list[str] = []
+    summary = False
     for line in proc.stdout:
         sys.stdout.write(line)
         sys.stdout.flush()
-        if line.startswith(FAILURE_PREFIXES):
+        summary = summary or SUMMARY_HEADER in line
+        if summary:
             kept.append(line)
     code = proc.wait()
-    return TierResult(tier, code, time.monotonic() - began, failures_in("".join(kept)))
+    watchdog.cancel()
+    failures = failures_in("".join(kept))
+    if stopped.is_set():  # a kill leaves no summary: say why the tier ended
+        failures += (f"stopped after {budget * KILL_FACTOR:.0f} s ({KILL_FACTOR:g}x its budget)",)
+        code = code or 1
+    return TierResult(tier, code, time.monotonic() - began, failures)
 
 
 def main(argv: list[str]) -> int:
@@ -85,7 +114,7 @@ def main(argv: list[str]) -> int:
         print(f"unknown tier(s) {', '.join(unknown)}; tiers: {', '.join(TIERS)}", file=sys.stderr)
         return 2
     chosen = [t for t in argv or list(TIERS) if any((Path("tests") / t).glob("test_*.py"))]
-    results = [run_tier(tier) for tier in chosen]
+    results = [run_tier(tier, TIERS[tier]) for tier in chosen]
     lines, code = summarise(results, TIERS)
     print("\n".join(lines))
     return code

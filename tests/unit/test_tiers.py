@@ -8,6 +8,8 @@ BUDGETS = {"unit": 60, "integration": 180, "stack": 360, "e2e": 120}
 
 PYTEST_TAIL = """\
 ..F.E
+ERROR    quarry.worker:worker.py:12 a test's captured log, not a failing test
+FAILED to connect (a test's own output)
 =========================== short test summary info ============================
 SKIPPED [1] tests/stack/test_up.py:12: needs nginx
 FAILED tests/integration/test_politeness.py::test_parallel - AssertionError: serialised
