@@ -222,11 +222,9 @@ async def test_nginx_passes_an_instance_problem_through_untouched() -> None:
         assert stack.hits() == 1  # a 404 is an answer, not a failure to retry
         busy = await stack.client.get("/api/busy")
         assert (busy.status_code, busy.headers["content-type"]) == (503, PROBLEM)
-        assert busy.content == BUSY  # the second instance's own answer, after one retry
-        assert [len(u.hits) for u in stack.api] == [1, 2] or [len(u.hits) for u in stack.api] == [
-            2,
-            1,
-        ]
+        assert busy.content == BUSY  # the instance's own answer, passed on
+        # a 503 is an answer too (a dependency every instance shares is down): not retried
+        assert stack.hits() == 2
 
 
 async def test_nginx_serves_static_assets_itself_with_caching() -> None:

@@ -339,11 +339,12 @@ def test_faults_primary_restart_mid_run_completes_and_answers_503_meanwhile(
                 if read.status_code != 200:  # kept to say which read failed, and how
                     odd.append((path, read.status_code, read.text[:160]))
             pages[api.get("/").status_code] += 1
-        # The run reads (5) answered with the primary down: the replica counts them (its
-        # backends report their counts within a second or so of going idle).
+        # The API's reads (5 of the run, 5 of health) answered with the primary down: the
+        # replica counts them (its backends report their counts within a second or so of
+        # going idle).
         replica_served = wait_for(
-            "the replica to count the run reads it served with the primary down",
-            lambda: (n := replica_transactions(stack) - served) >= 5 and n,
+            "the replica to count the API reads it served with the primary down",
+            lambda: (n := replica_transactions(stack) - served) >= 10 and n,
             60,
             every=0.5,
         )
@@ -353,11 +354,11 @@ def test_faults_primary_restart_mid_run_completes_and_answers_503_meanwhile(
     run = final_run(api, run_id, TIMEOUTS["extraction"] + 60)
     # writes 503; the API's reads 200 (so no 500)
     assert statuses == {503: 5, 200: 10}, f"{dict(statuses)}; reads not 200: {odd}"
-    # The dashboard's home page needs the primary: its 503 page, never a 500. (Known gap: nginx
-    # then counts its one instance failed for 5 s, max_fails=1 on http_503, and answers 502.)
-    assert set(pages) <= {200, 502, 503}, pages
+    # The dashboard's home page needs the primary: its 503 page, never a 500, and never nginx's
+    # 502 (an instance's 503 is passed on, not counted as the instance failing).
+    assert set(pages) <= {200, 503}, pages
     assert sum(pages.values()) == 5
-    assert replica_served >= 5
+    assert replica_served >= 10
     assert run["state"] == "succeeded"
     assert_once_per_document(stack, run_id, count)
     print(

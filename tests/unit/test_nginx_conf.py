@@ -74,7 +74,7 @@ def test_render_one_upstream_server_per_port_with_passive_checks() -> None:
 def test_render_api_location_retries_idempotent_requests_once_elsewhere() -> None:
     api = block(render_nginx_conf(plan()), "location /api/")
     assert "proxy_pass http://api;" in api
-    assert "proxy_next_upstream error timeout http_502 http_503;" in api
+    assert "proxy_next_upstream error timeout;" in api  # an instance's 502/503 is its answer
     assert "proxy_next_upstream_tries 2;" in api
     directives = [line for line in api.splitlines() if not line.strip().startswith("#")]
     assert not any("non_idempotent" in line for line in directives)
