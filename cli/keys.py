@@ -4,8 +4,6 @@ so the first admin key can exist before anything else does."""
 from __future__ import annotations
 
 import asyncio
-import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -23,11 +21,11 @@ ScopeOpt = Annotated[str, typer.Option(help="read, write (includes read) or admi
 
 
 def _database() -> SqlDatabase:
-    from shared.config_load import load_settings
+    from cli.common import settings
     from shared.db.engine import SqlDatabase
 
-    settings = load_settings(os.environ, Path("quarry.toml"))
-    return SqlDatabase(settings.database_url, driver=settings.pg_driver)
+    cfg = settings()
+    return SqlDatabase(cfg.database_url, driver=cfg.pg_driver)
 
 
 @keys_app.command("create")
