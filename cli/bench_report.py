@@ -11,9 +11,10 @@ import typer
 from rich.console import Console
 
 from shared.errors import QuarryError
+from tools.bench.checks import validate
 from tools.bench.display import show
 from tools.bench.repeat import REPETITIONS
-from tools.bench.report import BenchOptions, validate
+from tools.bench.report import BenchOptions
 
 console = Console(stderr=True)
 

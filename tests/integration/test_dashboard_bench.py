@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from tools.bench.checks import validate
 from tools.bench.dashboard import BASELINE, bench_dashboard, pages
 from tools.bench.registry import to_report
-from tools.bench.report import BenchOptions, validate
+from tools.bench.report import BenchOptions
 
 
 async def test_dashboard_bench_measures_every_page_against_the_baseline() -> None:

@@ -9,9 +9,10 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from cli.main import app
+from tools.bench.checks import validate
 from tools.bench.readme import BLOCK, REPORT, render
 from tools.bench.registry import BENCHMARKS
-from tools.bench.report import Report, validate
+from tools.bench.report import Report
 from tools.readme_blocks import read_block
 
 ROOT = Path(__file__).parent.parent.parent

@@ -8,9 +8,10 @@ import json
 import pytest
 
 from tools.bench import targets
+from tools.bench.checks import validate
 from tools.bench.readme import render
 from tools.bench.repeat import combine, repeated
-from tools.bench.report import Benchmark, BenchOptions, Measurement, Report, to_benchmark, validate
+from tools.bench.report import Benchmark, BenchOptions, Measurement, Report, to_benchmark
 
 
 def _run(fast: float, p99: float = 2.0, finding: str = "") -> Benchmark:

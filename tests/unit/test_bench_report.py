@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tools.bench.report import Measurement, Report, to_benchmark, validate
+from tools.bench.checks import validate
+from tools.bench.report import Measurement, Report, to_benchmark
 
 
 def _report() -> Report:

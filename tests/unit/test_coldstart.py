@@ -8,6 +8,7 @@ import pytest
 
 from emulator.table import load_table
 from shared.errors import ConfigError
+from tools.bench.checks import validate
 from tools.bench.coldstart import (
     BASELINE,
     BUDGETS,
@@ -21,7 +22,7 @@ from tools.bench.coldstart import (
 )
 from tools.bench.coldtable import COMPILED
 from tools.bench.load import BenchError
-from tools.bench.report import Measurement, Report, Start, to_benchmark, validate
+from tools.bench.report import Measurement, Report, Start, to_benchmark
 
 
 def test_probes_of_the_real_table() -> None:
