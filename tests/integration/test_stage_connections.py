@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from emulator.gateway import GATEWAY_CONCURRENCY
 from emulator.platform import PLATFORM_CONNECTIONS, STAGE_INVOCATIONS, Embedded, embedded
 from functions.stages import extraction, intelligence
 from shared import ports
@@ -129,7 +130,8 @@ async def test_stage_connections_none_held_while_extraction_fetches(settings: Se
                 )
     assert result == {"batchItemFailures": []}
     assert done == 3
-    assert pool == STAGE_INVOCATIONS + PLATFORM_CONNECTIONS  # sized from the concurrency
+    # sized from the concurrency: stage and HTTP invocations on the loop, and the platform's own
+    assert pool == STAGE_INVOCATIONS + GATEWAY_CONCURRENCY + PLATFORM_CONNECTIONS
     assert server.released == [True] * 4  # robots.txt, then the three pages
 
 
@@ -259,5 +261,5 @@ async def test_stage_connections_the_broker_runs_its_invocations_and_no_more(
 
         await poll("the busy run to finish", final)
         await p.idle()
-    assert p.runtime.db.pool_size == 2 + PLATFORM_CONNECTIONS
+    assert p.runtime.db.pool_size == 2 + GATEWAY_CONCURRENCY + PLATFORM_CONNECTIONS
     assert 1 <= probe.busy["peak"] <= 2 * 10  # two invocations of ten at most, not three

@@ -47,7 +47,9 @@ def test_bench_all_quick_writes_a_valid_report(tmp_path: Path) -> None:
     variants = {v["name"]: v for v in gateway["variants"]}
     assert sorted(variants) == ["gateway-asgi", "gateway-event", "uvicorn-fastapi"]
     for v in variants.values():
-        assert (v["requests"], v["concurrency"]) == (300, 16)
+        # wrk stops after 300 responses; ones in flight on the other connections may land too
+        assert 300 <= v["requests"] < 300 + 16, v
+        assert v["concurrency"] == 16
         for key in ("rps", "p50_ms", "p99_ms", "ratio"):
             assert math.isfinite(v[key]), (v["name"], key, v[key])
             assert v[key] > 0, (v["name"], key, v[key])
@@ -57,7 +59,7 @@ def test_bench_all_quick_writes_a_valid_report(tmp_path: Path) -> None:
 
     markdown = out.with_name("r.md").read_text()
     for v in variants.values():
-        assert f"| {v['name']} | 300 | 16 | {v['rps']:.0f} |" in markdown
+        assert f"| {v['name']} | {v['requests']} | 16 | {v['rps']:.0f} |" in markdown
     for name in variants:
         assert name in done.stdout
 

@@ -1,5 +1,5 @@
--- wrk script of the gateway benchmark (tools/bench/wrk.py): stop after exactly N responses
--- (`wrk ... -- N`), then print the run's figures as one JSON line for the harness to read.
+-- wrk script of the gateway benchmark (tools/bench/wrk.py): stop after N responses (`wrk ...
+-- -- N`; a few already in flight on other connections may still be counted), then print the run's figures as one JSON line for the harness to read.
 -- wrk runs for a duration; SIGINT ends it early and it reports the time actually taken.
 local ffi = require("ffi")
 ffi.cdef("int getpid(void); int kill(int pid, int sig);")
