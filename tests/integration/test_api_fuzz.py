@@ -1,21 +1,23 @@
-"""Property-based fuzz of the whole API from its OpenAPI document (schemathesis), in
-process against the gateway: derandomised, a few examples per operation, and no answer
+"""Property-based fuzz of the whole API from its OpenAPI document (schemathesis), over HTTP
+against the embedded gateway: derandomised, a few examples per operation, and no answer
 may be a server error."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import schemathesis
+import uvicorn
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import Case
 
-from emulator.gateway import Gateway
 from emulator.platform import embedded
+from emulator.stack.services.ports import free_port
 from shared.config_load import load_settings
 from tests.conftest import ROOT
 
@@ -23,9 +25,10 @@ EXAMPLES = 10
 
 
 @pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    """The embedded platform on a loop of its own thread: the fuzzer calls synchronously,
-    and stage dispatches hop onto this loop as they would from any API thread."""
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The embedded platform's gateway served by uvicorn on a loop of its own thread, as
+    `quarry dev` serves it: the fuzzer calls over HTTP, so every invocation runs on that one
+    loop (and its one connection pool), as in the emulator."""
     folder: Path = tmp_path_factory.mktemp("fuzz")
     cfg = load_settings(
         {
@@ -41,9 +44,21 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     thread.start()
     context = embedded(cfg, ROOT / "serverless.yml", background=False)
     platform = asyncio.run_coroutine_threadsafe(context.__aenter__(), loop).result(120)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(platform.gateway, host="127.0.0.1", port=port, log_level="warning")
+    )
+    serving = asyncio.run_coroutine_threadsafe(server.serve(), loop)
     try:
-        yield platform.gateway
+        deadline = time.monotonic() + 60
+        while not server.started:
+            assert not serving.done(), "uvicorn stopped before it served the gateway"
+            assert time.monotonic() < deadline, "uvicorn did not start serving within 60 s"
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
     finally:
+        server.should_exit = True
+        serving.result(60)
         asyncio.run_coroutine_threadsafe(context.__aexit__(None, None, None), loop).result(120)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(30)
@@ -51,8 +66,8 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
 
 
 @pytest.fixture(scope="module")
-def api(gateway: Gateway) -> schemathesis.schemas.BaseSchema:
-    return schemathesis.openapi.from_asgi("/api/openapi.json", gateway)
+def api(base_url: str) -> schemathesis.schemas.BaseSchema:
+    return schemathesis.openapi.from_url(f"{base_url}/api/openapi.json")
 
 
 def test_api_fuzz_finds_no_server_error(api: schemathesis.schemas.BaseSchema) -> None:
