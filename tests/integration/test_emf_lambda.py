@@ -11,34 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import ROOT
+from tests.integration.lambda_script import prelude
 
-SCRIPT = """
-import asyncio, json, sys
-asyncio.set_event_loop(asyncio.new_event_loop())
-from taskiq import InMemoryBroker
-from shared.config_load import load_settings
-from shared.composition import build_runtime
-from shared.dispatch.taskiq import TaskiqDispatcher
-from shared import ports
-from shared.handlers.context import LambdaContext
-
-url = sys.argv[1]
-settings = load_settings({
-    "QUARRY_ENV": "lambda",
-    "QUARRY_DATABASE_URL": url,
-    "QUARRY_SECRET_KEY": "emf-test-secret-key-0123456789abcdefghij",
-    "QUARRY_DASHBOARD_PASSWORD_HASH": "scrypt$16384$8$1$MDEyMzQ1Njc4OWFiY2RlZg$" + "A" * 43,
-})
-ports.install(build_runtime(settings, dispatcher=TaskiqDispatcher(InMemoryBroker())))
-from functions.api.health import handler
-event = json.load(open("tests/events/apigw-http-v2-get.json"))
-event |= {"rawPath": "/api/v1/health", "routeKey": "GET /api/v1/health", "pathParameters": {}}
-event["requestContext"]["http"]["path"] = "/api/v1/health"
-event["headers"]["x-request-id"] = "lambda-trace-7"
+SCRIPT = (
+    prelude("emf-test-secret-key-0123456789abcdefghij")
+    + """event["headers"]["x-request-id"] = "lambda-trace-7"
 for _ in range(2):
     result = handler(event, LambdaContext("health"))
     print("STATUS", result["statusCode"], file=sys.stderr)
 """
+)
 
 
 def test_emf_lines_from_a_handler_invoked_lambda_style(tmp_path: Path) -> None:

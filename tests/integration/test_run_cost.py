@@ -38,6 +38,7 @@ from shared.messages import ExtractDocument
 from shared.metering.ledger import LEDGER, Ledger
 from shared.repo import costs, settlement
 from tests.conftest import ROOT
+from tests.integration.lambda_script import prelude
 from tests.integration.test_pipeline import run_demo
 from tests.unit.test_invocation_metering import logged
 
@@ -155,34 +156,15 @@ async def test_metering_keeps_records_while_the_database_is_unreachable(tmp_path
     assert ledger.pending() == 0
 
 
-LAMBDA = """
-import asyncio, json, sys
-asyncio.set_event_loop(asyncio.new_event_loop())
-from taskiq import InMemoryBroker
-from shared.config_load import load_settings
-from shared.composition import build_runtime
-from shared.dispatch.taskiq import TaskiqDispatcher
-from shared import ports
-from shared.handlers.context import LambdaContext
-
-url = sys.argv[1]
-settings = load_settings({
-    "QUARRY_ENV": "lambda",
-    "QUARRY_DATABASE_URL": url,
-    "QUARRY_SECRET_KEY": "metering-test-secret-key-0123456789abcdef",
-    "QUARRY_DASHBOARD_PASSWORD_HASH": "scrypt$16384$8$1$MDEyMzQ1Njc4OWFiY2RlZg$" + "A" * 43,
-})
-ports.install(build_runtime(settings, dispatcher=TaskiqDispatcher(InMemoryBroker())))
-from functions.api.health import handler
-event = json.load(open("tests/events/apigw-http-v2-get.json"))
-event |= {"rawPath": "/api/v1/health", "routeKey": "GET /api/v1/health", "pathParameters": {}}
-event["requestContext"]["http"]["path"] = "/api/v1/health"
-for n in range(2):
+LAMBDA = (
+    prelude("metering-test-secret-key-0123456789abcdef")
+    + """for n in range(2):
     event["headers"]["x-request-id"] = f"lambda-meter-{n}"
     print("STATUS", handler(event, LambdaContext("health"))["statusCode"], file=sys.stderr)
 import os
 os._exit(0)  # as Lambda freezes the environment: nothing after the handler runs
 """
+)
 
 
 async def test_metering_in_lambda_is_written_before_the_handler_returns(tmp_path: Path) -> None:
