@@ -20,6 +20,13 @@ TIERS = {"unit": 60, "integration": 180, "stack": 360, "e2e": 120}
 HARD_FACTOR = 1.5
 # past budget x this, a tier's pytest is stopped: a hung tier must not hang the run
 KILL_FACTOR = 2.0
+# Tiers whose tests wait on processes and servers run on two pytest-xdist workers, one per
+# core. In the stack tier a worker takes whole groups (tests/stack/conftest.py): every test of
+# the session's shared stack on one worker, each other module on one worker, the longest first.
+PARALLEL = {
+    "integration": ("-n", "2"),
+    "stack": ("-n", "2", "--dist", "loadgroup", "--no-loadscope-reorder"),
+}
 # pytest's short summary (-ra), after its header line, names what failed, one per line
 SUMMARY_HEADER = "short test summary info"
 FAILURE_PREFIXES = ("FAILED ", "ERROR ")
@@ -75,7 +82,10 @@ def run_tier(tier: str, budget: int) -> TierResult:
     (with the processes it started) past KILL_FACTOR x its budget."""
     began = time.monotonic()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", f"tests/{tier}", "-q", "-p", "no:cacheprovider", "-ra"],
+        [
+            *(sys.executable, "-m", "pytest", f"tests/{tier}", "-q", "-p", "no:cacheprovider"),
+            *("-ra", *PARALLEL.get(tier, ())),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -4,6 +4,8 @@ function to its own read-only folder (/var/task), the layer to another (/opt).""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -154,9 +156,24 @@ def unpack(folder: Path) -> None:
         _read_only(dest)
 
 
+@contextlib.contextmanager
+def exclusive(folder: Path) -> Iterator[None]:
+    """Held while `folder` is built: a second process (another `quarry package`, `quarry up
+    --aws`, a benchmark) waits, then finds it built, instead of writing it at the same time."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with folder.with_name(f".{folder.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def package(out: Path, say: Say = lambda line: None, *, force: bool = False) -> Built:
     """Build the package into `out` (the layer, then `serverless package`, then unpacked),
-    or reuse it when its inputs are unchanged since it was built."""
+    or reuse it when its inputs are unchanged since it was built; one process at a time."""
+    with exclusive(out):
+        return _package(out, say, force=force)
+
+
+def _package(out: Path, say: Say, *, force: bool) -> Built:
     build_layer(say)
     digest = digest_of()
     stamp = out / STAMP

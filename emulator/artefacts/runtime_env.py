@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from emulator.artefacts.build import exclusive
 from shared.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,12 +44,17 @@ def _installer(target: Path, python: Path) -> list[str]:
 
 def runtime_env(cache: Path) -> Path:
     """The folder holding awslambdaric and boto3, built on first use under `cache` and reused
-    while the requirements and the interpreter stay the same."""
+    while the requirements and the interpreter stay the same; one process at a time."""
     python = interpreter()
     wanted = requirements()
     cache = cache.resolve()
     key = hashlib.sha256("\n".join([str(python), *wanted]).encode()).hexdigest()[:16]
     target = cache / f"lambda-runtime-{key}"
+    with exclusive(target):
+        return _install(target, python, wanted)
+
+
+def _install(target: Path, python: Path, wanted: list[str]) -> Path:
     done = target / ".complete"
     if done.is_file():
         return target

@@ -4,7 +4,6 @@ functions that cannot initialise."""
 
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +25,7 @@ CACHE = ROOT / ".quarry" / "cache"
 
 def prepare(table_path: Path, say: Callable[[str], None]) -> Artefacts:
     """The package of this checkout's serverless.yml (built when its inputs changed) and the
-    runtime's packages; one process at a time (a lock beside the package)."""
+    runtime's packages (each built by one process at a time)."""
     from emulator.stack.aws_services import Artefacts
 
     if table_path.resolve() != (ROOT / "serverless.yml").resolve():
@@ -34,15 +33,12 @@ def prepare(table_path: Path, say: Callable[[str], None]) -> Artefacts:
             f"functions run from the package of {ROOT / 'serverless.yml'}, not {table_path}: "
             "use that table, or --in-process to run handlers from another one"
         )
-    PACKAGE.parent.mkdir(parents=True, exist_ok=True)
-    with (PACKAGE.parent / "package.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        built = package(PACKAGE, say)
-        say(
-            f"package {'unchanged, reused' if built.reused else 'built'}: {built.folder} "
-            "(the files `serverless deploy --package` uploads)"
-        )
-        runtime = runtime_env(CACHE)
+    built = package(PACKAGE, say)
+    say(
+        f"package {'unchanged, reused' if built.reused else 'built'}: {built.folder} "
+        "(the files `serverless deploy --package` uploads)"
+    )
+    runtime = runtime_env(CACHE)
     return Artefacts(package=built.folder, runtime_dir=runtime, python=interpreter())
 
 

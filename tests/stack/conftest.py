@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from dashboard.passwords import hash_password
+from emulator.artefacts.stack import PACKAGE
 from emulator.demo import serve_site
 from emulator.stack.services.ports import is_free
 from emulator.table import _CfnLoader as CfnLoader
@@ -233,6 +234,57 @@ class Stack:
         return httpx.Client(
             base_url=self.entry, timeout=30, trust_env=False, headers=headers, cookies=cookies
         )
+
+
+# The groups that take longest (measured: the shared stack's tests about 150 s, the artefact
+# stack with its packaging about 140 s, `bench all --quick` about 85 s), handed out first so
+# that the two workers end together; the rest follow in file order.
+LONGEST_FIRST = ("shared-stack", "tests.stack.test_aws_artefacts", "tests.stack.test_bench")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups (--dist loadgroup)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """One xdist group per worker-sized piece: every test of the session's shared stack in one
+    (they run in file order on one worker, against one stack; test_zz_* last), each other
+    module in its own (its module-scoped stack or service is started once)."""
+    groups: dict[str, str] = {}
+    for item in items:
+        group = "shared-stack" if "stack" in item.fixturenames else item.module.__name__
+        item.add_marker(pytest.mark.xdist_group(group))
+        groups[item.nodeid] = group
+    rank = {g: i for i, g in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(groups[item.nodeid], len(rank)))  # stable
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """On a loadgroup worker, every test carries its group in its node id (how the scheduler
+    learns it); without it each worker would start its own shared stack."""
+    if not session.config.getoption("loadgroup", False):
+        return
+    ungrouped = [item.nodeid for item in session.items if "@" not in item.nodeid]
+    if ungrouped:
+        raise pytest.UsageError(
+            f"pytest-xdist's --dist loadgroup did not group {ungrouped[:3]} (with pytest 9.2, "
+            "pytest-dev/pytest-xdist#1386): each worker would start its own shared stack"
+        )
+
+
+@pytest.fixture(scope="session")
+def packaged() -> Path:
+    """`quarry package`, as a user runs it: the layer, `serverless package` and the unpacked
+    functions in .quarry/package, built once (a second caller, even on another worker, waits
+    for the first and reuses it)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "cli.main", "package"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=900,  # a first build beside other work: the layer's install and the node CLI
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return PACKAGE
 
 
 @pytest.fixture(scope="session")

@@ -142,6 +142,18 @@ def primary_answers(stack: Stack) -> bool:
         return False
 
 
+def worker_warnings(stack: Stack, stage: str, last: int = 30) -> list[str]:
+    """The last warning and error lines the stage's workers logged (why a message came back)."""
+    folder = stack.root / ".quarry/stack/logs"
+    lines = [
+        line
+        for log in sorted(folder.glob(f"worker-{stage}*.log"))
+        for line in log.read_text(errors="replace").splitlines()
+        if "WARNING" in line or "ERROR" in line
+    ]
+    return lines[-last:]
+
+
 def crashes(stack: Stack) -> dict[str, int]:
     """How often each worker and the scheduler have crashed (hot reloads are not counted)."""
     services = stack.state["services"]

@@ -10,8 +10,6 @@ import importlib.util
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 import zipfile
@@ -44,9 +42,7 @@ VENV = ROOT / ".venv"
 
 
 @pytest.fixture(scope="module")
-def aws_stack() -> Iterator[Stack]:
-    built = _quarry(["package"], cwd=ROOT, timeout=900)
-    assert built.returncode == 0, built.stdout + built.stderr
+def aws_stack(packaged: Path) -> Iterator[Stack]:
     root = Path(tempfile.mkdtemp(prefix="quarry-up-aws-"))
     root.chmod(0o711)
     with serve_site() as demo:
@@ -80,18 +76,6 @@ def aws_stack() -> Iterator[Stack]:
             shutil.rmtree(root, ignore_errors=True)
             assert not leftovers, f"quarry down left processes behind: {leftovers}"
             assert not bound, f"quarry down left ports bound: {bound}"
-
-
-def _quarry(args: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args],
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def _logs(stack: Stack) -> dict[str, str]:
@@ -202,8 +186,19 @@ def test_aws_artefacts_layer_ships_bytecode_for_every_module(aws_stack: Stack) -
                 stale.append(source)
     assert stale == []
     prometheus = aws_stack.service("prometheus")["url"]
-    targets = httpx.get(prometheus + "/api/v1/targets").json()["data"]["activeTargets"]
-    assert any(t["labels"]["job"] == "lambda" for t in targets)
+
+    seen: set[str] = set()
+
+    def scrapes_lambda() -> bool:
+        reply = httpx.get(prometheus + "/api/v1/targets", timeout=10, trust_env=False)
+        seen.clear()
+        seen.update(t["labels"]["job"] for t in reply.json()["data"]["activeTargets"])
+        return "lambda" in seen
+
+    try:
+        wait_for(f"Prometheus ({prometheus}) to scrape the lambda job", scrapes_lambda, 60)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; its jobs: {sorted(seen)}") from None
 
 
 def _functions() -> set[str]:

@@ -43,7 +43,11 @@ def test_ledger_a_stack_run_is_costed_from_every_process_that_worked_on_it(stack
             assert figures is not None, row.group(0)
             return figures.group(1)
 
-        # both dashboard instances read the same figures, whichever process wrote them
-        seen = [extraction_row(stack.service(name)["url"]) for name in ("web-1", "web-2")]
-    assert seen[0] == seen[1]
+        # both dashboard instances read the same figures, whichever process wrote them (once
+        # the last ledger flushes have landed: each process writes its own every second)
+        def agreed() -> list[str] | None:
+            seen = [extraction_row(stack.service(name)["url"]) for name in ("web-1", "web-2")]
+            return seen if seen[0] == seen[1] else None
+
+        seen = wait_for("both dashboard instances to show the same figures", agreed, 60, every=1)
     assert int(seen[0].replace(",", "")) >= invoked  # the last day's, this run's among them

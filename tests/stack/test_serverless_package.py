@@ -1,12 +1,12 @@
-"""serverless.yml deploys as-is: the pinned Serverless Framework CLI packages it offline, cfn-lint
-accepts the CloudFormation it produces, and the template and artifacts keep the deploy rules."""
+"""serverless.yml deploys as-is: the pinned Serverless Framework CLI packages it offline (through
+`quarry package`, the session's `packaged`), cfn-lint accepts the CloudFormation it produces, and
+the template and artifacts keep the deploy rules."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import marshal
-import os
 import shutil
 import subprocess
 import sys
@@ -22,44 +22,11 @@ from shared.config_load import load_settings
 from shared.flow import FLOW
 from tests.conftest import ROOT
 
-CLI = ROOT / "infra/serverless/node_modules/serverless/bin/serverless.js"
 LAYER = ROOT / "infra/serverless/layer"
 UNZIPPED_LIMIT = 250 * 1024 * 1024  # Lambda: function and all its layers, unzipped
 # The runtime the issue requires (the project's Python) is past AWS's deprecation date in
 # cfn-lint's calendar (E2533); W3005 is the framework's own redundant DependsOn.
 CFN_LINT_IGNORED = ["E2533", "W3005"]
-
-
-@pytest.fixture(scope="module")
-def packaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`serverless package` into a fresh folder, with no AWS account and no network."""
-    assert shutil.which("node"), "Node.js is missing: run `make serverless-cli`"
-    assert CLI.is_file(), "the Serverless CLI is not installed: run `make serverless-cli`"
-    out = tmp_path_factory.mktemp("sls") / "package"
-    home = tmp_path_factory.mktemp("home")
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(home),
-        "AWS_ACCESS_KEY_ID": "AKIAQUARRYOFFLINE000",
-        "AWS_SECRET_ACCESS_KEY": "offline-packaging-only",
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "QUARRY_SLS_OFFLINE": "1",
-        "SLS_TELEMETRY_DISABLED": "1",
-        "SLS_NOTIFICATIONS_MODE": "off",
-    }
-    command = ["node", str(CLI), "package", "--stage", "dev", "--region", "us-east-1"]
-    done = subprocess.run(
-        [*command, "--package", str(out)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -42,6 +42,7 @@ from tests.stack.faults import (
     sql,
     stop,
     supervisor_held,
+    worker_warnings,
     workers,
 )
 
@@ -85,7 +86,11 @@ def test_faults_worker_killed_with_200_documents_in_flight_loses_and_repeats_not
     # at most what the dead worker held: its invocations at once, each a batch read only
     # when it could start
     held = INVOCATIONS * load_table(stack.table).functions["extraction"].batch_size
-    assert redone <= held
+    assert redone <= held, (
+        f"{redone} pages fetched again, more than the {held} the dead worker held: "
+        f"{sorted(p for p, n in pages.items() if n > 1)}; the extraction workers said: "
+        f"{worker_warnings(stack, 'extraction')}"
+    )
     assert restarted(stack, victim)
     print(f"\n{BULK} documents, a worker SIGKILLed: 0 lost, 0 effects twice, {redone} redone")
 

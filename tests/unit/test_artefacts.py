@@ -3,12 +3,13 @@ the digest that decides whether `quarry package` builds again."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from emulator.artefacts.build import FILES, SOURCES, digest_of
+from emulator.artefacts.build import FILES, SOURCES, digest_of, exclusive
 from emulator.artefacts.stack import init_lines
 from emulator.artefacts.template import artefacts, resolve, role_policies
 from emulator.aws.iam import COARSE, for_moto
@@ -164,3 +165,27 @@ def test_quarry_up_names_each_function_that_cannot_initialise() -> None:
         "functions run from their packages: 1 of 2 initialised an execution environment "
         "(logs: `quarry logs lambda-FUNCTION`); IAM roles enforced",
     ]
+
+
+def test_a_package_folder_is_built_by_one_process_at_a_time(tmp_path: Path) -> None:
+    """A second builder of the same folder (another `quarry package`, `quarry up --aws`, a
+    benchmark; here a thread with its own lock file handle) starts only once the first ends."""
+    folder = tmp_path / "package"
+    order: list[str] = []
+    second_tries = threading.Event()
+
+    def second() -> None:
+        second_tries.set()
+        with exclusive(folder):
+            order.append("second in")
+
+    with exclusive(folder):
+        waiter = threading.Thread(target=second)
+        waiter.start()
+        assert second_tries.wait(60), "the second builder never started"
+        waiter.join(0.2)  # it is blocked on the lock, not finished
+        order.append("first out")
+    waiter.join(60)
+    assert not waiter.is_alive(), "the second builder never got the lock after the first ended"
+    assert order == ["first out", "second in"]
+    assert folder.with_name(".package.lock").is_file()  # beside the folder, not inside it
