@@ -10,8 +10,10 @@ PORT  ?= 8000
 $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
 
+# Installed with bytecode, as the Lambda layer ships it: no process of `quarry dev`, `quarry up`
+# or a test compiles the dependencies at its first import.
 $(STAMP): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet --compile-bytecode
 	@touch $(STAMP)
 
 dev: $(STAMP) swagger-ui
