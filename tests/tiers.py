@@ -46,7 +46,18 @@ def failures_in(output: str) -> tuple[str, ...]:
     lines = output.splitlines()
     starts = [i for i, line in enumerate(lines) if SUMMARY_HEADER in line]
     summary = lines[starts[-1] + 1 :] if starts else []
-    return tuple(line.strip() for line in summary if line.startswith(FAILURE_PREFIXES))
+    return tuple(_ungrouped(line.strip()) for line in summary if line.startswith(FAILURE_PREFIXES))
+
+
+def _ungrouped(line: str) -> str:
+    """The line with its node id as pytest accepts it again: without the `@group` that
+    pytest-xdist's --dist loadgroup appends (after any parameter ids' closing bracket)."""
+    verdict, _, rest = line.partition(" ")
+    nodeid, sep, reason = rest.partition(" ")
+    at = nodeid.rfind("@")
+    if at > nodeid.rfind("]"):
+        nodeid = nodeid[:at]
+    return f"{verdict} {nodeid}{sep}{reason}"
 
 
 def summarise(results: list[TierResult], budgets: dict[str, int]) -> tuple[list[str], int]:

@@ -26,11 +26,12 @@ SWAGGER_UI = ROOT / "infra" / "swagger-ui" / "node_modules" / "swagger-ui-dist"
 STAGE, REGION = "dev", "us-east-1"
 STAMP = "quarry-package.json"
 # What the packages are built from: the code the patterns of serverless.yml can reach, the
-# table, the packaging plugins and the layer's manifest.
+# table, the packaging plugins, the layer's manifest and this builder.
 SOURCES = ("functions", "shared", "dashboard")
 FILES = (
     "serverless.yml",
     "openapi.json",
+    "emulator/artefacts/build.py",
     "infra/serverless/bytecode.py",
     "infra/serverless/bytecode.js",
     "infra/serverless/offline-package.js",
@@ -160,6 +161,7 @@ def unpack(folder: Path) -> None:
 def exclusive(folder: Path) -> Iterator[None]:
     """Held while `folder` is built: a second process (another `quarry package`, `quarry up
     --aws`, a benchmark) waits, then finds it built, instead of writing it at the same time."""
+    folder = folder.resolve()  # `--out .` locks beside the folder, too
     folder.parent.mkdir(parents=True, exist_ok=True)
     with folder.with_name(f".{folder.name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -174,7 +176,8 @@ def package(out: Path, say: Say = lambda line: None, *, force: bool = False) -> 
 
 
 def _package(out: Path, say: Say, *, force: bool) -> Built:
-    build_layer(say)
+    with exclusive(LAYER):  # shared by every package folder; always taken inside out's lock
+        build_layer(say)
     digest = digest_of()
     stamp = out / STAMP
     if not force and stamp.is_file():

@@ -247,13 +247,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """One xdist group per worker-sized piece: every test of the session's shared stack in one
     (they run in file order on one worker, against one stack; test_zz_* last), each other
     module in its own (its module-scoped stack or service is started once)."""
+    here = Path(__file__).parent
     groups: dict[str, str] = {}
     for item in items:
+        if here not in item.path.parents:  # `pytest tests` collects the other tiers too
+            continue
         group = "shared-stack" if "stack" in item.fixturenames else item.module.__name__
         item.add_marker(pytest.mark.xdist_group(group))
         groups[item.nodeid] = group
     rank = {g: i for i, g in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(groups[item.nodeid], len(rank)))  # stable
+    places = [i for i, item in enumerate(items) if item.nodeid in groups]  # the stack tier's
+    ordered = sorted(
+        (items[i] for i in places), key=lambda item: rank.get(groups[item.nodeid], len(rank))
+    )
+    for i, item in zip(places, ordered, strict=True):  # stable: file order within a group
+        items[i] = item
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -261,7 +269,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     learns it); without it each worker would start its own shared stack."""
     if not session.config.getoption("loadgroup", False):
         return
-    ungrouped = [item.nodeid for item in session.items if "@" not in item.nodeid]
+    here = Path(__file__).parent
+    ungrouped = [
+        item.nodeid
+        for item in session.items
+        if here in item.path.parents and "@" not in item.nodeid
+    ]
     if ungrouped:
         raise pytest.UsageError(
             f"pytest-xdist's --dist loadgroup did not group {ungrouped[:3]} (with pytest 9.2, "

@@ -32,6 +32,22 @@ def test_failures_are_the_short_summary_lines_with_node_ids() -> None:
     )
 
 
+def test_failures_name_node_ids_without_the_xdist_group_pytest_can_run_again() -> None:
+    tail = (
+        "=========================== short test summary info ============================\n"
+        "FAILED tests/stack/test_up.py::test_restart@shared-stack - AssertionError: a@b\n"
+        "ERROR tests/stack/test_bench.py::test_quick@tests.stack.test_bench\n"
+        "FAILED tests/stack/test_x.py::test_p[user@host]@tests.stack.test_x - boom\n"
+        "FAILED tests/stack/test_x.py::test_p[user@host] - boom\n"
+    )
+    assert failures_in(tail) == (
+        "FAILED tests/stack/test_up.py::test_restart - AssertionError: a@b",
+        "ERROR tests/stack/test_bench.py::test_quick",
+        "FAILED tests/stack/test_x.py::test_p[user@host] - boom",
+        "FAILED tests/stack/test_x.py::test_p[user@host] - boom",
+    )
+
+
 def test_all_green_within_budget_passes() -> None:
     lines, code = summarise(
         [TierResult("unit", 0, 30.0, ()), TierResult("integration", 0, 179.0, ())], BUDGETS

@@ -8,7 +8,6 @@ import asyncio
 import hashlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,6 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from emulator.stack.services.ports import free_port
 from tools.bench.load import HOST, BenchError, _ready, _stop, _tail, measure, served
 from tools.bench.report import Benchmark, BenchOptions, Measurement, to_benchmark
 
@@ -81,12 +81,6 @@ def install(cache: Path = CACHE) -> Path:
     return cache
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
 @asynccontextmanager
 async def offline(cache: Path) -> AsyncIterator[int]:
     """serverless-offline serving the trivial handler; yields its HTTP port."""
@@ -95,7 +89,7 @@ async def offline(cache: Path) -> AsyncIterator[int]:
         if not link.is_symlink():
             link.symlink_to(ROOT / package, target_is_directory=True)
     (cache / "serverless.yml").write_text(SERVICE)
-    port, lambda_port = _free_port(), _free_port()
+    port, lambda_port = free_port(), free_port()
     venv_bin = str(Path(sys.executable).parent)  # python3 there runs the handler
     env = {
         **os.environ,
