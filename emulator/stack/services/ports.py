@@ -19,20 +19,20 @@ EPHEMERAL = Path("/proc/sys/net/ipv4/ip_local_port_range")
 LOWEST = 10_000  # below: ports other software is configured to listen on
 
 
-def _below_ephemeral() -> range:
-    """Ports below the kernel's ephemeral range, from LOWEST (empty where it is unknown)."""
+def _below_ephemeral(ephemeral: Path, lowest: int) -> range:
+    """Ports below the kernel's ephemeral range, from `lowest` (empty where it is unknown)."""
     try:
-        first = int(EPHEMERAL.read_text().split()[0])
+        first = int(ephemeral.read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return range(0)
-    return range(LOWEST, first)
+    return range(lowest, first)
 
 
-def free_port(attempts: int = 20) -> int:
+def free_port(attempts: int = 20, *, ephemeral: Path = EPHEMERAL, lowest: int = LOWEST) -> int:
     """A TCP port free on 127.0.0.1 right now, never a reserved one: drawn at random below the
     kernel's ephemeral range, so that no outgoing connection takes it before its service
     binds it; chosen by the kernel where that range is unknown or full."""
-    candidates = _below_ephemeral()
+    candidates = _below_ephemeral(ephemeral, lowest)
     for _ in range(attempts if candidates else 0):
         port = random.choice(candidates)
         if port not in RESERVED and is_free(port):
