@@ -95,9 +95,9 @@ def run_tier(tier: str, budget: int) -> TierResult:
     proc = subprocess.Popen(
         [
             *(sys.executable, "-m", "pytest", f"tests/{tier}", "-q", "-p", "no:cacheprovider"),
-            # a test still running at half the tier's budget has every thread's stack dumped,
-            # so a hang says where it hangs before the watchdog stops the tier
-            *("-ra", "-o", f"faulthandler_timeout={budget // 2}", *PARALLEL.get(tier, ())),
+            # a test still running after the whole tier's budget has every thread's stack
+            # dumped, so a hang says where it hangs before the watchdog stops the tier
+            *("-ra", "-o", f"faulthandler_timeout={budget}", *PARALLEL.get(tier, ())),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
